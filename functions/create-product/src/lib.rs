@@ -1,0 +1,39 @@
+//! `POST /api/products`: creates a product owned by the caller, at version 1.
+
+use shared::auth::authenticate;
+use shared::domain::{Id, Product, ProductInput, ProductRequest};
+use shared::http::response::product_response;
+use shared::http::{json_object, with_header};
+use shared::lambda_http::http::StatusCode;
+use shared::lambda_http::{Body, Request, Response};
+use shared::store::products;
+use shared::{ApiError, AppState};
+
+pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
+    let subject = authenticate(state, &req)?;
+    let mut body = json_object(&req, ProductRequest::FIELDS)?;
+    let input = ProductInput::try_from(ProductRequest {
+        name: body.take("name"),
+        price: body.take("price"),
+        description: body.take("description"),
+        category: body.take("category"),
+    })?;
+
+    let now = state.clock.now();
+    let product = Product {
+        id: Id::generate(now)?,
+        name: input.name,
+        price: input.price,
+        description: input.description,
+        category: input.category,
+        owner_id: subject.user_id,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    products::insert(state, &product).await?;
+
+    let response = product_response(StatusCode::CREATED, &product)?;
+    let location = format!("/api/products/{}", product.id);
+    Ok(with_header(response, "location", &location))
+}

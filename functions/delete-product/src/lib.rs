@@ -1,0 +1,20 @@
+//! `DELETE /api/products/{id}`: removes a product; owner only, `If-Match` honoured.
+
+use shared::auth::authenticate;
+use shared::http::no_content;
+use shared::http::path::product_id;
+use shared::http::preconditions::if_match;
+use shared::http::response::write_refused;
+use shared::lambda_http::{Body, Request, Response};
+use shared::store::products;
+use shared::{ApiError, AppState};
+
+pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
+    let subject = authenticate(state, &req)?;
+    let id = product_id(&req)?;
+    let expected = if_match(&req, &id);
+    match products::delete(state, &id, &subject.user_id, &expected).await? {
+        Ok(()) => Ok(no_content()),
+        Err(refused) => Err(write_refused(&refused)),
+    }
+}

@@ -1,0 +1,17 @@
+//! Lambda entry point of `GET /api/products/{id}`: see the crate's `handle` for what it does.
+
+use shared::http::routes::GET_PRODUCT;
+use shared::http::serve;
+use shared::lambda_http::{run, service_fn, Error};
+use shared::{telemetry, AppState};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    // Configuration and the DynamoDB client are built once, at cold start.
+    let state = AppState::from_env();
+    run(service_fn(move |req| {
+        serve(state, &GET_PRODUCT, req, get_product::handle)
+    }))
+    .await
+}

@@ -1,0 +1,17 @@
+//! Lambda entry point of `GET /api/products`: see the crate's `handle` for what it does.
+
+use shared::http::routes::LIST_PRODUCTS;
+use shared::http::serve;
+use shared::lambda_http::{run, service_fn, Error};
+use shared::{telemetry, AppState};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    // Configuration and the DynamoDB client are built once, at cold start.
+    let state = AppState::from_env();
+    run(service_fn(move |req| {
+        serve(state, &LIST_PRODUCTS, req, list_products::handle)
+    }))
+    .await
+}

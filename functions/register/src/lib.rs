@@ -1,0 +1,47 @@
+//! `POST /api/auth/register`: creates an account. The email is unique atomically (a conditional
+//! write), the password is stored only as an argon2id hash, and each source IP may register a
+//! limited number of accounts per window.
+
+use shared::auth::limits::Limit;
+use shared::auth::password::hash_password;
+use shared::domain::{Id, RegisterRequest, Registration, User};
+use shared::http::context::source_ip;
+use shared::http::{data, json_object, with_header};
+use shared::lambda_http::http::StatusCode;
+use shared::lambda_http::{Body, Request, Response};
+use shared::store::users;
+use shared::{ApiError, AppState};
+
+pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
+    let mut body = json_object(&req, RegisterRequest::FIELDS)?;
+    let registration = Registration::try_from(RegisterRequest {
+        email: body.take("email"),
+        password: body.take("password"),
+        name: body.take("name"),
+    })?;
+
+    let ip_limit = source_ip(&req).map(|ip| Limit::registrations_for_ip(&state.config.limits, &ip));
+    if let Some(limit) = &ip_limit {
+        limit.check(state).await?;
+    }
+
+    let now = state.clock.now();
+    let user = User {
+        id: Id::generate(now)?,
+        email: registration.email,
+        name: registration.name,
+        created_at: now,
+    };
+    let hash = hash_password(registration.password.secret().clone()).await?;
+    if !users::insert(state, &user, &hash).await? {
+        return Err(ApiError::Conflict(
+            "An account with this email already exists.".to_owned(),
+        ));
+    }
+    if let Some(limit) = &ip_limit {
+        limit.record(state).await?;
+    }
+
+    let response = data(StatusCode::CREATED, &user)?;
+    Ok(with_header(response, "cache-control", "no-store"))
+}

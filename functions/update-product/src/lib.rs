@@ -1,0 +1,35 @@
+//! `PUT /api/products/{id}`: replaces a product's name, price, description and category.
+//!
+//! The write is conditional on the caller owning the product and, with `If-Match`, on its
+//! version: of concurrent updates against one version exactly one succeeds, and without
+//! `If-Match` each update gets its own version, so none is silently lost.
+
+use shared::auth::authenticate;
+use shared::domain::{ProductInput, ProductRequest};
+use shared::http::json_object;
+use shared::http::path::product_id;
+use shared::http::preconditions::if_match;
+use shared::http::response::{product_response, write_refused};
+use shared::lambda_http::http::StatusCode;
+use shared::lambda_http::{Body, Request, Response};
+use shared::store::products;
+use shared::{ApiError, AppState};
+
+pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
+    let subject = authenticate(state, &req)?;
+    let id = product_id(&req)?;
+    let mut body = json_object(&req, ProductRequest::FIELDS)?;
+    let input = ProductInput::try_from(ProductRequest {
+        name: body.take("name"),
+        price: body.take("price"),
+        description: body.take("description"),
+        category: body.take("category"),
+    })?;
+
+    let expected = if_match(&req, &id);
+    let now = state.clock.now();
+    match products::update(state, &id, &subject.user_id, &expected, &input, now).await? {
+        Ok(product) => product_response(StatusCode::OK, &product),
+        Err(refused) => Err(write_refused(&refused)),
+    }
+}

@@ -1,0 +1,17 @@
+//! Domain types: every value is checked once, at the edge, and travels typed afterwards.
+
+pub mod email;
+pub mod field;
+pub mod id;
+pub mod price;
+pub mod product;
+pub mod user;
+
+pub use email::Email;
+pub use field::Field;
+pub use id::Id;
+pub use price::Price;
+pub use product::{Category, Description, Product, ProductInput, ProductName, ProductRequest};
+pub use user::{
+    Credentials, DisplayName, LoginRequest, Password, RegisterRequest, Registration, User,
+};

@@ -1,0 +1,282 @@
+//! Products: the checked fields a client may write, and the stored product they become.
+
+use serde::Serialize;
+
+use super::field::Field;
+use super::id::Id;
+use super::price::Price;
+use crate::clock::Timestamp;
+use crate::collect_fields;
+use crate::error::{ApiError, FieldError};
+
+/// A product name: trimmed, 1–200 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct ProductName(String);
+
+impl ProductName {
+    pub fn parse(field: &Field) -> Result<Self, FieldError> {
+        let name = field.required_string()?.trim().to_owned();
+        match name.chars().count() {
+            0 => Err(field.error("must not be empty")),
+            n if n > 200 => Err(field.error("must be at most 200 characters")),
+            _ if name.chars().any(char::is_control) => {
+                Err(field.error("must not contain control characters"))
+            }
+            _ => Ok(Self(name)),
+        }
+    }
+
+    /// A name read back from storage, where only checked names are written.
+    pub fn from_stored(name: String) -> Self {
+        Self(name)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An optional description of up to 2000 characters, trimmed and otherwise kept as given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Description(String);
+
+impl Description {
+    pub fn parse(field: &Field) -> Result<Option<Self>, FieldError> {
+        let Some(text) = field.optional_string()? else {
+            return Ok(None);
+        };
+        let text = text.trim().to_owned();
+        if text.chars().count() > 2000 {
+            return Err(field.error("must be at most 2000 characters"));
+        }
+        Ok(Some(Self(text)))
+    }
+
+    /// A description read back from storage, where only checked descriptions are written.
+    pub fn from_stored(text: String) -> Self {
+        Self(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A category slug: 1–50 characters of `a-z`, `0-9` and `-`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Category(String);
+
+impl Category {
+    pub fn parse_str(text: &str) -> Option<Self> {
+        let valid = (1..=50).contains(&text.len())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        valid.then(|| Self(text.to_owned()))
+    }
+
+    pub fn parse(field: &Field) -> Result<Option<Self>, FieldError> {
+        match field.optional_string()? {
+            None => Ok(None),
+            Some(text) => Self::parse_str(&text).map(Some).ok_or_else(|| {
+                field.error("must be 1-50 characters of lowercase letters, digits and hyphens")
+            }),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The body of `POST /api/products` and `PUT /api/products/{id}`, as received.
+#[derive(Debug, Default)]
+pub struct ProductRequest {
+    pub name: Field,
+    pub price: Field,
+    pub description: Field,
+    pub category: Field,
+}
+
+impl ProductRequest {
+    /// Every field a client may send; any other is rejected.
+    pub const FIELDS: &'static [&'static str] = &["name", "price", "description", "category"];
+}
+
+/// What a client may set on a product, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductInput {
+    pub name: ProductName,
+    pub price: Price,
+    pub description: Option<Description>,
+    pub category: Option<Category>,
+}
+
+impl TryFrom<ProductRequest> for ProductInput {
+    type Error = ApiError;
+
+    fn try_from(request: ProductRequest) -> Result<Self, ApiError> {
+        let (name, price, description, category) = collect_fields!(
+            name = ProductName::parse(&request.name),
+            price = Price::parse(&request.price),
+            description = Description::parse(&request.description),
+            category = Category::parse(&request.category),
+        )?;
+        Ok(Self {
+            name,
+            price,
+            description,
+            category,
+        })
+    }
+}
+
+/// A stored product, as every response shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Product {
+    pub id: Id,
+    pub name: ProductName,
+    pub price: Price,
+    pub description: Option<Description>,
+    pub category: Option<Category>,
+    pub owner_id: Id,
+    #[serde(serialize_with = "serialize_timestamp")]
+    pub created_at: Timestamp,
+    #[serde(serialize_with = "serialize_timestamp")]
+    pub updated_at: Timestamp,
+    pub version: u64,
+}
+
+impl Product {
+    /// The entity tag of this version: strong, and changing with every update.
+    pub fn etag(&self) -> String {
+        etag_for(&self.id, self.version)
+    }
+}
+
+/// `"<id>.<version>"`, quoted as RFC 9110 wants.
+pub fn etag_for(id: &Id, version: u64) -> String {
+    format!("\"{id}.{version}\"")
+}
+
+pub(crate) fn serialize_timestamp<S: serde::Serializer>(
+    at: &Timestamp,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(at)
+}
+
+impl serde::Serialize for Id {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::value::RawValue;
+
+    fn field(name: &'static str, json: Option<&str>) -> Field {
+        Field::new(
+            name,
+            json.map(|j| RawValue::from_string(j.to_owned()).expect("json")),
+        )
+    }
+
+    fn request(name: Option<&str>, price: Option<&str>) -> ProductRequest {
+        ProductRequest {
+            name: field("name", name),
+            price: field("price", price),
+            description: field("description", None),
+            category: field("category", None),
+        }
+    }
+
+    fn field_errors(result: Result<ProductInput, ApiError>) -> Vec<String> {
+        match result {
+            Err(ApiError::Validation { errors, .. }) => {
+                errors.into_iter().map(|e| e.field).collect()
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn name_is_trimmed() {
+        let name = ProductName::parse(&field("name", Some(r#""  Lamp  ""#))).expect("valid");
+        assert_eq!(name.as_str(), "Lamp");
+    }
+
+    #[test]
+    fn blank_name_is_rejected() {
+        assert!(ProductName::parse(&field("name", Some(r#""   ""#))).is_err());
+    }
+
+    #[test]
+    fn name_of_201_characters_is_rejected() {
+        let json = format!("\"{}\"", "é".repeat(201));
+        assert!(ProductName::parse(&field("name", Some(&json))).is_err());
+        let json = format!("\"{}\"", "é".repeat(200));
+        assert!(ProductName::parse(&field("name", Some(&json))).is_ok());
+    }
+
+    #[test]
+    fn name_with_a_control_character_is_rejected() {
+        assert!(ProductName::parse(&field("name", Some(r#""a\u0007b""#))).is_err());
+    }
+
+    #[test]
+    fn description_of_2001_characters_is_rejected() {
+        let json = format!("\"{}\"", "x".repeat(2001));
+        assert!(Description::parse(&field("description", Some(&json))).is_err());
+    }
+
+    #[test]
+    fn description_keeps_markup_as_given() {
+        let parsed = Description::parse(&field("description", Some(r#"" <b>bold</b> ""#)))
+            .expect("valid")
+            .expect("present");
+        assert_eq!(parsed.as_str(), "<b>bold</b>");
+    }
+
+    #[test]
+    fn category_outside_its_alphabet_is_rejected() {
+        for json in [r#""""#, r#""Books""#, r#""a b""#, r#""a_b""#, "7"] {
+            assert!(
+                Category::parse(&field("category", Some(json))).is_err(),
+                "{json}"
+            );
+        }
+        let long = format!("\"{}\"", "a".repeat(51));
+        assert!(Category::parse(&field("category", Some(&long))).is_err());
+    }
+
+    #[test]
+    fn null_category_is_none() {
+        assert_eq!(Category::parse(&field("category", Some("null"))), Ok(None));
+    }
+
+    #[test]
+    fn every_invalid_field_is_reported_together() {
+        let errors = field_errors(ProductInput::try_from(request(Some("\"\""), Some("-1"))));
+        assert_eq!(errors, ["name", "price"]);
+    }
+
+    #[test]
+    fn missing_name_and_price_are_both_reported() {
+        let errors = field_errors(ProductInput::try_from(request(None, None)));
+        assert_eq!(errors, ["name", "price"]);
+    }
+
+    #[test]
+    fn etag_changes_with_the_version() {
+        let id = Id::parse("01ARZ3NDEKTSV4RRFFQ69G5FAV").expect("id");
+        assert_eq!(etag_for(&id, 1), "\"01ARZ3NDEKTSV4RRFFQ69G5FAV.1\"");
+        assert_ne!(etag_for(&id, 1), etag_for(&id, 2));
+    }
+}

@@ -1,0 +1,211 @@
+//! Users: registration input, the password rule, and the public view of an account.
+
+use secrecy::SecretString;
+use serde::Serialize;
+
+use super::email::Email;
+use super::field::Field;
+use super::id::Id;
+use super::product::serialize_timestamp;
+use crate::clock::Timestamp;
+use crate::collect_fields;
+use crate::error::{ApiError, FieldError};
+
+/// A password as typed: 8–128 characters (not bytes), never trimmed, never logged.
+#[derive(Debug)]
+pub struct Password(SecretString);
+
+impl Password {
+    pub fn parse(field: &Field) -> Result<Self, FieldError> {
+        let text = field.required_string()?;
+        match text.chars().count() {
+            n if n < 8 => Err(field.error("must be at least 8 characters")),
+            n if n > 128 => Err(field.error("must be at most 128 characters")),
+            _ => Ok(Self(SecretString::from(text))),
+        }
+    }
+
+    pub fn secret(&self) -> &SecretString {
+        &self.0
+    }
+}
+
+/// An optional display name: trimmed, 1–100 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub fn parse(field: &Field) -> Result<Option<Self>, FieldError> {
+        let Some(text) = field.optional_string()? else {
+            return Ok(None);
+        };
+        let text = text.trim().to_owned();
+        match text.chars().count() {
+            0 => Err(field.error("must not be empty")),
+            n if n > 100 => Err(field.error("must be at most 100 characters")),
+            _ if text.chars().any(char::is_control) => {
+                Err(field.error("must not contain control characters"))
+            }
+            _ => Ok(Some(Self(text))),
+        }
+    }
+
+    pub fn from_stored(text: String) -> Self {
+        Self(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The body of `POST /api/auth/register`, as received.
+#[derive(Debug, Default)]
+pub struct RegisterRequest {
+    pub email: Field,
+    pub password: Field,
+    pub name: Field,
+}
+
+impl RegisterRequest {
+    pub const FIELDS: &'static [&'static str] = &["email", "password", "name"];
+}
+
+/// A registration, checked.
+#[derive(Debug)]
+pub struct Registration {
+    pub email: Email,
+    pub password: Password,
+    pub name: Option<DisplayName>,
+}
+
+impl TryFrom<RegisterRequest> for Registration {
+    type Error = ApiError;
+
+    fn try_from(request: RegisterRequest) -> Result<Self, ApiError> {
+        let (email, password, name) = collect_fields!(
+            email = request
+                .email
+                .required_string()
+                .and_then(|e| Email::parse(&e)),
+            password = Password::parse(&request.password),
+            name = DisplayName::parse(&request.name),
+        )?;
+        Ok(Self {
+            email,
+            password,
+            name,
+        })
+    }
+}
+
+/// The body of `POST /api/auth/login`, as received.
+#[derive(Debug, Default)]
+pub struct LoginRequest {
+    pub email: Field,
+    pub password: Field,
+}
+
+impl LoginRequest {
+    pub const FIELDS: &'static [&'static str] = &["email", "password"];
+}
+
+/// Login credentials. The password is only checked for presence and length here, so that
+/// a password too long to hash cheaply never reaches argon2.
+#[derive(Debug)]
+pub struct Credentials {
+    pub email: Email,
+    pub password: SecretString,
+}
+
+impl TryFrom<LoginRequest> for Credentials {
+    type Error = ApiError;
+
+    fn try_from(request: LoginRequest) -> Result<Self, ApiError> {
+        let (email, password) = collect_fields!(
+            email = request
+                .email
+                .required_string()
+                .and_then(|e| Email::parse(&e)),
+            password = request.password.required_string().and_then(|p| {
+                if p.is_empty() || p.chars().count() > 128 {
+                    Err(request.password.error("must be 1-128 characters"))
+                } else {
+                    Ok(SecretString::from(p))
+                }
+            }),
+        )?;
+        Ok(Self { email, password })
+    }
+}
+
+/// An account as responses show it: never a password or a hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: Id,
+    pub email: Email,
+    pub name: Option<DisplayName>,
+    #[serde(serialize_with = "serialize_timestamp")]
+    pub created_at: Timestamp,
+}
+
+impl Serialize for Email {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::value::RawValue;
+
+    fn field(json: &str) -> Field {
+        Field::new(
+            "password",
+            Some(RawValue::from_string(json.to_owned()).expect("json")),
+        )
+    }
+
+    #[test]
+    fn password_of_seven_characters_is_rejected() {
+        assert!(Password::parse(&field(r#""1234567""#)).is_err());
+    }
+
+    #[test]
+    fn password_length_counts_characters_not_bytes() {
+        // Eight two-byte characters: sixteen bytes, eight characters.
+        assert!(Password::parse(&field(r#""éééééééé""#)).is_ok());
+        let long = format!("\"{}\"", "é".repeat(128));
+        assert!(Password::parse(&field(&long)).is_ok());
+        let too_long = format!("\"{}\"", "a".repeat(129));
+        assert!(Password::parse(&field(&too_long)).is_err());
+    }
+
+    #[test]
+    fn password_is_not_trimmed() {
+        assert!(Password::parse(&field(r#""  pass  ""#)).is_ok());
+    }
+
+    #[test]
+    fn user_json_never_mentions_a_password() {
+        let user = User {
+            id: Id::parse("01ARZ3NDEKTSV4RRFFQ69G5FAV").expect("id"),
+            email: Email::parse("a@b.co").expect("email"),
+            name: None,
+            created_at: Timestamp::from_millis(0),
+        };
+        let json = serde_json::to_value(&user).expect("json");
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "id": "01ARZ3NDEKTSV4RRFFQ69G5FAV",
+                "email": "a@b.co",
+                "name": null,
+                "createdAt": "1970-01-01T00:00:00.000Z"
+            })
+        );
+    }
+}

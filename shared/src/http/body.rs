@@ -1,0 +1,172 @@
+//! Request bodies: `application/json`, at most 64 KiB, one JSON object with only known fields.
+
+use std::collections::BTreeMap;
+
+use lambda_http::{Body, Request};
+use serde_json::value::RawValue;
+
+use crate::domain::Field;
+use crate::error::{ApiError, FieldError};
+
+/// The largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Fields a client sometimes tries to set that belong to the server.
+const READ_ONLY_FIELDS: &[&str] = &["id", "ownerId", "createdAt", "updatedAt", "version"];
+
+/// A parsed JSON object whose keys are all known; its fields are taken one by one.
+#[derive(Debug)]
+pub struct JsonObject {
+    fields: BTreeMap<String, Box<RawValue>>,
+}
+
+impl JsonObject {
+    /// Removes and returns a field, absent if the client did not send it.
+    pub fn take(&mut self, name: &'static str) -> Field {
+        Field::new(name, self.fields.remove(name))
+    }
+}
+
+/// The raw bytes of a request body, however the event carried them.
+pub fn body_bytes(req: &Request) -> &[u8] {
+    match req.body() {
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    }
+}
+
+/// Checks the content type, size and shape of a JSON body, rejecting any key not in `allowed`.
+pub fn json_object(req: &Request, allowed: &[&str]) -> Result<JsonObject, ApiError> {
+    let content_type = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !is_json_content_type(content_type) {
+        return Err(ApiError::UnsupportedMediaType(
+            "The request body must be sent as Content-Type: application/json.".to_owned(),
+        ));
+    }
+    let bytes = body_bytes(req);
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
+    }
+    if let Err(error) = serde_json::from_slice::<&RawValue>(bytes) {
+        return Err(ApiError::bad_request(format!(
+            "The request body is not valid JSON: {error}."
+        )));
+    }
+    let fields: BTreeMap<String, Box<RawValue>> = serde_json::from_slice(bytes)
+        .map_err(|_| ApiError::bad_request("The request body must be a JSON object."))?;
+
+    let unknown: Vec<FieldError> = fields
+        .keys()
+        .filter(|key| !allowed.contains(&key.as_str()))
+        .map(|key| {
+            let message = if READ_ONLY_FIELDS.contains(&key.as_str()) {
+                "is set by the server and cannot be written"
+            } else {
+                "is not a recognised field"
+            };
+            FieldError::new(key.clone(), message)
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ApiError::invalid_fields(unknown));
+    }
+    Ok(JsonObject { fields })
+}
+
+/// `application/json`, optionally with `charset=utf-8` (RFC 8259 allows no other charset).
+fn is_json_content_type(value: &str) -> bool {
+    let mut parts = value.split(';');
+    let media_type = parts.next().unwrap_or("").trim();
+    if !media_type.eq_ignore_ascii_case("application/json") {
+        return false;
+    }
+    parts.all(|parameter| match parameter.split_once('=') {
+        Some((name, value)) if name.trim().eq_ignore_ascii_case("charset") => {
+            value.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+        }
+        Some(_) => true,
+        None => parameter.trim().is_empty(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::http;
+
+    fn request(content_type: Option<&str>, body: &str) -> Request {
+        let mut builder = http::Request::builder().method("POST").uri("/api/products");
+        if let Some(content_type) = content_type {
+            builder = builder.header("content-type", content_type);
+        }
+        builder.body(Body::from(body)).expect("request")
+    }
+
+    fn status_of(result: Result<JsonObject, ApiError>) -> u16 {
+        result.map(|_| 200).unwrap_or_else(|e| e.status().as_u16())
+    }
+
+    #[test]
+    fn json_content_types_are_accepted() {
+        for content_type in [
+            "application/json",
+            "Application/JSON",
+            "application/json; charset=utf-8",
+            "application/json;charset=\"UTF-8\"",
+        ] {
+            assert_eq!(
+                status_of(json_object(&request(Some(content_type), "{}"), &[])),
+                200
+            );
+        }
+    }
+
+    #[test]
+    fn other_content_types_are_415() {
+        for content_type in [
+            None,
+            Some("text/plain"),
+            Some("application/json; charset=latin1"),
+        ] {
+            let req = request(content_type, "{}");
+            assert_eq!(status_of(json_object(&req, &[])), 415, "{content_type:?}");
+        }
+    }
+
+    #[test]
+    fn body_over_64_kib_is_413() {
+        let body = format!("{{\"name\":\"{}\"}}", "a".repeat(MAX_BODY_BYTES));
+        let req = request(Some("application/json"), &body);
+        assert_eq!(status_of(json_object(&req, &["name"])), 413);
+    }
+
+    #[test]
+    fn malformed_json_and_non_objects_are_400() {
+        for body in ["", "{", "{\"a\":}", "[]", "\"text\"", "null", "{} {}"] {
+            let req = request(Some("application/json"), body);
+            assert_eq!(status_of(json_object(&req, &["a"])), 400, "{body:?}");
+        }
+    }
+
+    #[test]
+    fn every_unknown_field_is_listed() {
+        let req = request(
+            Some("application/json"),
+            r#"{"id":"x","ownerId":"y","name":"n"}"#,
+        );
+        match json_object(&req, &["name"]) {
+            Err(ApiError::Validation { errors, .. }) => {
+                let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+                assert_eq!(fields, ["id", "ownerId"]);
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! Headers every response carries, whatever its status.
+
+use lambda_http::http::header::{HeaderMap, HeaderName, HeaderValue};
+
+/// The security headers of API.md. The API serves JSON only, so the policy forbids everything.
+pub const SECURITY_HEADERS: &[(&str, &str)] = &[
+    (
+        "content-security-policy",
+        "default-src 'none'; frame-ancestors 'none'",
+    ),
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "no-referrer"),
+    (
+        "strict-transport-security",
+        "max-age=31536000; includeSubDomains",
+    ),
+    ("cross-origin-opener-policy", "same-origin"),
+    ("cross-origin-resource-policy", "same-origin"),
+];
+
+/// Adds the security headers and `X-Request-Id`, and removes anything naming the software.
+pub fn apply_standard_headers(headers: &mut HeaderMap, request_id: &str) {
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert(HeaderName::from_static("x-request-id"), value);
+    }
+    headers.remove("server");
+    headers.remove("x-powered-by");
+}
+
+/// Appends to `Vary` without duplicating a value already there.
+pub fn add_vary(headers: &mut HeaderMap, value: &str) {
+    let current = headers
+        .get("vary")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let present = current
+        .split(',')
+        .any(|existing| existing.trim().eq_ignore_ascii_case(value));
+    if present {
+        return;
+    }
+    let combined = if current.is_empty() {
+        value.to_owned()
+    } else {
+        format!("{current}, {value}")
+    };
+    if let Ok(value) = HeaderValue::from_str(&combined) {
+        headers.insert("vary", value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vary_values_accumulate_once() {
+        let mut headers = HeaderMap::new();
+        add_vary(&mut headers, "Origin");
+        add_vary(&mut headers, "Accept-Encoding");
+        add_vary(&mut headers, "origin");
+        assert_eq!(headers["vary"], "Origin, Accept-Encoding");
+    }
+
+    #[test]
+    fn server_header_is_removed() {
+        let mut headers = HeaderMap::new();
+        headers.insert("server", HeaderValue::from_static("something"));
+        apply_standard_headers(&mut headers, "req-1");
+        assert!(headers.get("server").is_none());
+        assert_eq!(headers["x-request-id"], "req-1");
+        assert_eq!(headers["x-frame-options"], "DENY");
+    }
+}

@@ -1,0 +1,21 @@
+//! The HTTP layer every function shares: request parsing, responses, problems, headers, CORS,
+//! compression and the per-request pipeline that applies them.
+
+pub mod body;
+pub mod compression;
+pub mod context;
+pub mod cors;
+pub mod headers;
+pub mod path;
+pub mod pipeline;
+pub mod preconditions;
+pub mod problem;
+pub mod query;
+pub mod response;
+pub mod routes;
+
+pub use body::json_object;
+pub use context::RequestContextExt;
+pub use pipeline::{respond, serve};
+pub use response::{data, json, no_content, with_header};
+pub use routes::{Route, ROUTES};

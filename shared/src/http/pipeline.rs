@@ -1,0 +1,186 @@
+//! The per-request pipeline around every handler: preflights, problem rendering, standard and
+//! CORS headers, compression and the request's one log line.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::time::Instant;
+
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+
+use super::compression;
+use super::context::{self, RequestContextExt, UserSlot};
+use super::cors;
+use super::headers::{add_vary, apply_standard_headers};
+use super::problem;
+use super::response;
+use super::routes::{allowed_methods, Route};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Runs `handler` for `req` and turns whatever it returns into a finished response.
+///
+/// Never fails: every error becomes a problem response here, so no `Err` reaches the Lambda
+/// runtime (which API Gateway would turn into a bare 502).
+pub async fn respond<'a, F, Fut>(
+    state: &'a AppState,
+    route: &Route,
+    mut req: Request,
+    handler: F,
+) -> Response<Body>
+where
+    F: FnOnce(&'a AppState, Request) -> Fut,
+    Fut: Future<Output = Result<Response<Body>, ApiError>>,
+{
+    let started = Instant::now();
+    let request_id = context::request_id(&req);
+    let method = req.method().clone();
+    let origin = req.header_str("origin").map(str::to_owned);
+    let accept_encoding = req.header_str("accept-encoding").map(str::to_owned);
+    let user = UserSlot::default();
+    req.extensions_mut().insert(user.clone());
+
+    let outcome = if method == Method::OPTIONS {
+        preflight(req.uri().path())
+    } else {
+        handler(state, req).await
+    };
+    let (mut response, error) = match outcome {
+        Ok(response) => (response, None),
+        Err(error) => (problem::render(&error, &request_id), Some(error)),
+    };
+    if method == Method::OPTIONS {
+        cors::apply_preflight(response.headers_mut(), &state.config, origin.as_deref());
+    }
+    finish(
+        &mut response,
+        state,
+        &request_id,
+        origin.as_deref(),
+        accept_encoding.as_deref(),
+    );
+
+    log_request(
+        &request_id,
+        &method,
+        route,
+        response.status(),
+        started,
+        user.get(),
+        error.as_ref(),
+    );
+    response
+}
+
+/// [`respond`] as the Lambda runtime wants it: a future that cannot fail.
+pub async fn serve<F, Fut>(
+    state: &'static AppState,
+    route: &'static Route,
+    req: Request,
+    handler: F,
+) -> Result<Response<Body>, Infallible>
+where
+    F: FnOnce(&'static AppState, Request) -> Fut,
+    Fut: Future<Output = Result<Response<Body>, ApiError>>,
+{
+    Ok(respond(state, route, req, handler).await)
+}
+
+/// A preflight (or any `OPTIONS`) on a known path: 204 with `Allow`; CORS headers are added after.
+fn preflight(path: &str) -> Result<Response<Body>, ApiError> {
+    let allow = allowed_methods(path).ok_or_else(not_found)?;
+    let response = response::no_content();
+    Ok(response::with_header(response, "allow", &allow))
+}
+
+/// The 404 of any path no route takes.
+pub fn not_found() -> ApiError {
+    ApiError::NotFound("No route matches this path.".to_owned())
+}
+
+fn finish(
+    response: &mut Response<Body>,
+    state: &AppState,
+    request_id: &str,
+    origin: Option<&str>,
+    accept_encoding: Option<&str>,
+) {
+    apply_standard_headers(response.headers_mut(), request_id);
+    cors::apply_cors(response.headers_mut(), &state.config, origin);
+    compress(response, accept_encoding);
+}
+
+fn compress(response: &mut Response<Body>, accept_encoding: Option<&str>) {
+    let status = response.status();
+    if status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+        || response.headers().contains_key("content-encoding")
+        || response.body().as_ref().len() < compression::MIN_SIZE
+    {
+        return;
+    }
+    add_vary(response.headers_mut(), "Accept-Encoding");
+    let Some(encoding) = accept_encoding.and_then(compression::negotiate) else {
+        return;
+    };
+    if let Some(compressed) = compression::compress(response.body().as_ref(), encoding) {
+        *response.body_mut() = Body::Binary(compressed);
+        response.headers_mut().insert(
+            "content-encoding",
+            lambda_http::http::HeaderValue::from_static(encoding.name()),
+        );
+    }
+}
+
+/// The request's one structured log line. Server-side failures carry their full cause chain.
+fn log_request(
+    request_id: &str,
+    method: &Method,
+    route: &Route,
+    status: StatusCode,
+    started: Instant,
+    user_id: Option<&str>,
+    error: Option<&ApiError>,
+) {
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let duration_ms = (duration_ms * 1000.0).round() / 1000.0;
+    let route = if route.path.starts_with('/') {
+        route.key()
+    } else {
+        route.path.to_owned()
+    };
+    if status.is_server_error() {
+        let cause = error.map(error_chain);
+        tracing::error!(
+            requestId = request_id,
+            method = method.as_str(),
+            route = route.as_str(),
+            status = status.as_u16(),
+            durationMs = duration_ms,
+            userId = user_id,
+            error = cause.as_deref(),
+            "request failed"
+        );
+    } else {
+        tracing::info!(
+            requestId = request_id,
+            method = method.as_str(),
+            route = route.as_str(),
+            status = status.as_u16(),
+            durationMs = duration_ms,
+            userId = user_id,
+            "request"
+        );
+    }
+}
+
+fn error_chain(error: &ApiError) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

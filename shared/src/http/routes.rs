@@ -1,0 +1,119 @@
+//! The route table of API.md: which function answers which method on which path.
+//!
+//! API Gateway (and `cargo lambda watch` locally) does the routing; this table lets the fallback
+//! function tell an unknown path (404) from a known path with another method (405).
+
+/// One route: a method, a path pattern (`{name}` matches one segment) and the function for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub function: &'static str,
+}
+
+impl Route {
+    pub const fn new(method: &'static str, path: &'static str, function: &'static str) -> Self {
+        Self {
+            method,
+            path,
+            function,
+        }
+    }
+
+    /// The route key as API Gateway writes it, for logs: `GET /api/products/{id}`.
+    pub fn key(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+pub const HEALTH: Route = Route::new("GET", "/api/health", "health");
+pub const REGISTER: Route = Route::new("POST", "/api/auth/register", "register");
+pub const LOGIN: Route = Route::new("POST", "/api/auth/login", "login");
+pub const PROFILE: Route = Route::new("GET", "/api/profile", "profile");
+pub const LIST_PRODUCTS: Route = Route::new("GET", "/api/products", "list-products");
+pub const CREATE_PRODUCT: Route = Route::new("POST", "/api/products", "create-product");
+pub const GET_PRODUCT: Route = Route::new("GET", "/api/products/{id}", "get-product");
+pub const UPDATE_PRODUCT: Route = Route::new("PUT", "/api/products/{id}", "update-product");
+pub const DELETE_PRODUCT: Route = Route::new("DELETE", "/api/products/{id}", "delete-product");
+/// Everything no other route takes: API Gateway's `$default` route.
+pub const FALLBACK: Route = Route::new("ANY", "$default", "fallback");
+
+pub const ROUTES: &[Route] = &[
+    HEALTH,
+    REGISTER,
+    LOGIN,
+    PROFILE,
+    LIST_PRODUCTS,
+    CREATE_PRODUCT,
+    GET_PRODUCT,
+    UPDATE_PRODUCT,
+    DELETE_PRODUCT,
+];
+
+fn path_matches(pattern: &str, path: &str) -> bool {
+    let mut pattern_segments = pattern.split('/');
+    let mut path_segments = path.split('/');
+    loop {
+        match (pattern_segments.next(), path_segments.next()) {
+            (None, None) => return true,
+            (Some(expected), Some(actual)) => {
+                let is_parameter = expected.starts_with('{') && expected.ends_with('}');
+                if is_parameter && actual.is_empty() {
+                    return false;
+                }
+                if !is_parameter && expected != actual {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// The methods a path takes, as an `Allow` header value, or `None` if no route has the path.
+pub fn allowed_methods(path: &str) -> Option<String> {
+    let methods: Vec<&str> = ROUTES
+        .iter()
+        .filter(|route| path_matches(route.path, path))
+        .map(|route| route.method)
+        .collect();
+    if methods.is_empty() {
+        None
+    } else {
+        Some(format!("{}, OPTIONS", methods.join(", ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn product_item_path_takes_get_put_and_delete() {
+        assert_eq!(
+            allowed_methods("/api/products/abc").as_deref(),
+            Some("GET, PUT, DELETE, OPTIONS")
+        );
+    }
+
+    #[test]
+    fn collection_path_takes_get_and_post() {
+        assert_eq!(
+            allowed_methods("/api/products").as_deref(),
+            Some("GET, POST, OPTIONS")
+        );
+    }
+
+    #[test]
+    fn unknown_paths_take_nothing() {
+        for path in [
+            "/api/nope",
+            "/api/products/",
+            "/api/products/a/b",
+            "/",
+            "/api",
+        ] {
+            assert_eq!(allowed_methods(path), None, "{path}");
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! The shared library of the products API: every function is a thin `main` around a handler
+//! built from these pieces.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod pagination;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+
+pub use clock::{Clock, Timestamp};
+pub use config::Config;
+pub use error::{ApiError, FieldError};
+pub use state::AppState;
+
+/// Re-exported so function crates need no direct dependency on the runtime crates.
+pub use lambda_http;

@@ -1,0 +1,142 @@
+//! The auth-limits table: fixed-window counters that expire through DynamoDB TTL.
+//!
+//! TTL deletion is best effort (it can lag by days), so an expired counter is treated as absent
+//! by comparing `expiresAt` with the clock on every read and write.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+
+use super::{corrupt_item, storage_error};
+use crate::clock::Timestamp;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A live counting window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub count: u32,
+    pub ends_at: Timestamp,
+}
+
+fn number(item: &std::collections::HashMap<String, AttributeValue>, name: &str) -> Option<i64> {
+    match item.get(name) {
+        Some(AttributeValue::N(text)) => text.parse().ok(),
+        _ => None,
+    }
+}
+
+/// The window for `key`, unless there is none or it has ended.
+pub async fn current(
+    state: &AppState,
+    key: &str,
+    now: Timestamp,
+) -> Result<Option<Window>, ApiError> {
+    let output = state
+        .dynamo
+        .get_item()
+        .table_name(&state.config.tables.limits)
+        .key("key", AttributeValue::S(key.to_owned()))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| storage_error("get limit counter", e))?;
+    let Some(item) = output.item else {
+        return Ok(None);
+    };
+    let count = number(&item, "count").ok_or_else(|| corrupt_item("read limit", "count"))?;
+    let ends_at = number(&item, "endsAt").ok_or_else(|| corrupt_item("read limit", "endsAt"))?;
+    let window = Window {
+        count: u32::try_from(count).unwrap_or(u32::MAX),
+        ends_at: Timestamp::from_millis(ends_at),
+    };
+    Ok((window.ends_at > now).then_some(window))
+}
+
+/// Adds one to the live window for `key`, or opens a new window of `length` with a count of one.
+/// Both paths are conditional writes, so concurrent increments are never lost.
+pub async fn increment(
+    state: &AppState,
+    key: &str,
+    now: Timestamp,
+    length: Duration,
+) -> Result<u32, ApiError> {
+    let table = &state.config.tables.limits;
+    let now_value = AttributeValue::N(now.millis().to_string());
+    for _ in 0..3 {
+        let bumped = state
+            .dynamo
+            .update_item()
+            .table_name(table)
+            .key("key", AttributeValue::S(key.to_owned()))
+            .update_expression("SET #count = #count + :one")
+            .condition_expression("attribute_exists(#key) AND endsAt > :now")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_names("#key", "key")
+            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+            .expression_attribute_values(":now", now_value.clone())
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await;
+        match bumped {
+            Ok(output) => {
+                let count = output
+                    .attributes
+                    .as_ref()
+                    .and_then(|item| number(item, "count"))
+                    .unwrap_or(1);
+                return Ok(u32::try_from(count).unwrap_or(u32::MAX));
+            }
+            Err(error) => match error.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(_)) => {}
+                _ => return Err(storage_error("count limit", error)),
+            },
+        }
+
+        let ends_at = now.plus(length);
+        let opened = state
+            .dynamo
+            .put_item()
+            .table_name(table)
+            .item("key", AttributeValue::S(key.to_owned()))
+            .item("count", AttributeValue::N("1".to_owned()))
+            .item("endsAt", AttributeValue::N(ends_at.millis().to_string()))
+            // The TTL attribute, in epoch seconds, lets DynamoDB clean up (eventually).
+            .item(
+                "expiresAt",
+                AttributeValue::N((ends_at.seconds() + 1).to_string()),
+            )
+            .condition_expression("attribute_not_exists(#key) OR endsAt <= :now")
+            .expression_attribute_names("#key", "key")
+            .expression_attribute_values(":now", now_value.clone())
+            .send()
+            .await;
+        match opened {
+            Ok(_) => return Ok(1),
+            // Another request opened the window first: count in it.
+            Err(error) => match error.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(_)) => continue,
+                _ => return Err(storage_error("open limit window", error)),
+            },
+        }
+    }
+    Err(ApiError::unexpected(
+        "count limit",
+        "window kept changing under concurrent writes",
+    ))
+}
+
+/// Removes the counter for `key`.
+pub async fn clear(state: &AppState, key: &str) -> Result<(), ApiError> {
+    state
+        .dynamo
+        .delete_item()
+        .table_name(&state.config.tables.limits)
+        .key("key", AttributeValue::S(key.to_owned()))
+        .send()
+        .await
+        .map_err(|e| storage_error("clear limit counter", e))?;
+    Ok(())
+}
