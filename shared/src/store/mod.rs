@@ -5,7 +5,7 @@ pub mod limits;
 pub mod products;
 pub mod users;
 
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 use crate::error::ApiError;
 
@@ -28,6 +28,7 @@ pub(crate) fn storage_error<E, R>(context: &'static str, error: SdkError<E, R>) 
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
+    SdkError<E, R>: std::error::Error + Send + Sync + 'static,
 {
     let transient = match &error {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
@@ -39,7 +40,7 @@ where
             .is_some_and(|code| TRANSIENT_CODES.contains(&code)),
         _ => false,
     };
-    let source = DisplayErrorContext(error).to_string().into();
+    let source = Box::new(error);
     if transient {
         ApiError::Unavailable {
             context,

@@ -1,0 +1,37 @@
+//! Creates the tables of `template.yaml` in the DynamoDB that `AWS_ENDPOINT_URL_DYNAMODB` names,
+//! under the names the functions read (`PRODUCTS_TABLE`, ...). Safe to run again: existing tables
+//! are kept, with their data. `make dev` runs it before serving.
+
+use api_tests::tables;
+
+#[tokio::main]
+async fn main() {
+    let client = shared::store::client::from_env();
+    let config = match shared::Config::from_lookup(|name| {
+        // Table names only: the secret is not needed to create tables.
+        if name == "JWT_SECRET" {
+            Some("x".repeat(shared::config::MIN_SECRET_BYTES))
+        } else {
+            std::env::var(name).ok()
+        }
+    }) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("create-tables: {error}");
+            std::process::exit(1);
+        }
+    };
+    let name_of = |definition: &tables::TableDefinition| match definition.env_var.as_str() {
+        "PRODUCTS_TABLE" => config.tables.products.clone(),
+        "USERS_TABLE" => config.tables.users.clone(),
+        "LIMITS_TABLE" => config.tables.limits.clone(),
+        other => panic!("template names a table variable the functions do not read: {other}"),
+    };
+    match tables::create_all(&client, name_of).await {
+        Ok(names) => println!("tables ready: {}", names.join(", ")),
+        Err(error) => {
+            eprintln!("create-tables: {error}");
+            std::process::exit(1);
+        }
+    }
+}

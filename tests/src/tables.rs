@@ -1,0 +1,206 @@
+//! The DynamoDB tables of `template.yaml`, created locally from that one definition so local
+//! runs, tests and deployments cannot drift apart.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+use aws_sdk_dynamodb::Client;
+use serde_yaml::Value;
+
+/// The template, read at compile time: the tables cannot differ from what is deployed.
+pub const TEMPLATE: &str = include_str!("../../template.yaml");
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// One table as the template declares it.
+#[derive(Debug, Clone)]
+pub struct TableDefinition {
+    /// The environment variable the functions read its name from (`PRODUCTS_TABLE`).
+    pub env_var: String,
+    pub logical_id: String,
+    properties: Value,
+}
+
+/// Strips CloudFormation tags (`!Ref X` becomes `X`) so the template reads as plain YAML.
+fn untag(value: &Value) -> &Value {
+    match value {
+        Value::Tagged(tagged) => &tagged.value,
+        other => other,
+    }
+}
+
+fn text<'a>(value: &'a Value, key: &str) -> Result<&'a str, BoxError> {
+    untag(&value[key])
+        .as_str()
+        .ok_or_else(|| format!("template: {key} is not a string").into())
+}
+
+/// Every `AWS::DynamoDB::Table` of the template, with the environment variable naming it.
+pub fn definitions() -> Result<Vec<TableDefinition>, BoxError> {
+    let template: Value = serde_yaml::from_str(TEMPLATE)?;
+    let variables = template["Globals"]["Function"]["Environment"]["Variables"]
+        .as_mapping()
+        .ok_or("template: Globals.Function.Environment.Variables is missing")?;
+    let mut env_vars = BTreeMap::new();
+    for (name, value) in variables {
+        if let (Some(name), Value::Tagged(tagged)) = (name.as_str(), value) {
+            if tagged.tag == "Ref" {
+                if let Some(target) = tagged.value.as_str() {
+                    env_vars.insert(target.to_owned(), name.to_owned());
+                }
+            }
+        }
+    }
+    let resources = template["Resources"]
+        .as_mapping()
+        .ok_or("template: Resources is missing")?;
+    let mut tables = Vec::new();
+    for (logical_id, resource) in resources {
+        if resource["Type"].as_str() != Some("AWS::DynamoDB::Table") {
+            continue;
+        }
+        let logical_id = logical_id.as_str().ok_or("template: odd resource id")?;
+        let env_var = env_vars
+            .get(logical_id)
+            .ok_or_else(|| format!("template: no environment variable names {logical_id}"))?;
+        tables.push(TableDefinition {
+            env_var: env_var.clone(),
+            logical_id: logical_id.to_owned(),
+            properties: resource["Properties"].clone(),
+        });
+    }
+    Ok(tables)
+}
+
+fn key_schema(value: &Value) -> Result<Vec<KeySchemaElement>, BoxError> {
+    let mut keys = Vec::new();
+    for key in value
+        .as_sequence()
+        .ok_or("template: KeySchema is not a list")?
+    {
+        keys.push(
+            KeySchemaElement::builder()
+                .attribute_name(text(key, "AttributeName")?)
+                .key_type(KeyType::from(text(key, "KeyType")?))
+                .build()?,
+        );
+    }
+    Ok(keys)
+}
+
+impl TableDefinition {
+    /// Creates the table under `name`; an existing table is left as it is.
+    pub async fn create(&self, client: &Client, name: &str) -> Result<(), BoxError> {
+        let props = &self.properties;
+        let mut request = client
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::from(text(props, "BillingMode")?))
+            .set_key_schema(Some(key_schema(&props["KeySchema"])?));
+        for attribute in props["AttributeDefinitions"]
+            .as_sequence()
+            .ok_or("template: AttributeDefinitions is not a list")?
+        {
+            request = request.attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(text(attribute, "AttributeName")?)
+                    .attribute_type(ScalarAttributeType::from(text(attribute, "AttributeType")?))
+                    .build()?,
+            );
+        }
+        if let Some(indexes) = props["GlobalSecondaryIndexes"].as_sequence() {
+            for index in indexes {
+                let projection =
+                    ProjectionType::from(text(&index["Projection"], "ProjectionType")?);
+                request = request.global_secondary_indexes(
+                    GlobalSecondaryIndex::builder()
+                        .index_name(text(index, "IndexName")?)
+                        .set_key_schema(Some(key_schema(&index["KeySchema"])?))
+                        .projection(Projection::builder().projection_type(projection).build())
+                        .build()?,
+                );
+            }
+        }
+        match request.send().await {
+            Ok(_) => {}
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_in_use_exception()) =>
+            {
+                return Ok(());
+            }
+            Err(error) => return Err(Box::new(error)),
+        }
+
+        if let Some(ttl) = props.get("TimeToLiveSpecification") {
+            client
+                .update_time_to_live()
+                .table_name(name)
+                .time_to_live_specification(
+                    TimeToLiveSpecification::builder()
+                        .attribute_name(text(ttl, "AttributeName")?)
+                        .enabled(ttl["Enabled"].as_bool().unwrap_or(true))
+                        .build()?,
+                )
+                .send()
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Creates every table of the template, naming each by `name_of(env_var)`.
+pub async fn create_all(
+    client: &Client,
+    name_of: impl Fn(&TableDefinition) -> String,
+) -> Result<Vec<String>, BoxError> {
+    let mut created = Vec::new();
+    for definition in definitions()? {
+        let name = name_of(&definition);
+        definition.create(client, &name).await?;
+        created.push(name);
+    }
+    Ok(created)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_declares_the_three_tables_with_their_variables() {
+        let mut vars: Vec<String> = definitions()
+            .expect("template parses")
+            .into_iter()
+            .map(|d| d.env_var)
+            .collect();
+        vars.sort();
+        assert_eq!(vars, ["LIMITS_TABLE", "PRODUCTS_TABLE", "USERS_TABLE"]);
+    }
+
+    #[test]
+    fn products_table_has_both_listing_indexes() {
+        let products = definitions()
+            .expect("template parses")
+            .into_iter()
+            .find(|d| d.env_var == "PRODUCTS_TABLE")
+            .expect("products table");
+        let names: Vec<&str> = products.properties["GlobalSecondaryIndexes"]
+            .as_sequence()
+            .expect("indexes")
+            .iter()
+            .filter_map(|i| i["IndexName"].as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                shared::store::products::BY_CREATED_INDEX,
+                shared::store::products::BY_CATEGORY_INDEX
+            ]
+        );
+    }
+}

@@ -1,0 +1,351 @@
+//! The shared HTTP layer, through real functions and sample events: headers on every response,
+//! problem bodies, routing fallbacks, CORS, compression and request-body rules.
+
+use std::io::Read;
+
+use api_tests::app::ALLOWED_ORIGIN;
+use api_tests::{Event, TestApp, TestResponse};
+use serde_json::json;
+use shared::http::headers::SECURITY_HEADERS;
+use shared::http::routes;
+
+fn assert_standard_headers(response: &TestResponse, request_id: &str) {
+    for (name, value) in SECURITY_HEADERS {
+        assert_eq!(response.header(name), Some(*value), "header {name}");
+    }
+    assert_eq!(response.header("x-request-id"), Some(request_id));
+    assert!(response.header("server").is_none());
+}
+
+fn assert_problem(response: &TestResponse, status: u16, request_id: &str) {
+    assert_eq!(response.status, status);
+    assert_eq!(
+        response.header("content-type"),
+        Some("application/problem+json")
+    );
+    let body = response.json();
+    assert_eq!(body["type"], "about:blank");
+    assert_eq!(body["status"], status);
+    assert_eq!(body["requestId"], request_id);
+    assert!(
+        body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn health_answers_ok_with_every_standard_header() {
+    let app = TestApp::spawn().await;
+    let event = Event::load("health");
+
+    let response = app
+        .call(&routes::HEALTH, health::handle, event.request())
+        .await;
+
+    assert_eq!(response.status, 200);
+    assert_eq!(response.header("content-type"), Some("application/json"));
+    assert_eq!(response.json()["data"]["status"], "ok");
+    assert_standard_headers(&response, event.request_id());
+}
+
+#[tokio::test]
+async fn unknown_path_is_a_404_problem_with_the_standard_headers() {
+    let app = TestApp::spawn().await;
+    let event = Event::load("fallback");
+
+    let response = app
+        .call(&routes::FALLBACK, fallback::handle, event.request())
+        .await;
+
+    assert_problem(&response, 404, event.request_id());
+    assert_standard_headers(&response, event.request_id());
+}
+
+#[tokio::test]
+async fn known_path_with_another_method_is_a_405_with_allow() {
+    let app = TestApp::spawn().await;
+    let event = Event::load("fallback")
+        .path("/api/products/abc")
+        .method("PATCH");
+
+    let response = app
+        .call(&routes::FALLBACK, fallback::handle, event.request())
+        .await;
+
+    assert_problem(&response, 405, event.request_id());
+    assert_eq!(response.header("allow"), Some("GET, PUT, DELETE, OPTIONS"));
+}
+
+#[tokio::test]
+async fn preflight_from_an_allowed_origin_is_204_with_cors_headers() {
+    let app = TestApp::spawn().await;
+    let event = Event::load("preflight").header("origin", ALLOWED_ORIGIN);
+
+    let response = app
+        .call(&routes::FALLBACK, fallback::handle, event.request())
+        .await;
+
+    assert_eq!(response.status, 204);
+    assert!(response.body.is_empty());
+    assert_eq!(
+        response.header("access-control-allow-origin"),
+        Some(ALLOWED_ORIGIN)
+    );
+    assert_eq!(
+        response.header("access-control-allow-credentials"),
+        Some("true")
+    );
+    let methods = response
+        .header("access-control-allow-methods")
+        .unwrap_or("");
+    for method in ["GET", "POST", "PUT", "DELETE"] {
+        assert!(methods.contains(method), "{methods}");
+    }
+    let headers = response
+        .header("access-control-allow-headers")
+        .unwrap_or("");
+    for header in ["Authorization", "Content-Type", "If-Match", "If-None-Match"] {
+        assert!(headers.contains(header), "{headers}");
+    }
+    assert!(response.header("access-control-max-age").is_some());
+    assert!(response.header("vary").unwrap_or("").contains("Origin"));
+    assert_standard_headers(&response, event.request_id());
+}
+
+#[tokio::test]
+async fn preflight_from_a_disallowed_origin_gets_no_cors_headers() {
+    let app = TestApp::spawn().await;
+    let event = Event::load("preflight").header("origin", "https://evil.example");
+
+    let response = app
+        .call(&routes::FALLBACK, fallback::handle, event.request())
+        .await;
+
+    assert!(response.header("access-control-allow-origin").is_none());
+    assert!(response.header("access-control-allow-methods").is_none());
+    assert!(response
+        .header("access-control-allow-credentials")
+        .is_none());
+}
+
+#[tokio::test]
+async fn preflight_on_an_unknown_path_is_404() {
+    let app = TestApp::spawn().await;
+    let event = Event::load("preflight")
+        .header("origin", ALLOWED_ORIGIN)
+        .path("/api/nope");
+
+    let response = app
+        .call(&routes::FALLBACK, fallback::handle, event.request())
+        .await;
+
+    assert_eq!(response.status, 404);
+}
+
+#[tokio::test]
+async fn allowed_origin_is_echoed_on_ordinary_responses() {
+    let app = TestApp::spawn().await;
+    let event = Event::load("health").header("origin", ALLOWED_ORIGIN);
+
+    let response = app
+        .call(&routes::HEALTH, health::handle, event.request())
+        .await;
+
+    assert_eq!(
+        response.header("access-control-allow-origin"),
+        Some(ALLOWED_ORIGIN)
+    );
+    assert_eq!(
+        response.header("access-control-allow-credentials"),
+        Some("true")
+    );
+    let exposed = response
+        .header("access-control-expose-headers")
+        .unwrap_or("");
+    for header in ["ETag", "Location", "Retry-After", "X-Request-Id"] {
+        assert!(exposed.contains(header), "{exposed}");
+    }
+}
+
+#[tokio::test]
+async fn disallowed_origin_never_gets_allow_origin() {
+    let app = TestApp::spawn().await;
+    let event = Event::load("health").header("origin", "https://evil.example");
+
+    let response = app
+        .call(&routes::HEALTH, health::handle, event.request())
+        .await;
+
+    assert_eq!(response.status, 200);
+    assert!(response.header("access-control-allow-origin").is_none());
+}
+
+async fn app_with_large_listing() -> TestApp {
+    let app = TestApp::spawn().await;
+    let token = app.user_token("lister@example.com").await;
+    for i in 0..12 {
+        let body = json!({ "name": format!("Product number {i}"), "price": 10, "description": "x".repeat(100) });
+        assert_eq!(app.create_product(&token, &body).await.status, 201);
+    }
+    app
+}
+
+#[tokio::test]
+async fn large_responses_are_gzipped_when_accepted() {
+    let app = app_with_large_listing().await;
+    let event = Event::load("list-products").header("accept-encoding", "gzip");
+
+    let response = app
+        .call(
+            &routes::LIST_PRODUCTS,
+            list_products::handle,
+            event.request(),
+        )
+        .await;
+
+    assert_eq!(response.status, 200);
+    assert_eq!(response.header("content-encoding"), Some("gzip"));
+    assert!(response
+        .header("vary")
+        .unwrap_or("")
+        .contains("Accept-Encoding"));
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&response.body[..])
+        .read_to_string(&mut text)
+        .expect("valid gzip");
+    assert!(text.len() >= 1024);
+    let body: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(body["data"].as_array().map(Vec::len), Some(12));
+}
+
+#[tokio::test]
+async fn brotli_is_used_when_the_client_prefers_it() {
+    let app = app_with_large_listing().await;
+    let event = Event::load("list-products").header("accept-encoding", "gzip;q=0.5, br");
+
+    let response = app
+        .call(
+            &routes::LIST_PRODUCTS,
+            list_products::handle,
+            event.request(),
+        )
+        .await;
+
+    assert_eq!(response.header("content-encoding"), Some("br"));
+    let mut decoded = Vec::new();
+    brotli::Decompressor::new(&response.body[..], 4096)
+        .read_to_end(&mut decoded)
+        .expect("valid brotli");
+    let body: serde_json::Value = serde_json::from_slice(&decoded).expect("json");
+    assert_eq!(body["data"].as_array().map(Vec::len), Some(12));
+}
+
+#[tokio::test]
+async fn responses_are_not_compressed_unless_asked() {
+    let app = app_with_large_listing().await;
+    let event = Event::load("list-products").without_header("accept-encoding");
+
+    let response = app
+        .call(
+            &routes::LIST_PRODUCTS,
+            list_products::handle,
+            event.request(),
+        )
+        .await;
+
+    assert!(response.header("content-encoding").is_none());
+    assert!(response.body.len() >= 1024);
+    assert_eq!(response.json()["data"].as_array().map(Vec::len), Some(12));
+}
+
+#[tokio::test]
+async fn small_responses_are_not_compressed() {
+    let app = TestApp::spawn().await;
+    let event = Event::load("health").header("accept-encoding", "gzip, br");
+
+    let response = app
+        .call(&routes::HEALTH, health::handle, event.request())
+        .await;
+
+    assert!(response.header("content-encoding").is_none());
+    assert_eq!(response.json()["data"]["status"], "ok");
+}
+
+#[tokio::test]
+async fn body_rules_give_their_statuses() {
+    let app = TestApp::spawn().await;
+    let token = app.user_token("bodies@example.com").await;
+    let big = format!("{{\"name\":\"{}\",\"price\":1}}", "a".repeat(70 * 1024));
+    let cases: Vec<(&str, Event, u16)> = vec![
+        (
+            "wrong content type",
+            Event::load("create-product").header("content-type", "text/plain"),
+            415,
+        ),
+        (
+            "no content type",
+            Event::load("create-product").without_header("content-type"),
+            415,
+        ),
+        (
+            "over 64 KiB",
+            Event::load("create-product").raw_body(&big),
+            413,
+        ),
+        (
+            "malformed JSON",
+            Event::load("create-product").raw_body("{\"name\":"),
+            400,
+        ),
+        (
+            "not an object",
+            Event::load("create-product").raw_body("[1, 2]"),
+            400,
+        ),
+        (
+            "empty body",
+            Event::load("create-product").raw_body(""),
+            400,
+        ),
+    ];
+    for (case, event, status) in cases {
+        let event = event.bearer(&token);
+        let response = app
+            .call(
+                &routes::CREATE_PRODUCT,
+                create_product::handle,
+                event.request(),
+            )
+            .await;
+        assert_problem(&response, status, event.request_id());
+        assert_eq!(response.status, status, "{case}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_fields_are_listed_as_field_errors() {
+    let app = TestApp::spawn().await;
+    let token = app.user_token("unknown-fields@example.com").await;
+    let body = json!({ "name": "Lamp", "price": 1, "colour": "red", "ownerId": "me" });
+
+    let response = app.create_product(&token, &body).await;
+
+    assert_eq!(response.status, 400);
+    let mut fields = response.error_fields();
+    fields.sort();
+    assert_eq!(fields, ["colour", "ownerId"]);
+}
+
+#[tokio::test]
+async fn request_id_falls_back_to_the_lambda_invocation_when_absent() {
+    let app = TestApp::spawn().await;
+    let event = Event::load("health").request_id_as("");
+
+    let response = app
+        .call(&routes::HEALTH, health::handle, event.request())
+        .await;
+
+    assert!(response
+        .header("x-request-id")
+        .is_some_and(|id| !id.is_empty()));
+}
