@@ -70,6 +70,14 @@ impl Event {
         self
     }
 
+    /// A body of raw bytes, base64-encoded as API Gateway sends binary bodies.
+    pub fn binary_body(mut self, body: &[u8]) -> Self {
+        use base64::Engine;
+        self.0["body"] = json!(base64::engine::general_purpose::STANDARD.encode(body));
+        self.0["isBase64Encoded"] = json!(true);
+        self
+    }
+
     pub fn method(mut self, method: &str) -> Self {
         self.0["requestContext"]["http"]["method"] = json!(method);
         self

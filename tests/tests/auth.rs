@@ -11,7 +11,8 @@ use shared::http::routes;
 const PASSWORD: &str = "correct horse battery";
 
 async fn profile(app: &TestApp, event: Event) -> TestResponse {
-    app.call(&routes::PROFILE, profile::handle, event.request()).await
+    app.call(&routes::PROFILE, profile::handle, event.request())
+        .await
 }
 
 fn without_request_id(mut body: Value) -> Value {
@@ -24,7 +25,9 @@ async fn registration_returns_the_user_without_any_secret() {
     let app = TestApp::spawn().await;
     let event = Event::load("register");
 
-    let response = app.call(&routes::REGISTER, register::handle, event.request()).await;
+    let response = app
+        .call(&routes::REGISTER, register::handle, event.request())
+        .await;
 
     assert_eq!(response.status, 201, "{:?}", response.json());
     assert_eq!(response.header("cache-control"), Some("no-store"));
@@ -49,7 +52,10 @@ async fn email_is_normalised_and_unique_across_case() {
     let second = app.register("grace@example.com", "another password").await;
 
     assert_eq!(second.status, 409);
-    assert_eq!(second.header("content-type"), Some("application/problem+json"));
+    assert_eq!(
+        second.header("content-type"),
+        Some("application/problem+json")
+    );
     assert_eq!(app.login("GRACE@example.com", PASSWORD).await.status, 200);
 }
 
@@ -72,17 +78,37 @@ async fn registration_validation_reports_every_bad_field() {
     let app = TestApp::spawn().await;
     let long_email = format!("{}@example.com", "a".repeat(250));
     let cases = [
-        (json!({ "email": "not-an-email", "password": PASSWORD }), vec!["email"]),
-        (json!({ "email": long_email, "password": PASSWORD }), vec!["email"]),
-        (json!({ "email": "a@example.com", "password": "1234567" }), vec!["password"]),
-        (json!({ "email": "a@example.com", "password": "x".repeat(129) }), vec!["password"]),
+        (
+            json!({ "email": "not-an-email", "password": PASSWORD }),
+            vec!["email"],
+        ),
+        (
+            json!({ "email": long_email, "password": PASSWORD }),
+            vec!["email"],
+        ),
+        (
+            json!({ "email": "a@example.com", "password": "1234567" }),
+            vec!["password"],
+        ),
+        (
+            json!({ "email": "a@example.com", "password": "x".repeat(129) }),
+            vec!["password"],
+        ),
         (json!({ "password": 12345678 }), vec!["email", "password"]),
-        (json!({ "email": "a@example.com", "password": PASSWORD, "name": "" }), vec!["name"]),
-        (json!({ "email": "a@example.com", "password": PASSWORD, "id": "x" }), vec!["id"]),
+        (
+            json!({ "email": "a@example.com", "password": PASSWORD, "name": "" }),
+            vec!["name"],
+        ),
+        (
+            json!({ "email": "a@example.com", "password": PASSWORD, "id": "x" }),
+            vec!["id"],
+        ),
     ];
     for (body, expected) in cases {
         let event = Event::load("register").json_body(&body);
-        let response = app.call(&routes::REGISTER, register::handle, event.request()).await;
+        let response = app
+            .call(&routes::REGISTER, register::handle, event.request())
+            .await;
         assert_eq!(response.status, 400, "{body}");
         assert_eq!(response.error_fields(), expected, "{body}");
     }
@@ -92,7 +118,10 @@ async fn registration_validation_reports_every_bad_field() {
 async fn password_length_counts_characters() {
     let app = TestApp::spawn().await;
     // Eight characters, sixteen bytes.
-    assert_eq!(app.register("chars@example.com", "éééééééé").await.status, 201);
+    assert_eq!(
+        app.register("chars@example.com", "éééééééé").await.status,
+        201
+    );
     assert_eq!(app.login("chars@example.com", "éééééééé").await.status, 200);
 }
 
@@ -102,7 +131,9 @@ async fn login_returns_a_bearer_token_and_a_strict_cookie() {
     assert_eq!(app.register("ada@example.com", PASSWORD).await.status, 201);
     let event = Event::load("login");
 
-    let response = app.call(&routes::LOGIN, login::handle, event.request()).await;
+    let response = app
+        .call(&routes::LOGIN, login::handle, event.request())
+        .await;
 
     assert_eq!(response.status, 200);
     assert_eq!(response.header("cache-control"), Some("no-store"));
@@ -112,14 +143,20 @@ async fn login_returns_a_bearer_token_and_a_strict_cookie() {
     let token = body["token"].as_str().expect("token");
     assert_eq!(
         response.header("set-cookie"),
-        Some(format!("token={token}; HttpOnly; Secure; SameSite=Strict; Path=/api; Max-Age=86400").as_str())
+        Some(
+            format!("token={token}; HttpOnly; Secure; SameSite=Strict; Path=/api; Max-Age=86400")
+                .as_str()
+        )
     );
 }
 
 #[tokio::test]
 async fn unknown_email_and_wrong_password_get_the_same_401() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.register("known@example.com", PASSWORD).await.status, 201);
+    assert_eq!(
+        app.register("known@example.com", PASSWORD).await.status,
+        201
+    );
 
     let wrong_password = app.login("known@example.com", "not the password").await;
     let unknown_email = app.login("nobody@example.com", "not the password").await;
@@ -150,7 +187,11 @@ async fn profile_answers_for_the_token_cookie() {
     let app = TestApp::spawn().await;
     let token = app.user_token("cookie@example.com").await;
 
-    let response = profile(&app, Event::load("profile").cookie(&format!("token={token}"))).await;
+    let response = profile(
+        &app,
+        Event::load("profile").cookie(&format!("token={token}")),
+    )
+    .await;
 
     assert_eq!(response.status, 200);
     assert_eq!(response.json()["data"]["email"], "cookie@example.com");
@@ -164,12 +205,19 @@ async fn profile_without_a_token_is_401_with_www_authenticate() {
 
     assert_eq!(response.status, 401);
     assert_eq!(response.header("www-authenticate"), Some("Bearer"));
-    assert_eq!(response.header("content-type"), Some("application/problem+json"));
+    assert_eq!(
+        response.header("content-type"),
+        Some("application/problem+json")
+    );
 }
 
 fn sign(claims: &Value, algorithm: Algorithm, secret: &str) -> String {
-    encode(&Header::new(algorithm), claims, &EncodingKey::from_secret(secret.as_bytes()))
-        .expect("sign")
+    encode(
+        &Header::new(algorithm),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("sign")
 }
 
 fn b64(value: &Value) -> String {
@@ -182,7 +230,10 @@ async fn forged_and_broken_tokens_are_all_401() {
     let app = TestApp::spawn().await;
     let token = app.user_token("target@example.com").await;
     let profile_ok = profile(&app, Event::load("profile").bearer(&token)).await;
-    let sub = profile_ok.json()["data"]["id"].as_str().expect("id").to_owned();
+    let sub = profile_ok.json()["data"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     let now = START.seconds();
     let claims = |changes: Value| {
         let mut base = json!({
@@ -199,7 +250,12 @@ async fn forged_and_broken_tokens_are_all_401() {
         base
     };
     let valid = sign(&claims(json!({})), Algorithm::HS256, TEST_SECRET);
-    assert_eq!(profile(&app, Event::load("profile").bearer(&valid)).await.status, 200);
+    assert_eq!(
+        profile(&app, Event::load("profile").bearer(&valid))
+            .await
+            .status,
+        200
+    );
 
     let (_, rest) = valid.split_once('.').expect("jwt");
     let (_, signature) = rest.split_once('.').expect("jwt");
@@ -215,12 +271,46 @@ async fn forged_and_broken_tokens_are_all_401() {
     );
     let cases = [
         ("alg none", alg_none),
-        ("another secret", sign(&claims(json!({})), Algorithm::HS256, "another-secret-0123456789abcdef-xyz")),
-        ("expired", sign(&claims(json!({"exp": now - 1})), Algorithm::HS256, TEST_SECRET)),
-        ("no exp", sign(&claims(json!({"exp": null})), Algorithm::HS256, TEST_SECRET)),
-        ("wrong iss", sign(&claims(json!({"iss": "someone-else"})), Algorithm::HS256, TEST_SECRET)),
-        ("wrong aud", sign(&claims(json!({"aud": "someone-else"})), Algorithm::HS256, TEST_SECRET)),
-        ("HS512", sign(&claims(json!({})), Algorithm::HS512, TEST_SECRET)),
+        (
+            "another secret",
+            sign(
+                &claims(json!({})),
+                Algorithm::HS256,
+                "another-secret-0123456789abcdef-xyz",
+            ),
+        ),
+        (
+            "expired",
+            sign(
+                &claims(json!({"exp": now - 1})),
+                Algorithm::HS256,
+                TEST_SECRET,
+            ),
+        ),
+        (
+            "no exp",
+            sign(&claims(json!({"exp": null})), Algorithm::HS256, TEST_SECRET),
+        ),
+        (
+            "wrong iss",
+            sign(
+                &claims(json!({"iss": "someone-else"})),
+                Algorithm::HS256,
+                TEST_SECRET,
+            ),
+        ),
+        (
+            "wrong aud",
+            sign(
+                &claims(json!({"aud": "someone-else"})),
+                Algorithm::HS256,
+                TEST_SECRET,
+            ),
+        ),
+        (
+            "HS512",
+            sign(&claims(json!({})), Algorithm::HS512, TEST_SECRET),
+        ),
         ("tampered payload", tampered),
         ("garbage", "not.a.token".to_owned()),
         ("empty", String::new()),
@@ -228,7 +318,11 @@ async fn forged_and_broken_tokens_are_all_401() {
     for (case, token) in cases {
         let response = profile(&app, Event::load("profile").bearer(&token)).await;
         assert_eq!(response.status, 401, "{case}");
-        assert_eq!(response.header("www-authenticate"), Some("Bearer"), "{case}");
+        assert_eq!(
+            response.header("www-authenticate"),
+            Some("Bearer"),
+            "{case}"
+        );
     }
 }
 
@@ -239,7 +333,12 @@ async fn a_token_stops_working_when_it_expires() {
 
     app.clock().advance(Duration::from_secs(24 * 60 * 60));
 
-    assert_eq!(profile(&app, Event::load("profile").bearer(&token)).await.status, 401);
+    assert_eq!(
+        profile(&app, Event::load("profile").bearer(&token))
+            .await
+            .status,
+        401
+    );
 }
 
 async fn create_with_cookie(app: &TestApp, token: &str, origin: Option<&str>) -> TestResponse {
@@ -247,8 +346,12 @@ async fn create_with_cookie(app: &TestApp, token: &str, origin: Option<&str>) ->
     if let Some(origin) = origin {
         event = event.header("origin", origin);
     }
-    app.call(&routes::CREATE_PRODUCT, create_product::handle, event.request())
-        .await
+    app.call(
+        &routes::CREATE_PRODUCT,
+        create_product::handle,
+        event.request(),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -256,8 +359,18 @@ async fn cookie_writes_need_an_allowed_origin() {
     let app = TestApp::spawn().await;
     let token = app.user_token("csrf@example.com").await;
 
-    assert_eq!(create_with_cookie(&app, &token, Some(ALLOWED_ORIGIN)).await.status, 201);
-    assert_eq!(create_with_cookie(&app, &token, Some("https://evil.example")).await.status, 403);
+    assert_eq!(
+        create_with_cookie(&app, &token, Some(ALLOWED_ORIGIN))
+            .await
+            .status,
+        201
+    );
+    assert_eq!(
+        create_with_cookie(&app, &token, Some("https://evil.example"))
+            .await
+            .status,
+        403
+    );
     assert_eq!(create_with_cookie(&app, &token, None).await.status, 403);
 }
 
@@ -270,7 +383,11 @@ async fn bearer_writes_need_no_origin() {
         .header("origin", "https://evil.example");
 
     let response = app
-        .call(&routes::CREATE_PRODUCT, create_product::handle, event.request())
+        .call(
+            &routes::CREATE_PRODUCT,
+            create_product::handle,
+            event.request(),
+        )
         .await;
 
     assert_eq!(response.status, 201);
@@ -279,7 +396,10 @@ async fn bearer_writes_need_no_origin() {
 #[tokio::test]
 async fn five_failed_logins_lock_the_email_until_the_window_passes() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.register("locked@example.com", PASSWORD).await.status, 201);
+    assert_eq!(
+        app.register("locked@example.com", PASSWORD).await.status,
+        201
+    );
     for attempt in 1..=5 {
         let response = app.login("locked@example.com", "wrong password").await;
         assert_eq!(response.status, 401, "attempt {attempt}");
@@ -292,7 +412,10 @@ async fn five_failed_logins_lock_the_email_until_the_window_passes() {
         .and_then(|v| v.parse().ok())
         .expect("Retry-After in seconds");
     assert!((1..=900).contains(&retry_after), "{retry_after}");
-    assert_eq!(locked.header("content-type"), Some("application/problem+json"));
+    assert_eq!(
+        locked.header("content-type"),
+        Some("application/problem+json")
+    );
 
     // Another account is not affected.
     assert_eq!(app.register("free@example.com", PASSWORD).await.status, 201);
@@ -305,13 +428,26 @@ async fn five_failed_logins_lock_the_email_until_the_window_passes() {
 #[tokio::test]
 async fn a_successful_login_clears_earlier_failures() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.register("clear@example.com", PASSWORD).await.status, 201);
+    assert_eq!(
+        app.register("clear@example.com", PASSWORD).await.status,
+        201
+    );
     for _ in 0..4 {
-        assert_eq!(app.login("clear@example.com", "wrong password").await.status, 401);
+        assert_eq!(
+            app.login("clear@example.com", "wrong password")
+                .await
+                .status,
+            401
+        );
     }
     assert_eq!(app.login("clear@example.com", PASSWORD).await.status, 200);
     for _ in 0..4 {
-        assert_eq!(app.login("clear@example.com", "wrong password").await.status, 401);
+        assert_eq!(
+            app.login("clear@example.com", "wrong password")
+                .await
+                .status,
+            401
+        );
     }
     assert_eq!(app.login("clear@example.com", PASSWORD).await.status, 200);
 }
@@ -321,7 +457,9 @@ async fn failed_logins_are_limited_per_source_ip() {
     let app = TestApp::spawn_with(&[("LOGIN_FAILURES_PER_IP", "3")]).await;
     assert_eq!(app.register("ip@example.com", PASSWORD).await.status, 201);
     for i in 0..3 {
-        let response = app.login(&format!("someone{i}@example.com"), "wrong password").await;
+        let response = app
+            .login(&format!("someone{i}@example.com"), "wrong password")
+            .await;
         assert_eq!(response.status, 401);
     }
 
@@ -332,7 +470,9 @@ async fn failed_logins_are_limited_per_source_ip() {
     let elsewhere = Event::load("login")
         .source_ip("198.51.100.7")
         .json_body(&json!({ "email": "ip@example.com", "password": PASSWORD }));
-    let response = app.call(&routes::LOGIN, login::handle, elsewhere.request()).await;
+    let response = app
+        .call(&routes::LOGIN, login::handle, elsewhere.request())
+        .await;
     assert_eq!(response.status, 200);
 }
 

@@ -11,13 +11,26 @@ fn lamp() -> Value {
     json!({ "name": "Desk lamp", "price": 29.90, "description": "Warm white.", "category": "lighting" })
 }
 
-async fn update(app: &TestApp, token: &str, id: &str, body: &Value, if_match: Option<&str>) -> TestResponse {
-    let mut event = Event::load("update-product").product_id(id).bearer(token).json_body(body);
+async fn update(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    body: &Value,
+    if_match: Option<&str>,
+) -> TestResponse {
+    let mut event = Event::load("update-product")
+        .product_id(id)
+        .bearer(token)
+        .json_body(body);
     if let Some(etag) = if_match {
         event = event.header("if-match", etag);
     }
-    app.call(&routes::UPDATE_PRODUCT, update_product::handle, event.request())
-        .await
+    app.call(
+        &routes::UPDATE_PRODUCT,
+        update_product::handle,
+        event.request(),
+    )
+    .await
 }
 
 async fn delete(app: &TestApp, token: &str, id: &str, if_match: Option<&str>) -> TestResponse {
@@ -25,8 +38,12 @@ async fn delete(app: &TestApp, token: &str, id: &str, if_match: Option<&str>) ->
     if let Some(etag) = if_match {
         event = event.header("if-match", etag);
     }
-    app.call(&routes::DELETE_PRODUCT, delete_product::handle, event.request())
-        .await
+    app.call(
+        &routes::DELETE_PRODUCT,
+        delete_product::handle,
+        event.request(),
+    )
+    .await
 }
 
 async fn created(app: &TestApp, token: &str, body: &Value) -> Value {
@@ -46,21 +63,35 @@ async fn create_returns_201_with_location_and_version_1() {
     let event = Event::load("create-product").bearer(&token);
 
     let response = app
-        .call(&routes::CREATE_PRODUCT, create_product::handle, event.request())
+        .call(
+            &routes::CREATE_PRODUCT,
+            create_product::handle,
+            event.request(),
+        )
         .await;
 
     assert_eq!(response.status, 201);
     let product = &response.json()["data"];
     let id = id_of(product);
-    assert_eq!(response.header("location"), Some(format!("/api/products/{id}").as_str()));
-    assert_eq!(response.header("etag"), Some(format!("\"{id}.1\"").as_str()));
+    assert_eq!(
+        response.header("location"),
+        Some(format!("/api/products/{id}").as_str())
+    );
+    assert_eq!(
+        response.header("etag"),
+        Some(format!("\"{id}.1\"").as_str())
+    );
     assert_eq!(product["version"], 1);
     assert_eq!(product["name"], "Desk lamp");
     assert_eq!(product["category"], "lighting");
     assert_eq!(product["createdAt"], "2026-11-24T12:00:00.000Z");
     assert_eq!(product["updatedAt"], product["createdAt"]);
     let profile = app
-        .call(&routes::PROFILE, profile::handle, Event::load("profile").bearer(&token).request())
+        .call(
+            &routes::PROFILE,
+            profile::handle,
+            Event::load("profile").bearer(&token).request(),
+        )
         .await;
     assert_eq!(product["ownerId"], profile.json()["data"]["id"]);
 }
@@ -71,7 +102,11 @@ async fn create_without_a_token_is_401() {
     let event = Event::load("create-product");
 
     let response = app
-        .call(&routes::CREATE_PRODUCT, create_product::handle, event.request())
+        .call(
+            &routes::CREATE_PRODUCT,
+            create_product::handle,
+            event.request(),
+        )
         .await;
 
     assert_eq!(response.status, 401);
@@ -81,19 +116,30 @@ async fn create_without_a_token_is_401() {
 async fn prices_round_trip_exactly_through_storage() {
     let app = TestApp::spawn().await;
     let token = app.user_token("prices@example.com").await;
-    for (sent, expected) in [("0.1", "0.10"), ("29.90", "29.90"), ("999999.99", "999999.99"), ("0", "0.00"), ("7", "7.00")] {
+    for (sent, expected) in [
+        ("0.1", "0.10"),
+        ("29.90", "29.90"),
+        ("999999.99", "999999.99"),
+        ("0", "0.00"),
+        ("7", "7.00"),
+    ] {
         let body = format!("{{\"name\":\"Priced\",\"price\":{sent}}}");
-        let event = Event::load("create-product")
-            .bearer(&token)
-            .raw_body(&body);
+        let event = Event::load("create-product").bearer(&token).raw_body(&body);
         let response = app
-            .call(&routes::CREATE_PRODUCT, create_product::handle, event.request())
+            .call(
+                &routes::CREATE_PRODUCT,
+                create_product::handle,
+                event.request(),
+            )
             .await;
         assert_eq!(response.status, 201, "{sent}");
         let id = id_of(&response.json()["data"]);
         let fetched = app.get_product(&id).await;
         let text = String::from_utf8(fetched.body.clone()).expect("utf-8");
-        assert!(text.contains(&format!("\"price\":{expected}")), "{sent}: {text}");
+        assert!(
+            text.contains(&format!("\"price\":{expected}")),
+            "{sent}: {text}"
+        );
     }
 }
 
@@ -112,10 +158,22 @@ async fn each_invalid_product_field_gets_its_field_error() {
         (json!({ "name": "x".repeat(201), "price": 1 }), vec!["name"]),
         (json!({ "name": "a\u{0001}b", "price": 1 }), vec!["name"]),
         (json!({ "name": 5, "price": 1 }), vec!["name"]),
-        (json!({ "name": "A", "price": 1, "description": "x".repeat(2001) }), vec!["description"]),
-        (json!({ "name": "A", "price": 1, "category": "Not Valid" }), vec!["category"]),
-        (json!({ "name": "A", "price": 1, "category": "" }), vec!["category"]),
-        (json!({ "name": "", "price": -5, "category": "BAD" }), vec!["name", "price", "category"]),
+        (
+            json!({ "name": "A", "price": 1, "description": "x".repeat(2001) }),
+            vec!["description"],
+        ),
+        (
+            json!({ "name": "A", "price": 1, "category": "Not Valid" }),
+            vec!["category"],
+        ),
+        (
+            json!({ "name": "A", "price": 1, "category": "" }),
+            vec!["category"],
+        ),
+        (
+            json!({ "name": "", "price": -5, "category": "BAD" }),
+            vec!["name", "price", "category"],
+        ),
     ];
     for (body, expected) in cases {
         let response = app.create_product(&token, &body).await;
@@ -162,26 +220,43 @@ async fn get_returns_the_product_with_etag_and_304_on_revalidation() {
     assert!(first.header("cache-control").is_some());
     let etag = first.header("etag").expect("etag").to_owned();
 
-    let event = Event::load("get-product").product_id(&id).header("if-none-match", &etag);
-    let second = app.call(&routes::GET_PRODUCT, get_product::handle, event.request()).await;
+    let event = Event::load("get-product")
+        .product_id(&id)
+        .header("if-none-match", &etag);
+    let second = app
+        .call(&routes::GET_PRODUCT, get_product::handle, event.request())
+        .await;
     assert_eq!(second.status, 304);
     assert!(second.body.is_empty());
     assert_eq!(second.header("etag"), Some(etag.as_str()));
     assert_eq!(second.header("x-content-type-options"), Some("nosniff"));
     assert!(second.header("x-request-id").is_some());
 
-    let stale = Event::load("get-product").product_id(&id).header("if-none-match", "\"other\"");
-    let third = app.call(&routes::GET_PRODUCT, get_product::handle, stale.request()).await;
+    let stale = Event::load("get-product")
+        .product_id(&id)
+        .header("if-none-match", "\"other\"");
+    let third = app
+        .call(&routes::GET_PRODUCT, get_product::handle, stale.request())
+        .await;
     assert_eq!(third.status, 200);
 }
 
 #[tokio::test]
 async fn missing_and_malformed_ids_are_404() {
     let app = TestApp::spawn().await;
-    for id in ["01JDQ4ZK8X9T6S2V3M5N7P8Q9R", "not-an-id", "1", "%00", "01JDQ4ZK8X9T6S2V3M5N7P8Q9R0"] {
+    for id in [
+        "01JDQ4ZK8X9T6S2V3M5N7P8Q9R",
+        "not-an-id",
+        "1",
+        "%00",
+        "01JDQ4ZK8X9T6S2V3M5N7P8Q9R0",
+    ] {
         let response = app.get_product(id).await;
         assert_eq!(response.status, 404, "{id}");
-        assert_eq!(response.header("content-type"), Some("application/problem+json"));
+        assert_eq!(
+            response.header("content-type"),
+            Some("application/problem+json")
+        );
     }
 }
 
@@ -192,11 +267,19 @@ async fn listing_pages_through_every_product_newest_first() {
     let mut all = Vec::new();
     let mut books = Vec::new();
     for i in 0..25 {
-        let category = if i % 3 == 0 { json!("books") } else { json!("garden") };
+        let category = if i % 3 == 0 {
+            json!("books")
+        } else {
+            json!("garden")
+        };
         let body = json!({ "name": format!("Item {i}"), "price": i, "category": category });
         let product = created(&app, &token, &body).await;
         // Ids start with their creation millisecond, so (createdAt, id) order is id order.
-        let key = format!("{}|{}", product["createdAt"].as_str().expect("createdAt"), id_of(&product));
+        let key = format!(
+            "{}|{}",
+            product["createdAt"].as_str().expect("createdAt"),
+            id_of(&product)
+        );
         if i % 3 == 0 {
             books.push(key.clone());
         }
@@ -225,7 +308,13 @@ async fn listing_pages_through_every_product_newest_first() {
             assert_eq!(body["limit"], limit);
             let page = body["data"].as_array().expect("data");
             assert!(page.len() <= limit);
-            seen.extend(page.iter().map(|p| format!("{}|{}", p["createdAt"].as_str().expect("createdAt"), id_of(p))));
+            seen.extend(page.iter().map(|p| {
+                format!(
+                    "{}|{}",
+                    p["createdAt"].as_str().expect("createdAt"),
+                    id_of(p)
+                )
+            }));
             pages += 1;
             match body["nextCursor"].as_str() {
                 Some(next) => cursor = Some(next.to_owned()),
@@ -282,7 +371,10 @@ async fn bad_listing_parameters_are_400() {
         assert_eq!(response.status, 400, "{query}");
         assert_eq!(response.error_fields(), [field], "{query}");
     }
-    assert_eq!(app.list_products(&format!("cursor={cursor}")).await.status, 200);
+    assert_eq!(
+        app.list_products(&format!("cursor={cursor}")).await.status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -306,7 +398,10 @@ async fn owner_updates_with_if_match_and_a_stale_etag_is_412() {
     assert_eq!(updated["category"], Value::Null);
     assert_eq!(updated["createdAt"], product["createdAt"]);
     assert_eq!(updated["updatedAt"], "2026-11-24T12:01:00.000Z");
-    assert_eq!(response.header("etag"), Some(format!("\"{id}.2\"").as_str()));
+    assert_eq!(
+        response.header("etag"),
+        Some(format!("\"{id}.2\"").as_str())
+    );
 
     let stale = update(&app, &token, &id, &body, Some(&etag_v1)).await;
     assert_eq!(stale.status, 412);
@@ -320,14 +415,33 @@ async fn another_user_gets_403_and_a_missing_product_404() {
     let intruder = app.user_token("intruder@example.com").await;
     let id = id_of(&created(&app, &owner, &lamp()).await);
 
-    assert_eq!(update(&app, &intruder, &id, &lamp(), None).await.status, 403);
-    assert_eq!(update(&app, &intruder, &id, &lamp(), Some("\"stale\"")).await.status, 403);
+    assert_eq!(
+        update(&app, &intruder, &id, &lamp(), None).await.status,
+        403
+    );
+    assert_eq!(
+        update(&app, &intruder, &id, &lamp(), Some("\"stale\""))
+            .await
+            .status,
+        403
+    );
     assert_eq!(delete(&app, &intruder, &id, None).await.status, 403);
     let missing = "01JDQ4ZK8X9T6S2V3M5N7P8Q9R";
-    assert_eq!(update(&app, &owner, missing, &lamp(), None).await.status, 404);
-    assert_eq!(update(&app, &owner, missing, &lamp(), Some("\"x\"")).await.status, 404);
+    assert_eq!(
+        update(&app, &owner, missing, &lamp(), None).await.status,
+        404
+    );
+    assert_eq!(
+        update(&app, &owner, missing, &lamp(), Some("\"x\""))
+            .await
+            .status,
+        404
+    );
     assert_eq!(delete(&app, &owner, missing, None).await.status, 404);
-    assert_eq!(update(&app, &owner, "bad-id", &lamp(), None).await.status, 404);
+    assert_eq!(
+        update(&app, &owner, "bad-id", &lamp(), None).await.status,
+        404
+    );
     assert_eq!(app.get_product(&id).await.json()["data"]["version"], 1);
 }
 
@@ -339,8 +453,20 @@ async fn update_and_delete_without_a_token_are_401() {
     let put = Event::load("update-product").product_id(&id);
     let del = Event::load("delete-product").product_id(&id);
 
-    let put = app.call(&routes::UPDATE_PRODUCT, update_product::handle, put.request()).await;
-    let del = app.call(&routes::DELETE_PRODUCT, delete_product::handle, del.request()).await;
+    let put = app
+        .call(
+            &routes::UPDATE_PRODUCT,
+            update_product::handle,
+            put.request(),
+        )
+        .await;
+    let del = app
+        .call(
+            &routes::DELETE_PRODUCT,
+            delete_product::handle,
+            del.request(),
+        )
+        .await;
 
     assert_eq!(put.status, 401);
     assert_eq!(del.status, 401);
@@ -377,7 +503,9 @@ async fn concurrent_updates_without_if_match_each_get_their_own_version() {
         async move {
             let response = update(app, token, id, &body, None).await;
             assert_eq!(response.status, 200);
-            response.json()["data"]["version"].as_u64().expect("version")
+            response.json()["data"]["version"]
+                .as_u64()
+                .expect("version")
         }
     });
     let mut versions = futures_join_all(attempts).await;
@@ -388,7 +516,9 @@ async fn concurrent_updates_without_if_match_each_get_their_own_version() {
 }
 
 /// Runs futures concurrently and collects their outputs in order.
-async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
     let mut pinned: Vec<_> = futures.map(Box::pin).collect();
     let mut outputs: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
     std::future::poll_fn(|cx| {
@@ -417,7 +547,10 @@ async fn owner_deletes_and_the_product_is_gone() {
     let token = app.user_token("deleter@example.com").await;
     let id = id_of(&created(&app, &token, &lamp()).await);
 
-    assert_eq!(delete(&app, &token, &id, Some("\"stale\"")).await.status, 412);
+    assert_eq!(
+        delete(&app, &token, &id, Some("\"stale\"")).await.status,
+        412
+    );
     let response = delete(&app, &token, &id, Some(&format!("\"{id}.1\""))).await;
     assert_eq!(response.status, 204);
     assert!(response.body.is_empty());

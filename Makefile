@@ -1,0 +1,54 @@
+# The project's commands. CI runs `.ci/run`, which is `make lint` then `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: help tools dev test lint build bench invoke clean
+
+help:
+	@echo "make dev     serve the API at http://127.0.0.1:9000 on DynamoDB Local"
+	@echo "make test    unit, handler, integration and end-to-end tests"
+	@echo "make lint    rustfmt, clippy, cfn-lint and sam validate"
+	@echo "make build   sam build (release binaries for arm64 Lambda)"
+	@echo "make bench   cold-start and latency benchmarks into BENCHMARKS.md"
+
+## Installs what is missing: Java and Node.js (Debian packages), the Python tools in .venv,
+## DynamoDB Local in node_modules.
+tools: $(VENV)/.installed node_modules/.installed
+	@command -v java >/dev/null || { apt-get update -qq && apt-get install -y -qq default-jre-headless; }
+
+$(VENV)/.installed: requirements-dev.txt
+	@command -v python3 >/dev/null || { apt-get update -qq && apt-get install -y -qq python3 python3-venv; }
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+dev: tools
+	scripts/dev.sh
+
+test: tools
+	scripts/test.sh
+
+lint: tools
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cfn-lint template.yaml
+	sam validate --lint --template template.yaml
+
+build: tools
+	sam build --template template.yaml
+
+bench: tools
+	scripts/bench.sh
+
+clean:
+	rm -rf target .aws-sam

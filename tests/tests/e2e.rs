@@ -1,0 +1,372 @@
+//! The whole API over plain HTTP, as `make dev` serves it: real router, real functions, real
+//! DynamoDB Local. `make test` starts the stack and runs these with `--ignored`.
+
+use std::io::Read;
+
+use lambda_http::http::{self, Method};
+use serde_json::{json, Value};
+
+const ORIGIN: &str = "https://app.example";
+
+struct Reply {
+    status: u16,
+    headers: http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+fn base_url() -> String {
+    std::env::var("E2E_BASE_URL").expect("E2E_BASE_URL names the served API")
+}
+
+fn send(method: Method, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Reply {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut builder = http::Request::builder()
+        .method(method)
+        .uri(format!("{}{path}", base_url()));
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    let request = builder
+        .body(body.unwrap_or_default().to_vec())
+        .expect("request");
+    let mut response = agent.run(request).expect("the API answers");
+    Reply {
+        status: response.status().as_u16(),
+        headers: response.headers().clone(),
+        body: response
+            .body_mut()
+            .with_config()
+            .limit(10 * 1024 * 1024)
+            .read_to_vec()
+            .expect("body"),
+    }
+}
+
+fn get(path: &str, headers: &[(&str, &str)]) -> Reply {
+    send(Method::GET, path, headers, None)
+}
+
+fn send_json(method: Method, path: &str, headers: &[(&str, &str)], body: &Value) -> Reply {
+    let mut all = vec![("content-type", "application/json")];
+    all.extend_from_slice(headers);
+    send(method, path, &all, Some(body.to_string().as_bytes()))
+}
+
+fn unique_email(label: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{label}-{nanos}@example.com")
+}
+
+fn token_for(email: &str) -> String {
+    let credentials = json!({ "email": email, "password": "correct horse battery" });
+    let registered = send_json(Method::POST, "/api/auth/register", &[], &credentials);
+    assert_eq!(registered.status, 201, "{:?}", registered.json());
+    let login = send_json(Method::POST, "/api/auth/login", &[], &credentials);
+    assert_eq!(login.status, 200);
+    login.json()["token"].as_str().expect("token").to_owned()
+}
+
+fn assert_standard_headers(reply: &Reply) {
+    for (name, value) in shared::http::headers::SECURITY_HEADERS {
+        assert_eq!(reply.header(name), Some(*value), "{name}");
+    }
+    assert!(reply
+        .header("x-request-id")
+        .is_some_and(|id| !id.is_empty()));
+    assert!(reply.header("server").is_none());
+}
+
+#[test]
+#[ignore = "needs the served API: run through make test"]
+fn health_is_served_with_the_standard_headers() {
+    let reply = get("/api/health", &[]);
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json()["data"]["status"], "ok");
+    assert_standard_headers(&reply);
+}
+
+#[test]
+#[ignore = "needs the served API: run through make test"]
+fn unknown_paths_and_methods_get_problems() {
+    let missing = get("/api/nope", &[]);
+    assert_eq!(missing.status, 404);
+    assert_eq!(
+        missing.header("content-type"),
+        Some("application/problem+json")
+    );
+    assert_standard_headers(&missing);
+    assert_eq!(
+        missing.json()["requestId"],
+        missing.header("x-request-id").unwrap_or("")
+    );
+
+    for (method, path) in [
+        (Method::PATCH, "/api/products/abc"),
+        (Method::DELETE, "/api/health"),
+        (Method::PUT, "/api/products"),
+    ] {
+        let reply = send(method.clone(), path, &[], None);
+        assert_eq!(reply.status, 405, "{method} {path}");
+        assert!(reply.header("allow").is_some());
+        assert_eq!(
+            reply.header("content-type"),
+            Some("application/problem+json")
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs the served API: run through make test"]
+fn cors_preflight_and_origins() {
+    let preflight = send(
+        Method::OPTIONS,
+        "/api/products",
+        &[
+            ("origin", ORIGIN),
+            ("access-control-request-method", "POST"),
+        ],
+        None,
+    );
+    assert_eq!(preflight.status, 204);
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        Some(ORIGIN)
+    );
+    assert!(preflight
+        .header("access-control-allow-methods")
+        .is_some_and(|m| m.contains("POST")));
+    assert!(preflight.header("access-control-max-age").is_some());
+    assert_standard_headers(&preflight);
+
+    let foreign = send(
+        Method::OPTIONS,
+        "/api/products/01JDQ4ZK8X9T6S2V3M5N7P8Q9R",
+        &[
+            ("origin", "https://evil.example"),
+            ("access-control-request-method", "PUT"),
+        ],
+        None,
+    );
+    assert!(foreign.header("access-control-allow-origin").is_none());
+    let foreign_get = get("/api/health", &[("origin", "https://evil.example")]);
+    assert!(foreign_get.header("access-control-allow-origin").is_none());
+    let allowed_get = get("/api/health", &[("origin", ORIGIN)]);
+    assert_eq!(
+        allowed_get.header("access-control-allow-origin"),
+        Some(ORIGIN)
+    );
+}
+
+#[test]
+#[ignore = "needs the served API: run through make test"]
+fn a_user_manages_products_end_to_end() {
+    let owner = token_for(&unique_email("owner"));
+    let other = token_for(&unique_email("other"));
+    let bearer = format!("Bearer {owner}");
+    let auth = [("authorization", bearer.as_str())];
+
+    let profile = get("/api/profile", &auth);
+    assert_eq!(profile.status, 200);
+    assert_eq!(profile.header("cache-control"), Some("no-store"));
+
+    let cookie = format!("token={owner}");
+    let by_cookie = get("/api/profile", &[("cookie", cookie.as_str())]);
+    assert_eq!(by_cookie.status, 200);
+    let cookie_write = send_json(
+        Method::POST,
+        "/api/products",
+        &[
+            ("cookie", cookie.as_str()),
+            ("origin", "https://evil.example"),
+        ],
+        &json!({ "name": "Sneaky", "price": 1 }),
+    );
+    assert_eq!(cookie_write.status, 403);
+
+    let body = json!({ "name": "Desk lamp", "price": 29.90, "category": "e2e-lighting" });
+    let created = send_json(Method::POST, "/api/products", &auth, &body);
+    assert_eq!(created.status, 201, "{:?}", created.json());
+    let id = created.json()["data"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(
+        created.header("location"),
+        Some(format!("/api/products/{id}").as_str())
+    );
+    assert!(String::from_utf8_lossy(&created.body).contains("\"price\":29.90"));
+
+    let listed = get("/api/products?category=e2e-lighting&limit=5", &[]);
+    assert_eq!(listed.status, 200);
+    assert!(listed.json()["data"]
+        .as_array()
+        .is_some_and(|d| d.iter().any(|p| p["id"] == id.as_str())));
+
+    let path = format!("/api/products/{id}");
+    let fetched = get(&path, &[]);
+    assert_eq!(fetched.status, 200);
+    let etag = fetched.header("etag").expect("etag").to_owned();
+    let revalidated = get(&path, &[("if-none-match", etag.as_str())]);
+    assert_eq!(revalidated.status, 304);
+    assert!(revalidated.body.is_empty());
+    assert_standard_headers(&revalidated);
+
+    let change = json!({ "name": "Floor lamp", "price": 99 });
+    let refused = send_json(
+        Method::PUT,
+        &path,
+        &[("authorization", &format!("Bearer {other}"))],
+        &change,
+    );
+    assert_eq!(refused.status, 403);
+    let updated = send_json(
+        Method::PUT,
+        &path,
+        &[auth[0], ("if-match", etag.as_str())],
+        &change,
+    );
+    assert_eq!(updated.status, 200);
+    assert_eq!(updated.json()["data"]["version"], 2);
+    let stale = send_json(
+        Method::PUT,
+        &path,
+        &[auth[0], ("if-match", etag.as_str())],
+        &change,
+    );
+    assert_eq!(stale.status, 412);
+
+    let deleted = send(Method::DELETE, &path, &auth, None);
+    assert_eq!(deleted.status, 204);
+    assert_eq!(get(&path, &[]).status, 404);
+}
+
+#[test]
+#[ignore = "needs the served API: run through make test"]
+fn large_responses_are_gzipped_over_http() {
+    let token = token_for(&unique_email("gzip"));
+    let bearer = format!("Bearer {token}");
+    for i in 0..8 {
+        let body = json!({ "name": format!("Bulk {i}"), "price": 1, "description": "d".repeat(200), "category": "e2e-bulk" });
+        assert_eq!(
+            send_json(
+                Method::POST,
+                "/api/products",
+                &[("authorization", &bearer)],
+                &body
+            )
+            .status,
+            201
+        );
+    }
+    let reply = get(
+        "/api/products?category=e2e-bulk",
+        &[("accept-encoding", "gzip")],
+    );
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-encoding"), Some("gzip"));
+    assert!(reply
+        .header("vary")
+        .is_some_and(|v| v.contains("Accept-Encoding")));
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&reply.body[..])
+        .read_to_string(&mut text)
+        .expect("gzip body");
+    assert!(text.len() >= 1024);
+    let body: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(body["data"].as_array().map(Vec::len), Some(8));
+}
+
+#[test]
+#[ignore = "needs the served API: run through make test"]
+fn five_wrong_passwords_lock_the_account_over_http() {
+    let email = unique_email("lockout");
+    token_for(&email);
+    for _ in 0..5 {
+        let reply = send_json(
+            Method::POST,
+            "/api/auth/login",
+            &[],
+            &json!({ "email": email, "password": "wrong password" }),
+        );
+        assert_eq!(reply.status, 401);
+        assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
+    }
+    let locked = send_json(
+        Method::POST,
+        "/api/auth/login",
+        &[],
+        &json!({ "email": email, "password": "correct horse battery" }),
+    );
+    assert_eq!(locked.status, 429);
+    assert!(locked
+        .header("retry-after")
+        .is_some_and(|s| s.parse::<u64>().is_ok()));
+}
+
+#[test]
+#[ignore = "needs the served API: run through make test"]
+fn malformed_input_never_gets_a_server_error() {
+    let token = token_for(&unique_email("fuzz"));
+    let bearer = format!("Bearer {token}");
+    let bodies: [&[u8]; 7] = [
+        b"",
+        b"{",
+        b"null",
+        b"{\"name\": \"\\ud800\", \"price\": 1}",
+        b"{\"name\": \"a\", \"price\": 1e999999}",
+        b"{\"name\": \"a\", \"price\": 1, \"name\": 2}",
+        b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+    ];
+    for body in bodies {
+        let reply = send(
+            Method::POST,
+            "/api/products",
+            &[
+                ("authorization", &bearer),
+                ("content-type", "application/json"),
+            ],
+            Some(body),
+        );
+        assert!(
+            (400..500).contains(&reply.status),
+            "{:?} -> {}",
+            String::from_utf8_lossy(body),
+            reply.status
+        );
+    }
+    for query in [
+        "limit=-1",
+        "cursor=%FF%FE",
+        "category=%00",
+        "limit=1&limit=2",
+        "cursor=",
+    ] {
+        let reply = get(&format!("/api/products?{query}"), &[]);
+        assert!(reply.status < 500, "{query} -> {}", reply.status);
+    }
+    for path in [
+        "/api/products/%2e%2e",
+        "/api/products/%C3%A9",
+        "/api/products/x%00y",
+    ] {
+        let reply = get(path, &[]);
+        assert_eq!(reply.status, 404, "{path}");
+    }
+}
