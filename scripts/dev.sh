@@ -21,7 +21,6 @@ fi
 export_local_env "$DYNAMODB_PORT"
 log "building the functions"
 build_functions
-cargo build --locked -q -p api-tests --bin create-tables
 
 log "starting DynamoDB Local on port $DYNAMODB_PORT (data in .dev/dynamodb)"
 start_dynamodb "$DYNAMODB_PORT" "$ROOT/.dev/dynamodb"
@@ -29,9 +28,7 @@ target/debug/create-tables
 
 write_env_file "$LOG_DIR/functions.env"
 log "serving the API at http://127.0.0.1:$API_PORT (Ctrl-C to stop)"
-start_group /dev/stdout cargo lambda watch -A 127.0.0.1 -P "$API_PORT" --disable-cors \
-  --env-file "$LOG_DIR/functions.env"
-WATCH_PID=$LAST_PID
-wait_for_port "$API_PORT" 60 "cargo lambda watch"
+# Function logs go to the terminal; watch reloads a function when its code changes.
+serve_api "$API_PORT" "$LOG_DIR/functions.env" /dev/stdout
 log "ready: curl -i http://127.0.0.1:$API_PORT/api/health"
 wait "$WATCH_PID"

@@ -110,8 +110,18 @@ build_functions() {
   cargo build --locked --workspace --bins
 }
 
-# start_watch PORT ENV_FILE LOGFILE: serves the API.md paths through the router in Cargo.toml.
-start_watch() {
-  start_group "$3" cargo lambda watch -A 127.0.0.1 -P "$1" --disable-cors --env-file "$2"
-  wait_for_port "$1" 60 "cargo lambda watch"
+# serve_api PORT ENV_FILE LOGFILE [watch flags...]: the functions behind `cargo lambda watch`
+# (its router in Cargo.toml maps the API.md paths), fronted on PORT by the local gateway, which
+# hands non-UTF-8 bodies on as API Gateway does (see tests/src/bin/local-gateway.rs).
+serve_api() {
+  local port=$1 env_file=$2 logfile=$3 watch_port
+  shift 3
+  watch_port=$(free_port)
+  start_group "$logfile" cargo lambda watch -A 127.0.0.1 -P "$watch_port" --disable-cors \
+    --env-file "$env_file" "$@"
+  WATCH_PID=$LAST_PID
+  wait_for_port "$watch_port" 60 "cargo lambda watch"
+  start_group "${LOG_DIR:-$ROOT/.dev}/gateway.log" \
+    "$ROOT/target/debug/local-gateway" "127.0.0.1:$port" "127.0.0.1:$watch_port"
+  wait_for_port "$port" 30 "the local gateway"
 }

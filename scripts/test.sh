@@ -27,10 +27,11 @@ log "end-to-end over HTTP through cargo lambda watch"
   export PRODUCTS_TABLE=e2e-products USERS_TABLE=e2e-users LIMITS_TABLE=e2e-auth-limits
   export_local_env "$DYNAMODB_PORT"
   build_functions
-  cargo run --locked -q -p api-tests --bin create-tables
+  target/debug/create-tables
   API_PORT=$(free_port)
   write_env_file "$LOG_DIR/functions.env"
-  start_watch "$API_PORT" "$LOG_DIR/functions.env" "$LOG_DIR/watch.log"
+  # No reloads mid-run: the tests and schemathesis write files watch would take for code changes.
+  serve_api "$API_PORT" "$LOG_DIR/functions.env" "$LOG_DIR/watch.log" --ignore-changes
   trap 'stop_started' EXIT
   export E2E_BASE_URL="http://127.0.0.1:$API_PORT"
   cargo test --locked -p api-tests --test e2e -- --ignored

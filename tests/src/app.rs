@@ -134,20 +134,30 @@ impl TestApp {
                 .map(|(_, value)| value.clone())
         })
         .expect("test configuration is valid");
-        let tables = tables::create_all(&client, |definition| {
-            env.iter()
-                .find(|(name, _)| *name == definition.env_var)
-                .map(|(_, value)| value.clone())
-                .expect("every table has a name")
-        })
-        .await
-        .unwrap_or_else(|e| {
+        let app = Self {
+            state: AppState::new(config, client, Clock::manual(START)),
+            tables: Vec::new(),
+        };
+        let tables = app.create_tables().await.unwrap_or_else(|e| {
             panic!("cannot create tables in DynamoDB Local at {endpoint} (run `make test`): {e}")
         });
-        Self {
-            state: AppState::new(config, client, Clock::manual(START)),
-            tables,
-        }
+        Self { tables, ..app }
+    }
+
+    /// Creates this app's tables (again), from template.yaml.
+    pub async fn create_tables(
+        &self,
+    ) -> Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>> {
+        let names = &self.state.config.tables;
+        tables::create_all(&self.state.dynamo, |definition| {
+            match definition.env_var.as_str() {
+                "PRODUCTS_TABLE" => names.products.clone(),
+                "USERS_TABLE" => names.users.clone(),
+                "LIMITS_TABLE" => names.limits.clone(),
+                other => panic!("template names an unknown table variable {other}"),
+            }
+        })
+        .await
     }
 
     /// The app's clock; tests move it instead of sleeping.
@@ -227,5 +237,37 @@ impl TestApp {
             event.request(),
         )
         .await
+    }
+}
+
+impl TestApp {
+    /// An app whose DynamoDB endpoint refuses connections (nothing listens on the port).
+    pub fn unreachable_storage() -> Self {
+        let port = crate::dynamodb_local::free_port();
+        let config = Config::from_lookup(|name| match name {
+            "JWT_SECRET" => Some(TEST_SECRET.to_owned()),
+            _ => None,
+        })
+        .expect("test configuration is valid");
+        let client = client_for(&format!("http://127.0.0.1:{port}"));
+        Self {
+            state: AppState::new(config, client, Clock::manual(START)),
+            tables: Vec::new(),
+        }
+    }
+
+    /// A token for a made-up user, signed with this app's secret; no storage involved.
+    pub fn token_for_unstored_user(&self) -> String {
+        use shared::domain::{Email, Id, User};
+        let user = User {
+            id: Id::generate(START).expect("id"),
+            email: Email::parse("nobody@example.com").expect("email"),
+            name: None,
+            created_at: START,
+        };
+        self.state
+            .tokens
+            .issue(&user, self.state.clock.now())
+            .expect("token")
     }
 }

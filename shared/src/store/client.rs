@@ -17,6 +17,10 @@ pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(3);
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1_200);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 pub const MAX_ATTEMPTS: u32 = 3;
+/// DynamoDB answers in milliseconds: retries start at 50 ms (as the older AWS SDKs did for it)
+/// rather than the generic one second, so a throttled or refused call resolves quickly.
+pub const INITIAL_BACKOFF: Duration = Duration::from_millis(50);
+pub const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
 /// A client for the region and credentials in the environment. `AWS_ENDPOINT_URL_DYNAMODB` (or
 /// `AWS_ENDPOINT_URL`) points it elsewhere, at DynamoDB Local for instance.
@@ -48,7 +52,12 @@ pub fn build(endpoint: Option<&str>, region: &str, credentials: Credentials) -> 
         .region(Region::new(region.to_owned()))
         .credentials_provider(credentials)
         .timeout_config(timeouts)
-        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(MAX_ATTEMPTS)
+                .with_initial_backoff(INITIAL_BACKOFF)
+                .with_max_backoff(MAX_BACKOFF),
+        );
     if let Some(endpoint) = endpoint {
         config = config.endpoint_url(endpoint);
     }

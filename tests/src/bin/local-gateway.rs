@@ -1,0 +1,165 @@
+//! The local stand-in for API Gateway's front door, between clients and `cargo lambda watch`.
+//!
+//! `make dev` serves the API through it. It forwards every request unchanged, with one
+//! exception: a body that is not valid UTF-8. API Gateway hands such a body to the function
+//! base64-encoded, and the function answers 400 (or 415); `cargo lambda watch` instead refuses
+//! to build the event when the content type looks textual (no type, `text/*`,
+//! `application/json...`, compared case-sensitively) and answers a bare 500 itself. Writing the
+//! media type with a capital first letter (media types are case-insensitive, RFC 9110 §8.3.1)
+//! makes watch base64-encode the body, as API Gateway would, and the function sees the same
+//! media type. A missing type becomes `application/octet-stream`, which the functions answer
+//! with the 415 they give any body without `Content-Type: application/json`.
+//!
+//! Usage: `local-gateway LISTEN_ADDR UPSTREAM_ADDR`, e.g. `127.0.0.1:9000 127.0.0.1:9001`.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode, Uri};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+
+/// API Gateway's own payload limit; larger requests never reach a function.
+const MAX_PAYLOAD: usize = 10 * 1024 * 1024;
+
+type Upstream = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+
+/// Whether `cargo lambda watch` would insist on reading the body as UTF-8 text.
+fn watch_reads_as_text(content_type: Option<&HeaderValue>) -> bool {
+    match content_type {
+        None => true,
+        Some(value) => {
+            let value = value.to_str().unwrap_or_default();
+            value.starts_with("text/") || value.starts_with("application/json")
+        }
+    }
+}
+
+fn binary_safe_content_type(content_type: Option<&HeaderValue>) -> HeaderValue {
+    let Some(value) = content_type.and_then(|v| v.to_str().ok()) else {
+        return HeaderValue::from_static("application/octet-stream");
+    };
+    let mut chars = value.chars();
+    let capitalised: String = chars
+        .next()
+        .map(|first| first.to_ascii_uppercase())
+        .into_iter()
+        .chain(chars)
+        .collect();
+    HeaderValue::from_str(&capitalised)
+        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"))
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *response.status_mut() = status;
+    response
+}
+
+async fn forward(
+    upstream: Upstream,
+    upstream_addr: SocketAddr,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (mut parts, body) = request.into_parts();
+    let body = match Limited::new(body, MAX_PAYLOAD).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return Ok(plain(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Request Entity Too Large",
+            ))
+        }
+    };
+    if !body.is_empty()
+        && std::str::from_utf8(&body).is_err()
+        && watch_reads_as_text(parts.headers.get(CONTENT_TYPE))
+    {
+        let content_type = binary_safe_content_type(parts.headers.get(CONTENT_TYPE));
+        parts.headers.insert(CONTENT_TYPE, content_type);
+    }
+    let path = parts.uri.path_and_query().map_or("/", |path| path.as_str());
+    parts.uri = match Uri::try_from(format!("http://{upstream_addr}{path}")) {
+        Ok(uri) => uri,
+        Err(_) => return Ok(plain(StatusCode::BAD_REQUEST, "Bad Request")),
+    };
+    // The body is forwarded whole, with its length: no chunking, no interim 100 Continue.
+    parts.headers.remove(hyper::header::TRANSFER_ENCODING);
+    parts.headers.remove(hyper::header::EXPECT);
+    let request = Request::from_parts(parts, Full::new(body));
+    match upstream.request(request).await {
+        Ok(response) => {
+            let (parts, body) = response.into_parts();
+            match body.collect().await {
+                Ok(collected) => Ok(Response::from_parts(parts, Full::new(collected.to_bytes()))),
+                Err(_) => Ok(plain(StatusCode::BAD_GATEWAY, "Bad Gateway")),
+            }
+        }
+        Err(_) => Ok(plain(StatusCode::BAD_GATEWAY, "Bad Gateway")),
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let (Some(listen), Some(upstream_addr)) = (args.next(), args.next()) else {
+        eprintln!("usage: local-gateway LISTEN_ADDR UPSTREAM_ADDR");
+        std::process::exit(2);
+    };
+    let (listen, upstream_addr): (SocketAddr, SocketAddr) =
+        match (listen.parse(), upstream_addr.parse()) {
+            (Ok(listen), Ok(upstream)) => (listen, upstream),
+            _ => {
+                eprintln!("local-gateway: addresses must look like 127.0.0.1:9000");
+                std::process::exit(2);
+            }
+        };
+    let listener = match TcpListener::bind(listen).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("local-gateway: cannot listen on {listen}: {error}");
+            std::process::exit(1);
+        }
+    };
+    let upstream: Upstream = Client::builder(TokioExecutor::new()).build_http();
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let upstream = upstream.clone();
+        tokio::spawn(async move {
+            let service =
+                service_fn(move |request| forward(upstream.clone(), upstream_addr, request));
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_becomes_binary_safe_with_the_same_media_type() {
+        let json = HeaderValue::from_static("application/json; charset=utf-8");
+        assert!(watch_reads_as_text(Some(&json)));
+        let rewritten = binary_safe_content_type(Some(&json));
+        assert_eq!(rewritten, "Application/json; charset=utf-8");
+        assert!(!watch_reads_as_text(Some(&rewritten)));
+    }
+
+    #[test]
+    fn a_missing_type_becomes_octet_stream() {
+        assert!(watch_reads_as_text(None));
+        assert_eq!(binary_safe_content_type(None), "application/octet-stream");
+    }
+}
