@@ -121,6 +121,8 @@ serve_api() {
     --env-file "$env_file" "$@"
   WATCH_PID=$LAST_PID
   wait_for_port "$watch_port" 60 "cargo lambda watch"
+  # For `cargo lambda invoke --invoke-port`, which talks to watch directly.
+  echo "$watch_port" >"${LOG_DIR:-$ROOT/.dev}/watch-port"
   start_group "${LOG_DIR:-$ROOT/.dev}/gateway.log" \
     "$ROOT/target/debug/local-gateway" "127.0.0.1:$port" "127.0.0.1:$watch_port"
   wait_for_port "$port" 30 "the local gateway"

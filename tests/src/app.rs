@@ -181,16 +181,14 @@ impl TestApp {
     pub async fn register(&self, email: &str, password: &str) -> TestResponse {
         let event = Event::load("register")
             .json_body(&serde_json::json!({ "email": email, "password": password }));
-        self.call(&routes::REGISTER, register::handle, event.request())
-            .await
+        self.invoke(&event).await
     }
 
     /// Logs in; the response carries the token.
     pub async fn login(&self, email: &str, password: &str) -> TestResponse {
         let event = Event::load("login")
             .json_body(&serde_json::json!({ "email": email, "password": password }));
-        self.call(&routes::LOGIN, login::handle, event.request())
-            .await
+        self.invoke(&event).await
     }
 
     /// Registers a fresh user and returns a bearer token for them.
@@ -213,30 +211,19 @@ impl TestApp {
     /// Creates a product as the token's user.
     pub async fn create_product(&self, token: &str, body: &serde_json::Value) -> TestResponse {
         let event = Event::load("create-product").bearer(token).json_body(body);
-        self.call(
-            &routes::CREATE_PRODUCT,
-            create_product::handle,
-            event.request(),
-        )
-        .await
+        self.invoke(&event).await
     }
 
     /// Reads a product.
     pub async fn get_product(&self, id: &str) -> TestResponse {
         let event = Event::load("get-product").product_id(id);
-        self.call(&routes::GET_PRODUCT, get_product::handle, event.request())
-            .await
+        self.invoke(&event).await
     }
 
     /// Lists products with a raw query string.
     pub async fn list_products(&self, query: &str) -> TestResponse {
         let event = Event::load("list-products").query(query);
-        self.call(
-            &routes::LIST_PRODUCTS,
-            list_products::handle,
-            event.request(),
-        )
-        .await
+        self.invoke(&event).await
     }
 }
 
@@ -269,5 +256,40 @@ impl TestApp {
             .tokens
             .issue(&user, self.state.clock.now())
             .expect("token")
+    }
+}
+
+impl TestApp {
+    /// Sends `event` to the function API Gateway would route it to (by its `routeKey`), through
+    /// the shared pipeline.
+    pub async fn invoke(&self, event: &Event) -> TestResponse {
+        let req = event.request();
+        match event.route_key() {
+            "GET /api/health" => self.call(&routes::HEALTH, health::handle, req).await,
+            "POST /api/auth/register" => self.call(&routes::REGISTER, register::handle, req).await,
+            "POST /api/auth/login" => self.call(&routes::LOGIN, login::handle, req).await,
+            "GET /api/profile" => self.call(&routes::PROFILE, profile::handle, req).await,
+            "GET /api/products" => {
+                self.call(&routes::LIST_PRODUCTS, list_products::handle, req)
+                    .await
+            }
+            "POST /api/products" => {
+                self.call(&routes::CREATE_PRODUCT, create_product::handle, req)
+                    .await
+            }
+            "GET /api/products/{id}" => {
+                self.call(&routes::GET_PRODUCT, get_product::handle, req)
+                    .await
+            }
+            "PUT /api/products/{id}" => {
+                self.call(&routes::UPDATE_PRODUCT, update_product::handle, req)
+                    .await
+            }
+            "DELETE /api/products/{id}" => {
+                self.call(&routes::DELETE_PRODUCT, delete_product::handle, req)
+                    .await
+            }
+            _ => self.call(&routes::FALLBACK, fallback::handle, req).await,
+        }
     }
 }

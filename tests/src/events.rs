@@ -28,6 +28,16 @@ impl Event {
             .unwrap_or_else(|e| panic!("event does not parse: {e}"))
     }
 
+    /// The event as JSON text, as the Lambda Runtime API delivers it.
+    pub fn to_json(&self) -> String {
+        self.0.to_string()
+    }
+
+    /// The API Gateway route this event was sent to, `$default` for the fallback.
+    pub fn route_key(&self) -> &str {
+        self.0["routeKey"].as_str().unwrap_or("$default")
+    }
+
     pub fn request_id(&self) -> &str {
         self.0["requestContext"]["requestId"].as_str().unwrap_or("")
     }

@@ -2,6 +2,7 @@
 //! `template.yaml`, DynamoDB Local, the sample events of `events/`, and a spawned app.
 
 pub mod app;
+pub mod bench;
 pub mod dynamodb_local;
 pub mod events;
 pub mod tables;

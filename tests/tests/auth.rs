@@ -6,13 +6,11 @@ use api_tests::app::{ALLOWED_ORIGIN, START, TEST_SECRET};
 use api_tests::{Event, TestApp, TestResponse};
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
-use shared::http::routes;
 
 const PASSWORD: &str = "correct horse battery";
 
 async fn profile(app: &TestApp, event: Event) -> TestResponse {
-    app.call(&routes::PROFILE, profile::handle, event.request())
-        .await
+    app.invoke(&event).await
 }
 
 fn without_request_id(mut body: Value) -> Value {
@@ -25,9 +23,7 @@ async fn registration_returns_the_user_without_any_secret() {
     let app = TestApp::spawn().await;
     let event = Event::load("register");
 
-    let response = app
-        .call(&routes::REGISTER, register::handle, event.request())
-        .await;
+    let response = app.invoke(&event).await;
 
     assert_eq!(response.status, 201, "{:?}", response.json());
     assert_eq!(response.header("cache-control"), Some("no-store"));
@@ -106,9 +102,7 @@ async fn registration_validation_reports_every_bad_field() {
     ];
     for (body, expected) in cases {
         let event = Event::load("register").json_body(&body);
-        let response = app
-            .call(&routes::REGISTER, register::handle, event.request())
-            .await;
+        let response = app.invoke(&event).await;
         assert_eq!(response.status, 400, "{body}");
         assert_eq!(response.error_fields(), expected, "{body}");
     }
@@ -131,9 +125,7 @@ async fn login_returns_a_bearer_token_and_a_strict_cookie() {
     assert_eq!(app.register("ada@example.com", PASSWORD).await.status, 201);
     let event = Event::load("login");
 
-    let response = app
-        .call(&routes::LOGIN, login::handle, event.request())
-        .await;
+    let response = app.invoke(&event).await;
 
     assert_eq!(response.status, 200);
     assert_eq!(response.header("cache-control"), Some("no-store"));
@@ -346,12 +338,7 @@ async fn create_with_cookie(app: &TestApp, token: &str, origin: Option<&str>) ->
     if let Some(origin) = origin {
         event = event.header("origin", origin);
     }
-    app.call(
-        &routes::CREATE_PRODUCT,
-        create_product::handle,
-        event.request(),
-    )
-    .await
+    app.invoke(&event).await
 }
 
 #[tokio::test]
@@ -382,13 +369,7 @@ async fn bearer_writes_need_no_origin() {
         .bearer(&token)
         .header("origin", "https://evil.example");
 
-    let response = app
-        .call(
-            &routes::CREATE_PRODUCT,
-            create_product::handle,
-            event.request(),
-        )
-        .await;
+    let response = app.invoke(&event).await;
 
     assert_eq!(response.status, 201);
 }
@@ -470,9 +451,7 @@ async fn failed_logins_are_limited_per_source_ip() {
     let elsewhere = Event::load("login")
         .source_ip("198.51.100.7")
         .json_body(&json!({ "email": "ip@example.com", "password": PASSWORD }));
-    let response = app
-        .call(&routes::LOGIN, login::handle, elsewhere.request())
-        .await;
+    let response = app.invoke(&elsewhere).await;
     assert_eq!(response.status, 200);
 }
 

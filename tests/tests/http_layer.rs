@@ -7,7 +7,6 @@ use api_tests::app::ALLOWED_ORIGIN;
 use api_tests::{Event, TestApp, TestResponse};
 use serde_json::json;
 use shared::http::headers::SECURITY_HEADERS;
-use shared::http::routes;
 
 fn assert_standard_headers(response: &TestResponse, request_id: &str) {
     for (name, value) in SECURITY_HEADERS {
@@ -38,9 +37,7 @@ async fn health_answers_ok_with_every_standard_header() {
     let app = TestApp::spawn().await;
     let event = Event::load("health");
 
-    let response = app
-        .call(&routes::HEALTH, health::handle, event.request())
-        .await;
+    let response = app.invoke(&event).await;
 
     assert_eq!(response.status, 200);
     assert_eq!(response.header("content-type"), Some("application/json"));
@@ -53,9 +50,7 @@ async fn unknown_path_is_a_404_problem_with_the_standard_headers() {
     let app = TestApp::spawn().await;
     let event = Event::load("fallback");
 
-    let response = app
-        .call(&routes::FALLBACK, fallback::handle, event.request())
-        .await;
+    let response = app.invoke(&event).await;
 
     assert_problem(&response, 404, event.request_id());
     assert_standard_headers(&response, event.request_id());
@@ -68,9 +63,7 @@ async fn known_path_with_another_method_is_a_405_with_allow() {
         .path("/api/products/abc")
         .method("PATCH");
 
-    let response = app
-        .call(&routes::FALLBACK, fallback::handle, event.request())
-        .await;
+    let response = app.invoke(&event).await;
 
     assert_problem(&response, 405, event.request_id());
     assert_eq!(response.header("allow"), Some("GET, PUT, DELETE, OPTIONS"));
@@ -81,9 +74,7 @@ async fn preflight_from_an_allowed_origin_is_204_with_cors_headers() {
     let app = TestApp::spawn().await;
     let event = Event::load("preflight").header("origin", ALLOWED_ORIGIN);
 
-    let response = app
-        .call(&routes::FALLBACK, fallback::handle, event.request())
-        .await;
+    let response = app.invoke(&event).await;
 
     assert_eq!(response.status, 204);
     assert!(response.body.is_empty());
@@ -117,9 +108,7 @@ async fn preflight_from_a_disallowed_origin_gets_no_cors_headers() {
     let app = TestApp::spawn().await;
     let event = Event::load("preflight").header("origin", "https://evil.example");
 
-    let response = app
-        .call(&routes::FALLBACK, fallback::handle, event.request())
-        .await;
+    let response = app.invoke(&event).await;
 
     assert!(response.header("access-control-allow-origin").is_none());
     assert!(response.header("access-control-allow-methods").is_none());
@@ -135,9 +124,7 @@ async fn preflight_on_an_unknown_path_is_404() {
         .header("origin", ALLOWED_ORIGIN)
         .path("/api/nope");
 
-    let response = app
-        .call(&routes::FALLBACK, fallback::handle, event.request())
-        .await;
+    let response = app.invoke(&event).await;
 
     assert_eq!(response.status, 404);
 }
@@ -147,9 +134,7 @@ async fn allowed_origin_is_echoed_on_ordinary_responses() {
     let app = TestApp::spawn().await;
     let event = Event::load("health").header("origin", ALLOWED_ORIGIN);
 
-    let response = app
-        .call(&routes::HEALTH, health::handle, event.request())
-        .await;
+    let response = app.invoke(&event).await;
 
     assert_eq!(
         response.header("access-control-allow-origin"),
@@ -172,9 +157,7 @@ async fn disallowed_origin_never_gets_allow_origin() {
     let app = TestApp::spawn().await;
     let event = Event::load("health").header("origin", "https://evil.example");
 
-    let response = app
-        .call(&routes::HEALTH, health::handle, event.request())
-        .await;
+    let response = app.invoke(&event).await;
 
     assert_eq!(response.status, 200);
     assert!(response.header("access-control-allow-origin").is_none());
@@ -195,13 +178,7 @@ async fn large_responses_are_gzipped_when_accepted() {
     let app = app_with_large_listing().await;
     let event = Event::load("list-products").header("accept-encoding", "gzip");
 
-    let response = app
-        .call(
-            &routes::LIST_PRODUCTS,
-            list_products::handle,
-            event.request(),
-        )
-        .await;
+    let response = app.invoke(&event).await;
 
     assert_eq!(response.status, 200);
     assert_eq!(response.header("content-encoding"), Some("gzip"));
@@ -223,13 +200,7 @@ async fn brotli_is_used_when_the_client_prefers_it() {
     let app = app_with_large_listing().await;
     let event = Event::load("list-products").header("accept-encoding", "gzip;q=0.5, br");
 
-    let response = app
-        .call(
-            &routes::LIST_PRODUCTS,
-            list_products::handle,
-            event.request(),
-        )
-        .await;
+    let response = app.invoke(&event).await;
 
     assert_eq!(response.header("content-encoding"), Some("br"));
     let mut decoded = Vec::new();
@@ -245,13 +216,7 @@ async fn responses_are_not_compressed_unless_asked() {
     let app = app_with_large_listing().await;
     let event = Event::load("list-products").without_header("accept-encoding");
 
-    let response = app
-        .call(
-            &routes::LIST_PRODUCTS,
-            list_products::handle,
-            event.request(),
-        )
-        .await;
+    let response = app.invoke(&event).await;
 
     assert!(response.header("content-encoding").is_none());
     assert!(response.body.len() >= 1024);
@@ -263,9 +228,7 @@ async fn small_responses_are_not_compressed() {
     let app = TestApp::spawn().await;
     let event = Event::load("health").header("accept-encoding", "gzip, br");
 
-    let response = app
-        .call(&routes::HEALTH, health::handle, event.request())
-        .await;
+    let response = app.invoke(&event).await;
 
     assert!(response.header("content-encoding").is_none());
     assert_eq!(response.json()["data"]["status"], "ok");
@@ -310,13 +273,7 @@ async fn body_rules_give_their_statuses() {
     ];
     for (case, event, status) in cases {
         let event = event.bearer(&token);
-        let response = app
-            .call(
-                &routes::CREATE_PRODUCT,
-                create_product::handle,
-                event.request(),
-            )
-            .await;
+        let response = app.invoke(&event).await;
         assert_problem(&response, status, event.request_id());
         assert_eq!(response.status, status, "{case}");
     }
@@ -341,9 +298,7 @@ async fn request_id_falls_back_to_the_lambda_invocation_when_absent() {
     let app = TestApp::spawn().await;
     let event = Event::load("health").request_id_as("");
 
-    let response = app
-        .call(&routes::HEALTH, health::handle, event.request())
-        .await;
+    let response = app.invoke(&event).await;
 
     assert!(response
         .header("x-request-id")

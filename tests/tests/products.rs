@@ -5,7 +5,6 @@ use std::collections::HashSet;
 
 use api_tests::{Event, TestApp, TestResponse};
 use serde_json::{json, Value};
-use shared::http::routes;
 
 fn lamp() -> Value {
     json!({ "name": "Desk lamp", "price": 29.90, "description": "Warm white.", "category": "lighting" })
@@ -25,12 +24,7 @@ async fn update(
     if let Some(etag) = if_match {
         event = event.header("if-match", etag);
     }
-    app.call(
-        &routes::UPDATE_PRODUCT,
-        update_product::handle,
-        event.request(),
-    )
-    .await
+    app.invoke(&event).await
 }
 
 async fn delete(app: &TestApp, token: &str, id: &str, if_match: Option<&str>) -> TestResponse {
@@ -38,12 +32,7 @@ async fn delete(app: &TestApp, token: &str, id: &str, if_match: Option<&str>) ->
     if let Some(etag) = if_match {
         event = event.header("if-match", etag);
     }
-    app.call(
-        &routes::DELETE_PRODUCT,
-        delete_product::handle,
-        event.request(),
-    )
-    .await
+    app.invoke(&event).await
 }
 
 async fn created(app: &TestApp, token: &str, body: &Value) -> Value {
@@ -62,13 +51,7 @@ async fn create_returns_201_with_location_and_version_1() {
     let token = app.user_token("owner@example.com").await;
     let event = Event::load("create-product").bearer(&token);
 
-    let response = app
-        .call(
-            &routes::CREATE_PRODUCT,
-            create_product::handle,
-            event.request(),
-        )
-        .await;
+    let response = app.invoke(&event).await;
 
     assert_eq!(response.status, 201);
     let product = &response.json()["data"];
@@ -86,13 +69,7 @@ async fn create_returns_201_with_location_and_version_1() {
     assert_eq!(product["category"], "lighting");
     assert_eq!(product["createdAt"], "2026-11-24T12:00:00.000Z");
     assert_eq!(product["updatedAt"], product["createdAt"]);
-    let profile = app
-        .call(
-            &routes::PROFILE,
-            profile::handle,
-            Event::load("profile").bearer(&token).request(),
-        )
-        .await;
+    let profile = app.invoke(&Event::load("profile").bearer(&token)).await;
     assert_eq!(product["ownerId"], profile.json()["data"]["id"]);
 }
 
@@ -101,13 +78,7 @@ async fn create_without_a_token_is_401() {
     let app = TestApp::spawn().await;
     let event = Event::load("create-product");
 
-    let response = app
-        .call(
-            &routes::CREATE_PRODUCT,
-            create_product::handle,
-            event.request(),
-        )
-        .await;
+    let response = app.invoke(&event).await;
 
     assert_eq!(response.status, 401);
 }
@@ -125,13 +96,7 @@ async fn prices_round_trip_exactly_through_storage() {
     ] {
         let body = format!("{{\"name\":\"Priced\",\"price\":{sent}}}");
         let event = Event::load("create-product").bearer(&token).raw_body(&body);
-        let response = app
-            .call(
-                &routes::CREATE_PRODUCT,
-                create_product::handle,
-                event.request(),
-            )
-            .await;
+        let response = app.invoke(&event).await;
         assert_eq!(response.status, 201, "{sent}");
         let id = id_of(&response.json()["data"]);
         let fetched = app.get_product(&id).await;
@@ -223,9 +188,7 @@ async fn get_returns_the_product_with_etag_and_304_on_revalidation() {
     let event = Event::load("get-product")
         .product_id(&id)
         .header("if-none-match", &etag);
-    let second = app
-        .call(&routes::GET_PRODUCT, get_product::handle, event.request())
-        .await;
+    let second = app.invoke(&event).await;
     assert_eq!(second.status, 304);
     assert!(second.body.is_empty());
     assert_eq!(second.header("etag"), Some(etag.as_str()));
@@ -235,9 +198,7 @@ async fn get_returns_the_product_with_etag_and_304_on_revalidation() {
     let stale = Event::load("get-product")
         .product_id(&id)
         .header("if-none-match", "\"other\"");
-    let third = app
-        .call(&routes::GET_PRODUCT, get_product::handle, stale.request())
-        .await;
+    let third = app.invoke(&stale).await;
     assert_eq!(third.status, 200);
 }
 
@@ -453,20 +414,8 @@ async fn update_and_delete_without_a_token_are_401() {
     let put = Event::load("update-product").product_id(&id);
     let del = Event::load("delete-product").product_id(&id);
 
-    let put = app
-        .call(
-            &routes::UPDATE_PRODUCT,
-            update_product::handle,
-            put.request(),
-        )
-        .await;
-    let del = app
-        .call(
-            &routes::DELETE_PRODUCT,
-            delete_product::handle,
-            del.request(),
-        )
-        .await;
+    let put = app.invoke(&put).await;
+    let del = app.invoke(&del).await;
 
     assert_eq!(put.status, 401);
     assert_eq!(del.status, 401);

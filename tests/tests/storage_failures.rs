@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 use api_tests::dynamodb_local::LocalDynamo;
 use api_tests::{Event, TestApp, TestResponse};
 use serde_json::json;
-use shared::http::routes;
 
 /// The shortest function timeout in template.yaml: an answer must come well inside it.
 const FUNCTION_TIMEOUT: Duration = Duration::from_secs(10);
@@ -49,12 +48,7 @@ async fn every_storage_function_answers_503_when_dynamodb_is_unreachable() {
         ),
         (
             "profile",
-            timed(app.call(
-                &routes::PROFILE,
-                profile::handle,
-                Event::load("profile").bearer(&token).request(),
-            ))
-            .await,
+            timed(app.invoke(&Event::load("profile").bearer(&token))).await,
         ),
         ("list", timed(app.list_products("")).await),
         ("get", timed(app.get_product(id)).await),
@@ -62,31 +56,18 @@ async fn every_storage_function_answers_503_when_dynamodb_is_unreachable() {
         (
             "update",
             timed(
-                app.call(
-                    &routes::UPDATE_PRODUCT,
-                    update_product::handle,
-                    Event::load("update-product")
+                app.invoke(
+                    &Event::load("update-product")
                         .product_id(id)
                         .bearer(&token)
-                        .json_body(&product)
-                        .request(),
+                        .json_body(&product),
                 ),
             )
             .await,
         ),
         (
             "delete",
-            timed(
-                app.call(
-                    &routes::DELETE_PRODUCT,
-                    delete_product::handle,
-                    Event::load("delete-product")
-                        .product_id(id)
-                        .bearer(&token)
-                        .request(),
-                ),
-            )
-            .await,
+            timed(app.invoke(&Event::load("delete-product").product_id(id).bearer(&token))).await,
         ),
     ];
     for (what, (response, took)) in &cases {
@@ -108,13 +89,7 @@ async fn timed(
 async fn health_does_not_need_storage() {
     let app = TestApp::unreachable_storage();
 
-    let response = app
-        .call(
-            &routes::HEALTH,
-            health::handle,
-            Event::load("health").request(),
-        )
-        .await;
+    let response = app.invoke(&Event::load("health")).await;
 
     assert_eq!(response.status, 200);
 }

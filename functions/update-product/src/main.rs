@@ -10,6 +10,7 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     // Configuration and the DynamoDB client are built once, at cold start.
     let state = AppState::from_env();
+    shared::store::client::open_connection(&state.dynamo).await;
     run(service_fn(move |req| {
         serve(state, &UPDATE_PRODUCT, req, update_product::handle)
     }))

@@ -63,3 +63,13 @@ pub fn build(endpoint: Option<&str>, region: &str, credentials: Credentials) -> 
     }
     Client::from_conf(config.build())
 }
+
+/// Opens the connection to DynamoDB (DNS, TCP, TLS) during init, when Lambda gives the process
+/// full CPU, so the first request does not pay for it. DescribeEndpoints is the cheapest call
+/// there is; its answer is not needed, and a failure here is left for requests to report.
+pub async fn open_connection(client: &Client) {
+    let call = client.describe_endpoints().send();
+    if let Err(error) = tokio::time::timeout(Duration::from_secs(1), call).await {
+        tracing::debug!(error = %error, "DynamoDB warm-up timed out");
+    }
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `make bench`: release binaries under a Lambda Runtime API host, against an in-memory
+# DynamoDB Local; writes BENCHMARKS.md.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+LOG_DIR="$ROOT/target/bench-logs"
+mkdir -p "$LOG_DIR"
+trap 'stop_started' EXIT
+trap 'exit 130' INT TERM
+
+log "building release binaries"
+cargo build --locked --release --workspace --bins
+
+DYNAMODB_PORT=$(free_port)
+log "starting DynamoDB Local (in memory) on port $DYNAMODB_PORT"
+start_dynamodb "$DYNAMODB_PORT"
+export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DYNAMODB_PORT"
+
+log "benchmarking every function"
+target/release/lambda-bench target/release BENCHMARKS.md
