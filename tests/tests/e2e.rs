@@ -80,7 +80,12 @@ fn token_for(email: &str) -> String {
     assert_eq!(registered.status, 201, "{:?}", registered.json());
     let login = send_json(Method::POST, "/api/auth/login", &[], &credentials);
     assert_eq!(login.status, 200);
-    login.json()["token"].as_str().expect("token").to_owned()
+    let token = login.json()["token"].as_str().expect("token").to_owned();
+    assert_eq!(
+        login.header("set-cookie"),
+        Some(format!("token={token}; HttpOnly; Secure; SameSite=Strict; Path=/api; Max-Age=86400").as_str())
+    );
+    token
 }
 
 fn assert_standard_headers(reply: &Reply) {

@@ -50,7 +50,9 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
         .transpose();
     // A cursor is signed for one category filter, so it is read once the filter is known.
     let after = match &category {
+        // An empty `cursor=` is read as no cursor: the first page.
         Ok(category) => query_param(&req, "cursor")
+            .filter(|raw| !raw.is_empty())
             .map(|raw| {
                 state.cursors.decode(raw, category.as_ref()).ok_or_else(|| {
                     FieldError::new(
