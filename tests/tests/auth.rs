@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use api_tests::app::{ALLOWED_ORIGIN, START, TEST_SECRET};
-use api_tests::{Event, TestApp, TestResponse};
+use api_tests::{join_all, Event, TestApp, TestResponse};
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
@@ -467,6 +467,24 @@ async fn registrations_are_limited_per_source_ip() {
 
     app.clock().advance(Duration::from_secs(15 * 60));
     assert_eq!(app.register("r3@example.com", PASSWORD).await.status, 201);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_registrations_never_pass_the_ip_limit() {
+    let app = TestApp::spawn_with(&[("REGISTRATIONS_PER_IP", "3")]).await;
+
+    let attempts = (0..6).map(|i| {
+        let app = &app;
+        async move {
+            app.register(&format!("racer{i}@example.com"), PASSWORD)
+                .await
+                .status
+        }
+    });
+    let mut statuses = join_all(attempts).await;
+    statuses.sort();
+
+    assert_eq!(statuses, [201, 201, 201, 429, 429, 429]);
 }
 
 #[tokio::test]

@@ -83,7 +83,10 @@ fn token_for(email: &str) -> String {
     let token = login.json()["token"].as_str().expect("token").to_owned();
     assert_eq!(
         login.header("set-cookie"),
-        Some(format!("token={token}; HttpOnly; Secure; SameSite=Strict; Path=/api; Max-Age=86400").as_str())
+        Some(
+            format!("token={token}; HttpOnly; Secure; SameSite=Strict; Path=/api; Max-Age=86400")
+                .as_str()
+        )
     );
     token
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use api_tests::{Event, TestApp, TestResponse};
+use api_tests::{join_all, Event, TestApp, TestResponse};
 use serde_json::{json, Value};
 
 fn lamp() -> Value {
@@ -433,7 +433,7 @@ async fn concurrent_updates_with_one_if_match_give_one_200_and_seven_412() {
         let (app, token, id, etag) = (&app, &token, &id, &etag);
         async move { update(app, token, id, &body, Some(etag)).await.status }
     });
-    let mut statuses = futures_join_all(attempts).await;
+    let mut statuses = join_all(attempts).await;
     statuses.sort();
 
     assert_eq!(statuses, [200, 412, 412, 412, 412, 412, 412, 412]);
@@ -457,37 +457,11 @@ async fn concurrent_updates_without_if_match_each_get_their_own_version() {
                 .expect("version")
         }
     });
-    let mut versions = futures_join_all(attempts).await;
+    let mut versions = join_all(attempts).await;
     versions.sort();
 
     assert_eq!(versions, (2..=9).collect::<Vec<u64>>());
     assert_eq!(app.get_product(&id).await.json()["data"]["version"], 9);
-}
-
-/// Runs futures concurrently and collects their outputs in order.
-async fn futures_join_all<F: std::future::Future>(
-    futures: impl Iterator<Item = F>,
-) -> Vec<F::Output> {
-    let mut pinned: Vec<_> = futures.map(Box::pin).collect();
-    let mut outputs: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (future, output) in pinned.iter_mut().zip(outputs.iter_mut()) {
-            if output.is_none() {
-                match future.as_mut().poll(cx) {
-                    std::task::Poll::Ready(value) => *output = Some(value),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    outputs.into_iter().flatten().collect()
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! `POST /api/auth/register`: creates an account. The email is unique atomically (a conditional
-//! write), the password is stored only as an argon2id hash, and each source IP may register a
-//! limited number of accounts per window.
+//! write), the password is stored only as an argon2id hash, and each source IP may make a
+//! limited number of registration attempts (that pass validation) per window.
 
 use shared::auth::limits::Limit;
 use shared::auth::password::hash_password;
@@ -20,9 +20,11 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
         name: body.take("name"),
     })?;
 
-    let ip_limit = source_ip(&req).map(|ip| Limit::registrations_for_ip(&state.config.limits, &ip));
-    if let Some(limit) = &ip_limit {
-        limit.check(state).await?;
+    // Counted before the costly hash, atomically, so racing requests cannot pass the limit.
+    if let Some(ip) = source_ip(&req) {
+        Limit::registrations_for_ip(&state.config.limits, &ip)
+            .consume(state)
+            .await?;
     }
 
     let now = state.clock.now();
@@ -37,9 +39,6 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
         return Err(ApiError::Conflict(
             "An account with this email already exists.".to_owned(),
         ));
-    }
-    if let Some(limit) = &ip_limit {
-        limit.record(state).await?;
     }
 
     let response = data(StatusCode::CREATED, &user)?;

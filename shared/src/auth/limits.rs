@@ -1,11 +1,12 @@
 //! Brute-force limits: fixed windows of failed logins per email and per source IP, and of
 //! registrations per source IP, counted atomically in DynamoDB.
 
+use crate::clock::Timestamp;
 use crate::config::LimitConfig;
 use crate::domain::Email;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::limits::{self as counters, Window};
+use crate::store::limits::{self as counters, Increment, Window};
 
 /// One counted thing: what is counted, for whom, and how many are allowed per window.
 #[derive(Debug, Clone)]
@@ -44,30 +45,37 @@ impl Limit {
     /// window, if there is one.
     pub async fn check(&self, state: &AppState) -> Result<Option<Window>, ApiError> {
         let now = state.clock.now();
-        let Some(window) = counters::current(state, &self.key, now).await? else {
-            return Ok(None);
-        };
-        if window.count < self.max {
-            return Ok(Some(window));
+        match counters::current(state, &self.key, now).await? {
+            Some(window) if window.count >= self.max => Err(self.exceeded(window, now)),
+            live => Ok(live),
         }
-        let remaining_ms = (window.ends_at.millis() - now.millis()).max(0);
-        let retry_after = (remaining_ms as u64).div_ceil(1000).max(1);
-        Err(ApiError::TooManyRequests {
-            detail: format!("{}; try again in {retry_after} seconds.", self.what),
-            retry_after,
-        })
     }
 
-    /// Counts one more event in the current window (opening a new window if needed).
+    /// Counts one more event in the current window (opening a new window if needed), whatever
+    /// the count: for failures, which are counted after the fact.
     pub async fn record(&self, state: &AppState) -> Result<(), ApiError> {
-        counters::increment(
-            state,
-            &self.key,
-            state.clock.now(),
-            state.config.limits.window,
-        )
-        .await
-        .map(|_| ())
+        let window = state.config.limits.window;
+        counters::increment(state, &self.key, state.clock.now(), window, u32::MAX).await?;
+        Ok(())
+    }
+
+    /// Counts one more event if the limit allows it, atomically; 429 if it does not.
+    pub async fn consume(&self, state: &AppState) -> Result<(), ApiError> {
+        let now = state.clock.now();
+        let window = state.config.limits.window;
+        match counters::increment(state, &self.key, now, window, self.max).await? {
+            Increment::Counted(_) => Ok(()),
+            Increment::Refused(window) => Err(self.exceeded(window, now)),
+        }
+    }
+
+    fn exceeded(&self, window: Window, now: Timestamp) -> ApiError {
+        let remaining_ms = (window.ends_at.millis() - now.millis()).max(0);
+        let retry_after = (remaining_ms as u64).div_ceil(1000).max(1);
+        ApiError::TooManyRequests {
+            detail: format!("{}; try again in {retry_after} seconds.", self.what),
+            retry_after,
+        }
     }
 
     /// Forgets the window, after a successful login.

@@ -37,7 +37,12 @@ fn params() -> Params {
 }
 
 /// Runs argon2id with `params` over the shared memory, into `out`.
-fn argon2id(params: Params, password: &[u8], salt: &[u8], out: &mut [u8]) -> Result<(), argon2::Error> {
+fn argon2id(
+    params: Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), argon2::Error> {
     let mut memory = MEMORY.lock().unwrap_or_else(PoisonError::into_inner);
     if memory.len() != params.block_count() {
         *memory = vec![Block::default(); params.block_count()];
@@ -56,8 +61,13 @@ pub async fn hash_password(password: SecretString) -> Result<String, ApiError> {
         let mut salt = [0u8; SALT_BYTES];
         getrandom::getrandom(&mut salt).map_err(|e| ApiError::unexpected("salt", e))?;
         let mut hash = [0u8; HASH_BYTES];
-        argon2id(params(), password.expose_secret().as_bytes(), &salt, &mut hash)
-            .map_err(|e| ApiError::unexpected("hash password", e.to_string()))?;
+        argon2id(
+            params(),
+            password.expose_secret().as_bytes(),
+            &salt,
+            &mut hash,
+        )
+        .map_err(|e| ApiError::unexpected("hash password", e.to_string()))?;
         Ok(format!(
             "$argon2id$v=19$m={MEMORY_KIB},t={ITERATIONS},p={LANES}${}${}",
             STANDARD_NO_PAD.encode(salt),
@@ -141,16 +151,22 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_interoperate_with_the_reference_implementation() {
-        let ours = hash_password(SecretString::from("interop")).await.expect("hash");
+        let ours = hash_password(SecretString::from("interop"))
+            .await
+            .expect("hash");
         let parsed = PasswordHash::new(&ours).expect("PHC string");
-        assert!(Argon2::default().verify_password(b"interop", &parsed).is_ok());
+        assert!(Argon2::default()
+            .verify_password(b"interop", &parsed)
+            .is_ok());
 
         let salt = SaltString::from_b64("c29tZXNhbHRzb21lc2FsdA").expect("salt");
         let reference = Argon2::new(Algorithm::Argon2id, Version::V0x13, params())
             .hash_password(b"interop", &salt)
             .expect("reference hash")
             .to_string();
-        assert!(verify_password(SecretString::from("interop"), reference).await.expect("verify"));
+        assert!(verify_password(SecretString::from("interop"), reference)
+            .await
+            .expect("verify"));
     }
 
     #[tokio::test]

@@ -3,11 +3,12 @@
 //! TTL deletion is best effort (it can lag by days), so an expired counter is treated as absent
 //! by comparing `expiresAt` with the clock on every read and write.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 
 use super::{corrupt_item, storage_error};
 use crate::clock::Timestamp;
@@ -21,7 +22,7 @@ pub struct Window {
     pub ends_at: Timestamp,
 }
 
-fn number(item: &std::collections::HashMap<String, AttributeValue>, name: &str) -> Option<i64> {
+fn number(item: &HashMap<String, AttributeValue>, name: &str) -> Option<i64> {
     match item.get(name) {
         Some(AttributeValue::N(text)) => text.parse().ok(),
         _ => None,
@@ -55,14 +56,32 @@ pub async fn current(
     Ok((window.ends_at > now).then_some(window))
 }
 
-/// Adds one to the live window for `key`, or opens a new window of `length` with a count of one.
-/// Both paths are conditional writes, so concurrent increments are never lost.
+/// What an increment did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Increment {
+    /// Counted; the window's count is now this.
+    Counted(u32),
+    /// Not counted: the live window had already reached the ceiling.
+    Refused(Window),
+}
+
+fn window_of(item: &HashMap<String, AttributeValue>) -> Option<Window> {
+    Some(Window {
+        count: u32::try_from(number(item, "count")?).unwrap_or(u32::MAX),
+        ends_at: Timestamp::from_millis(number(item, "endsAt")?),
+    })
+}
+
+/// Adds one to the live window for `key` if its count is below `ceiling`, or opens a new window
+/// of `length` with a count of one. Every path is a conditional write, so concurrent increments
+/// are neither lost nor let past the ceiling.
 pub async fn increment(
     state: &AppState,
     key: &str,
     now: Timestamp,
     length: Duration,
-) -> Result<u32, ApiError> {
+    ceiling: u32,
+) -> Result<Increment, ApiError> {
     let table = &state.config.tables.limits;
     let now_value = AttributeValue::N(now.millis().to_string());
     for _ in 0..3 {
@@ -72,12 +91,14 @@ pub async fn increment(
             .table_name(table)
             .key("key", AttributeValue::S(key.to_owned()))
             .update_expression("SET #count = #count + :one")
-            .condition_expression("attribute_exists(#key) AND endsAt > :now")
+            .condition_expression("attribute_exists(#key) AND endsAt > :now AND #count < :ceiling")
             .expression_attribute_names("#count", "count")
             .expression_attribute_names("#key", "key")
             .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
             .expression_attribute_values(":now", now_value.clone())
+            .expression_attribute_values(":ceiling", AttributeValue::N(ceiling.to_string()))
             .return_values(ReturnValue::UpdatedNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match bumped {
@@ -87,10 +108,19 @@ pub async fn increment(
                     .as_ref()
                     .and_then(|item| number(item, "count"))
                     .unwrap_or(1);
-                return Ok(u32::try_from(count).unwrap_or(u32::MAX));
+                return Ok(Increment::Counted(u32::try_from(count).unwrap_or(u32::MAX)));
             }
             Err(error) => match error.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(_)) => {}
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    // A live window that failed the condition is a full one.
+                    let live = failed
+                        .item()
+                        .and_then(window_of)
+                        .filter(|w| w.ends_at > now);
+                    if let Some(window) = live {
+                        return Ok(Increment::Refused(window));
+                    }
+                }
                 _ => return Err(storage_error("count limit", error)),
             },
         }
@@ -114,7 +144,7 @@ pub async fn increment(
             .send()
             .await;
         match opened {
-            Ok(_) => return Ok(1),
+            Ok(_) => return Ok(Increment::Counted(1)),
             // Another request opened the window first: count in it.
             Err(error) => match error.as_service_error() {
                 Some(PutItemError::ConditionalCheckFailedException(_)) => continue,
