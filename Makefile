@@ -44,8 +44,11 @@ lint: tools
 	cfn-lint template.yaml
 	sam validate --lint --template template.yaml
 
+# Cross-compiles for arm64 Lambda: cargo-lambda links with the zig it installs; the Rust target's
+# standard library comes from rustup. Cargo Lambda builds are a SAM CLI beta feature.
 build: tools
-	sam build --template template.yaml
+	rustup target add aarch64-unknown-linux-gnu
+	SAM_CLI_BETA_RUST_CARGO_LAMBDA=1 sam build --template template.yaml
 
 bench: tools
 	scripts/bench.sh

@@ -18,5 +18,6 @@ log "starting DynamoDB Local (in memory) on port $DYNAMODB_PORT"
 start_dynamodb "$DYNAMODB_PORT"
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DYNAMODB_PORT"
 
-log "benchmarking every function"
-target/release/lambda-bench target/release BENCHMARKS.md
+log "benchmarking every function (function logs in $LOG_DIR)"
+rm -f "$LOG_DIR"/*.log
+BENCH_LOG_DIR="$LOG_DIR" target/release/lambda-bench target/release BENCHMARKS.md
