@@ -49,7 +49,7 @@ where
         Ok(response) => (response, None),
         Err(error) => (problem::render(&error, &request_id), Some(error)),
     };
-    if method == Method::OPTIONS {
+    if method == Method::OPTIONS && response.status() == StatusCode::NO_CONTENT {
         cors::apply_preflight(response.headers_mut(), &state.config, origin.as_deref());
     }
     finish(
