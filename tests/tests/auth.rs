@@ -381,10 +381,7 @@ async fn five_failed_logins_lock_the_email_until_the_window_passes() {
         app.register("locked@example.com", PASSWORD).await.status,
         201
     );
-    for attempt in 1..=5 {
-        let response = app.login("locked@example.com", "wrong password").await;
-        assert_eq!(response.status, 401, "attempt {attempt}");
-    }
+    fail_logins(&app, "locked@example.com", 5).await;
 
     let locked = app.login("locked@example.com", PASSWORD).await;
     assert_eq!(locked.status, 429);
@@ -413,24 +410,18 @@ async fn a_successful_login_clears_earlier_failures() {
         app.register("clear@example.com", PASSWORD).await.status,
         201
     );
-    for _ in 0..4 {
-        assert_eq!(
-            app.login("clear@example.com", "wrong password")
-                .await
-                .status,
-            401
-        );
-    }
+    fail_logins(&app, "clear@example.com", 4).await;
     assert_eq!(app.login("clear@example.com", PASSWORD).await.status, 200);
-    for _ in 0..4 {
-        assert_eq!(
-            app.login("clear@example.com", "wrong password")
-                .await
-                .status,
-            401
-        );
-    }
+    fail_logins(&app, "clear@example.com", 4).await;
     assert_eq!(app.login("clear@example.com", PASSWORD).await.status, 200);
+}
+
+/// Logs in with a wrong password `times` times, each answered 401.
+async fn fail_logins(app: &TestApp, email: &str, times: usize) {
+    for attempt in 1..=times {
+        let response = app.login(email, "wrong password").await;
+        assert_eq!(response.status, 401, "attempt {attempt}");
+    }
 }
 
 #[tokio::test]
@@ -491,9 +482,7 @@ async fn racing_registrations_never_pass_the_ip_limit() {
 async fn an_expired_counter_still_in_the_table_is_ignored() {
     let app = TestApp::spawn().await;
     assert_eq!(app.register("ttl@example.com", PASSWORD).await.status, 201);
-    for _ in 0..5 {
-        app.login("ttl@example.com", "wrong password").await;
-    }
+    fail_logins(&app, "ttl@example.com", 5).await;
     app.clock().advance(Duration::from_secs(16 * 60));
 
     // DynamoDB Local never deleted the counter; it is past its window all the same.
