@@ -15,7 +15,7 @@ use shared::http::context::source_ip;
 use shared::http::{json, json_object, with_header};
 use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, Response};
-use shared::store::users;
+use shared::store::login;
 use shared::{ApiError, AppState};
 
 #[derive(Serialize)]
@@ -37,20 +37,17 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
     let email_limit = Limit::login_failures_for_email(limits, &credentials.email);
     let ip_limit = source_ip(&req).map(|ip| Limit::login_failures_for_ip(limits, &ip));
 
-    // The limit checks and the account lookup are independent reads: one round trip for all.
-    let (email_window, ip_check, stored) = tokio::join!(
-        email_limit.check(state),
-        async {
-            match &ip_limit {
-                Some(limit) => limit.check(state).await.map(|_| ()),
-                None => Ok(()),
-            }
-        },
-        users::find_by_email(state, &credentials.email),
-    );
-    let email_window = email_window?;
-    ip_check?;
-    let stored = stored?;
+    // The account and both counters in one round trip.
+    let now = state.clock.now();
+    let keys: Vec<&str> = std::iter::once(email_limit.key())
+        .chain(ip_limit.as_ref().map(Limit::key))
+        .collect();
+    let reads = login::read(state, &credentials.email, &keys, now).await?;
+    let email_window = email_limit.verdict(reads.windows.first().copied().flatten(), now)?;
+    if let Some(limit) = &ip_limit {
+        limit.verdict(reads.windows.get(1).copied().flatten(), now)?;
+    }
+    let stored = reads.user;
 
     let (hash, user) = match stored {
         Some(stored) => (stored.password_hash, Some(stored.user)),

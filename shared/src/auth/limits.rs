@@ -45,10 +45,25 @@ impl Limit {
     /// window, if there is one.
     pub async fn check(&self, state: &AppState) -> Result<Option<Window>, ApiError> {
         let now = state.clock.now();
-        match counters::current(state, &self.key, now).await? {
+        let window = counters::current(state, &self.key, now).await?;
+        self.verdict(window, now)
+    }
+
+    /// The same judgement on a window already read (a login reads all its counters at once).
+    pub fn verdict(
+        &self,
+        window: Option<Window>,
+        now: Timestamp,
+    ) -> Result<Option<Window>, ApiError> {
+        match window {
             Some(window) if window.count >= self.max => Err(self.exceeded(window, now)),
             live => Ok(live),
         }
+    }
+
+    /// The counter's key in the limits table.
+    pub fn key(&self) -> &str {
+        &self.key
     }
 
     /// Counts one more event in the current window (opening a new window if needed), whatever

@@ -65,6 +65,14 @@ pub enum Increment {
     Refused(Window),
 }
 
+/// The window an item holds, if it is still live at `now`.
+pub(crate) fn live_window(
+    item: &HashMap<String, AttributeValue>,
+    now: Timestamp,
+) -> Option<Window> {
+    window_of(item).filter(|window| window.ends_at > now)
+}
+
 fn window_of(item: &HashMap<String, AttributeValue>) -> Option<Window> {
     Some(Window {
         count: u32::try_from(number(item, "count")?).unwrap_or(u32::MAX),

@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod limits;
+pub mod login;
 pub mod products;
 pub mod users;
 

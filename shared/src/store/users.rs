@@ -70,9 +70,13 @@ pub async fn find_by_email(
         .send()
         .await
         .map_err(|e| storage_error("get user", e))?;
-    let Some(item) = output.item else {
-        return Ok(None);
-    };
+    output.item.map(stored_user_from_item).transpose()
+}
+
+/// A user item as stored, checked back into its domain types.
+pub(crate) fn stored_user_from_item(
+    item: std::collections::HashMap<String, AttributeValue>,
+) -> Result<StoredUser, ApiError> {
     let item: UserItem = serde_dynamo::from_item(item).map_err(|e| corrupt_item("read user", e))?;
     let bad = |what: &str| corrupt_item("read user", what.to_owned());
     let user = User {
@@ -81,8 +85,8 @@ pub async fn find_by_email(
         name: item.name.map(DisplayName::from_stored),
         created_at: Timestamp::parse_rfc3339(&item.created_at).ok_or_else(|| bad("createdAt"))?,
     };
-    Ok(Some(StoredUser {
+    Ok(StoredUser {
         user,
         password_hash: item.password_hash,
-    }))
+    })
 }
