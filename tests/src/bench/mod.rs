@@ -1,5 +1,6 @@
 //! `make bench`: every function binary under a Lambda Runtime API host, against DynamoDB Local.
 
+pub mod report;
 pub mod runtime_api;
 
 use std::time::Duration;

@@ -5,12 +5,12 @@
 //! invocation), warm invocations in one process (p50/p90/p99), peak RSS, and binary size.
 //! `make bench` starts DynamoDB Local and passes its endpoint in `AWS_ENDPOINT_URL_DYNAMODB`.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use api_tests::app::{client_for, endpoint, START};
+use api_tests::bench::report::{render, FunctionResult, PasswordCosts, Setup};
 use api_tests::bench::runtime_api::RuntimeApi;
 use api_tests::bench::Percentiles;
 use api_tests::Event;
@@ -367,11 +367,7 @@ async fn main() {
         ("update-product", "update-product", WARM_RUNS, 200),
         ("delete-product", "delete-product", WARM_RUNS, 204),
     ];
-    let mut rows = String::new();
-    let mut hashing = String::new();
-    // (function, cold p50, warm p50, peak RSS MB, size MB) for the targets.
-    let mut summary: Vec<(&str, f64, f64, f64, f64)> = Vec::new();
-    let mut login_ratio = f64::NAN;
+    let mut results = Vec::new();
     let mut failures = Vec::new();
     for (function, event_name, warm_runs, expected) in functions {
         let binary = bin_dir.join(function);
@@ -403,168 +399,46 @@ async fn main() {
                 }
             })
             .collect();
-        let init = Percentiles::of(&measured.init);
-        let first = Percentiles::of(&measured.first);
-        let cold = Percentiles::of(&cold);
-        let warm = Percentiles::of(&measured.warm);
-        if hashes {
-            let argon2 = Percentiles::of(&measured.paired_argon2);
-            if *function == "login" {
-                login_ratio = warm.p50 / argon2.p50;
-            }
-            let _ = writeln!(
-                hashing,
-                "| {function} | {:.1} | {:.1} | {:+.1} ms ({:+.0} %) |",
-                warm.p50,
-                argon2.p50,
-                warm.p50 - argon2.p50,
-                (warm.p50 / argon2.p50 - 1.0) * 100.0
-            );
-        }
-        let size = std::fs::metadata(&binary).map(|m| m.len()).unwrap_or(0);
-        summary.push((
-            function,
-            cold.p50,
-            warm.p50,
-            measured.peak_rss_kib as f64 / 1024.0,
-            size as f64 / (1024.0 * 1024.0),
-        ));
+        let result = FunctionResult {
+            name: function,
+            init: Percentiles::of(&measured.init),
+            first: Percentiles::of(&measured.first),
+            cold: Percentiles::of(&cold),
+            cold_excludes_hash: hashes,
+            warm: Percentiles::of(&measured.warm),
+            paired_argon2: hashes.then(|| Percentiles::of(&measured.paired_argon2)),
+            peak_rss_mb: measured.peak_rss_kib as f64 / 1024.0,
+            size_mb: std::fs::metadata(&binary).map_or(0.0, |m| m.len() as f64 / (1024.0 * 1024.0)),
+        };
         eprintln!(
             "{function}: init {:.1} ms, first {:.1} ms, warm p50 {:.2} ms",
-            init.p50, first.p50, warm.p50
+            result.init.p50, result.first.p50, result.warm.p50
         );
-        let _ = writeln!(
-            rows,
-            "| {function} | {:.1} | {:.1} | {:.1}{} | {:.2} | {:.2} | {:.2} | {:.1} | {:.2} |",
-            init.p50,
-            first.p50,
-            cold.p50,
-            if hashes { "*" } else { "" },
-            warm.p50,
-            warm.p90,
-            warm.p99,
-            measured.peak_rss_kib as f64 / 1024.0,
-            size as f64 / (1024.0 * 1024.0),
-        );
+        results.push(result);
     }
 
     // Timing parity of the two login failures: same work, same answer.
     let binary = bin_dir.join("login");
-    let wrong = measure(
-        &binary,
-        "login",
-        "login-wrong-password",
-        &seeded,
-        SLOW_WARM_RUNS,
-        None,
-    )
-    .await;
-    let unknown = measure(
-        &binary,
-        "login",
-        "login-unknown-email",
-        &seeded,
-        SLOW_WARM_RUNS,
-        None,
-    )
-    .await;
-    let wrong_p = Percentiles::of(&wrong.warm);
-    let unknown_p = Percentiles::of(&unknown.warm);
+    let login_failure = |event| measure(&binary, "login", event, &seeded, SLOW_WARM_RUNS, None);
+    let wrong = login_failure("login-wrong-password").await;
+    let unknown = login_failure("login-unknown-email").await;
 
-    let mut report = String::new();
-    let _ = writeln!(report, "# Benchmarks\n");
-    let _ = writeln!(
-        report,
-        "Written by `make bench` ({}). Machine: {}. Every function's release binary \
-         (`target/release`, stripped, LTO) runs under the Lambda Runtime API host in \
-         `tests/src/bench`, as Lambda runs it, against DynamoDB Local on loopback, with \
-         `AWS_LAMBDA_FUNCTION_MEMORY_SIZE={MEMORY_MB}` and nothing else competing for the CPU.\n",
-        shared::Clock::System.now(),
-        machine()
-    );
-    let _ = writeln!(report, "- **Init**: process start to its first `GET /runtime/invocation/next` (Lambda's Init Duration); p50 of {COLD_RUNS} cold starts.");
-    let _ = writeln!(report, "- **First**: the first invocation of a fresh process (connection set-up included); p50 of {COLD_RUNS}.");
-    let _ = writeln!(report, "- **Cold**: init + first, p50. `*` excludes one argon2id operation as a fresh process pays for it (see Passwords).");
-    let _ = writeln!(report, "- **Warm**: later invocations of one process; {WARM_RUNS} runs ({SLOW_WARM_RUNS} for register and login). Event handed over to response received.");
-    let _ = writeln!(report, "- **RSS**: peak resident memory (VmHWM) after the warm runs. **Size**: the binary as built.\n");
-    let _ = writeln!(report, "| function | init ms | first ms | cold ms | warm p50 ms | warm p90 ms | warm p99 ms | peak RSS MB | size MB |");
-    let _ = writeln!(report, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-    report.push_str(&rows);
-    let _ = writeln!(report, "\n## Passwords\n");
-    let _ = writeln!(
-        report,
-        "One argon2id verification (m=19 MiB, t=2, p=1) on one core here, as this API does it \
-         (one reused 19 MiB buffer): p50 {:.1} ms, p90 {:.1} ms. Through the `argon2` crate's \
-         `PasswordVerifier`, which allocates the memory per call: p50 {:.1} ms. The first hash of \
-         a fresh process, which also allocates and first touches the buffer: p50 {:.1} ms (of \
-         {COLD_RUNS} processes).\n",
-        argon2.p50, argon2.p90, reference.p50, first_argon2.p50
-    );
-    let _ = writeln!(report, "Each warm register and login invocation was followed by one verification in the benchmark process, so the two are compared under the same conditions:\n");
-    let _ = writeln!(
-        report,
-        "| function | warm p50 ms | paired argon2id p50 ms | the rest of the request |"
-    );
-    let _ = writeln!(report, "|---|---:|---:|---:|");
-    report.push_str(&hashing);
-    let _ = writeln!(report);
-    let _ = writeln!(report, "Login failures, warm p50 / p90: wrong password {:.1} / {:.1} ms, unknown email {:.1} / {:.1} ms. Both verify one hash (a dummy one for unknown emails), so their times match and reveal nothing.\n", wrong_p.p50, wrong_p.p90, unknown_p.p50, unknown_p.p90);
-    let _ = writeln!(report, "Lambda gives a function CPU in proportion to its memory (one full vCPU at 1,769 MB). The verification above at Lambda sizes, scaled from this core:\n");
-    let _ = writeln!(report, "| memory | CPU share | argon2id verification |");
-    let _ = writeln!(report, "|---:|---:|---:|");
-    for memory in [512.0_f64, 1024.0, 1769.0] {
-        let share = (memory / 1769.0).min(1.0);
-        let _ = writeln!(
-            report,
-            "| {memory:.0} MB | {:.0} % | ~{:.0} ms |",
-            share * 100.0,
-            argon2.p50 / share
-        );
-    }
-    let _ = writeln!(report, "\nregister and login are deployed at 1,024 MB (template.yaml): a login costs about {:.0} ms of argon2 there, against {:.0} ms at 512 MB, for twice the memory price over a few tens of milliseconds. Every other function runs at 256 MB or less: their work is I/O and their peak RSS is far below it.", argon2.p50 / (1024.0 / 1769.0), argon2.p50 / (512.0 / 1769.0));
-    let _ = writeln!(report, "\n## Targets\n");
-    let verdict = |ok: bool| if ok { "met" } else { "**not met**" };
-    let worst = |pick: fn(&(&str, f64, f64, f64, f64)) -> f64, only: fn(&str) -> bool| {
-        summary
-            .iter()
-            .filter(|row| only(row.0))
-            .map(|row| (row.0, pick(row)))
-            .fold(("", f64::MIN), |a, b| if b.1 > a.1 { b } else { a })
+    let setup = Setup {
+        written_at: shared::Clock::System.now().to_string(),
+        machine: machine(),
+        memory_mb: MEMORY_MB,
+        cold_runs: COLD_RUNS,
+        warm_runs: WARM_RUNS,
+        slow_warm_runs: SLOW_WARM_RUNS,
     };
-    let all = |_: &str| true;
-    let not_hashing = |f: &str| !matches!(f, "register" | "login");
-    let (f, cold) = worst(|r| r.1, all);
-    let _ = writeln!(
-        report,
-        "- Cold start p50 ≤ 15 ms for every function: worst {f} at {cold:.1} ms — {}.",
-        verdict(cold <= 15.0)
-    );
-    let get = summary
-        .iter()
-        .find(|r| r.0 == "get-product")
-        .map_or(f64::NAN, |r| r.2);
-    let _ = writeln!(
-        report,
-        "- get-product warm p50 ≤ 1.5 ms: {get:.2} ms — {}.",
-        verdict(get <= 1.5)
-    );
-    let (f, rss) = worst(|r| r.3, not_hashing);
-    let _ = writeln!(report, "- Peak RSS ≤ 16 MB: worst {f} at {rss:.1} MB — {}. register and login hold argon2's 19 MiB of working memory by design (OWASP's minimum), so they sit at about 27 MB; the buffer is reused, not regrown.", verdict(rss <= 16.0));
-    let (f, size) = worst(|r| r.4, all);
-    let _ = writeln!(
-        report,
-        "- Stripped binary ≤ 8 MB: largest {f} at {size:.2} MB — {}.",
-        verdict(size <= 8.0)
-    );
-    let login_p50 = summary
-        .iter()
-        .find(|r| r.0 == "login")
-        .map_or(f64::NAN, |r| r.2);
-    let _ = writeln!(report, "- login p50 within 10 % of one argon2id verification: login {login_p50:.1} ms against {:.1} ms for one verification through the `argon2` crate's `PasswordVerifier` (which allocates its 19 MiB per call), {:+.0} % — {}.", reference.p50, (login_p50 / reference.p50 - 1.0) * 100.0, verdict(login_p50 <= reference.p50 * 1.10));
-    let _ = writeln!(report, "  Against the verification timed right after each login ({:.1} ms), login is {:+.0} %. What login adds is one batched read of the account and its two counters (under 1 ms here) and a signature; the rest is cache: measured in one process, a verification straight after a DynamoDB Local read runs 1-2 ms slower than back-to-back ones, as the 19 MiB working set competes with DynamoDB Local on this machine (a remote DynamoDB would not).", login_p50 / login_ratio, (login_ratio - 1.0) * 100.0);
-    if !failures.is_empty() {
-        let _ = writeln!(report, "\n**Unexpected answers:** {}", failures.join("; "));
-    }
+    let costs = PasswordCosts {
+        verification: argon2,
+        reference,
+        first_in_fresh_process: first_argon2,
+        wrong_password: Percentiles::of(&wrong.warm),
+        unknown_email: Percentiles::of(&unknown.warm),
+    };
+    let report = render(&setup, &results, &costs, &failures);
     std::fs::write(&output, report).expect("write report");
     eprintln!("wrote {output}");
     if !failures.is_empty() {
