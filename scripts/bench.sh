@@ -13,6 +13,15 @@ trap 'exit 130' INT TERM
 log "building release binaries"
 cargo build --locked --release --workspace --bins
 
+# DynamoDB Local on the last core, the functions and the Runtime API host on the others: a
+# function gets a core to itself, as on Lambda, where DynamoDB runs elsewhere.
+pin=()
+CORES=$(nproc)
+if [ "$CORES" -ge 2 ] && command -v taskset >/dev/null; then
+  export DYNAMODB_CPUS=$((CORES - 1))
+  pin=(taskset -c "0-$((CORES - 2))")
+fi
+
 DYNAMODB_PORT=$(free_port)
 log "starting DynamoDB Local (in memory) on port $DYNAMODB_PORT"
 start_dynamodb "$DYNAMODB_PORT"
@@ -20,4 +29,4 @@ export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DYNAMODB_PORT"
 
 log "benchmarking every function (function logs in $LOG_DIR)"
 rm -f "$LOG_DIR"/*.log
-BENCH_LOG_DIR="$LOG_DIR" target/release/lambda-bench target/release BENCHMARKS.md
+BENCH_LOG_DIR="$LOG_DIR" "${pin[@]}" target/release/lambda-bench target/release BENCHMARKS.md

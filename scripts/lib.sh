@@ -53,17 +53,19 @@ stop_started() {
   STARTED_GROUPS=()
 }
 
-# start_dynamodb PORT [DATA_DIR]: in memory without a data directory.
+# start_dynamodb PORT [DATA_DIR]: in memory without a data directory. With DYNAMODB_CPUS set
+# (a taskset CPU list) it runs on those CPUs only.
 start_dynamodb() {
-  local port=$1 data=${2:-} dir storage
+  local port=$1 data=${2:-} dir storage pin=()
   dir=$(dynamodb_dir)
   if port_open "$port"; then
     echo "port $port is already in use: is another 'make dev' running? (set DYNAMODB_PORT)" >&2
     return 1
   fi
   if [ -n "$data" ]; then mkdir -p "$data"; storage=(-dbPath "$data"); else storage=(-inMemory); fi
+  if [ -n "${DYNAMODB_CPUS:-}" ]; then pin=(taskset -c "$DYNAMODB_CPUS"); fi
   start_group "${LOG_DIR:-$ROOT/.dev}/dynamodb.log" \
-    java -Djava.library.path="$dir/DynamoDBLocal_lib" -jar "$dir/DynamoDBLocal.jar" \
+    "${pin[@]}" java -Djava.library.path="$dir/DynamoDBLocal_lib" -jar "$dir/DynamoDBLocal.jar" \
     -sharedDb -port "$port" "${storage[@]}"
   wait_for_port "$port" 60 "DynamoDB Local"
 }

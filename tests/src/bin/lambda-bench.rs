@@ -10,7 +10,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use api_tests::app::{client_for, endpoint, START};
-use api_tests::bench::report::{render, FunctionResult, PasswordCosts, Setup};
+use api_tests::bench::report::{render, FunctionResult, PasswordCosts, Setup, INTERLEAVED_BLOCK};
 use api_tests::bench::runtime_api::RuntimeApi;
 use api_tests::bench::Percentiles;
 use api_tests::Event;
@@ -23,7 +23,10 @@ use tokio::process::Command;
 
 const COLD_RUNS: usize = 30;
 const WARM_RUNS: usize = 300;
-const SLOW_WARM_RUNS: usize = 60;
+const SLOW_WARM_RUNS: usize = 200;
+/// Back-to-back argon2id verifications timed in the benchmark process.
+const VERIFICATION_RUNS: usize = 100;
+
 const MEMORY_MB: &str = "1024";
 const PASSWORD: &str = "correct horse battery";
 
@@ -69,6 +72,7 @@ async fn seed_state() -> AppState {
 
 struct Seeded {
     token: String,
+    password_hash: String,
     product_ids: Vec<String>,
 }
 
@@ -78,8 +82,8 @@ async fn seed(state: &AppState) -> Seeded {
     let stored = shared::store::users::find_by_email(state, &email)
         .await
         .expect("read user");
-    let user = match stored {
-        Some(stored) => stored.user,
+    let (user, password_hash) = match stored {
+        Some(stored) => (stored.user, stored.password_hash),
         None => {
             let user = User {
                 id: Id::generate(now).expect("id"),
@@ -93,7 +97,7 @@ async fn seed(state: &AppState) -> Seeded {
             shared::store::users::insert(state, &user, &hash)
                 .await
                 .expect("user");
-            user
+            (user, hash)
         }
     };
     let token = state
@@ -118,7 +122,51 @@ async fn seed(state: &AppState) -> Seeded {
             .expect("product");
         product_ids.push(product.id.to_string());
     }
-    Seeded { token, product_ids }
+    Seeded {
+        token,
+        password_hash,
+        product_ids,
+    }
+}
+
+/// Requests DynamoDB Local answers before anything is timed. It is a JVM: for its first
+/// thousands of requests it runs its request path interpreted, answering a read in 2-5 ms where,
+/// compiled, it takes under 1 ms. The service itself is always warm, so the benchmark is too.
+const STORAGE_WARM_UP_ROUNDS: usize = 1_500;
+
+const WARM_UP_REQUESTS_PER_ROUND: usize = 5;
+
+/// Sends DynamoDB Local the reads and writes the functions make, `STORAGE_WARM_UP_ROUNDS` times:
+/// login's batched read, a product read and page, and register's two writes.
+async fn warm_up_storage(state: &AppState, seeded: &Seeded) {
+    let email = Email::parse("bench@example.com").expect("email");
+    let id = Id::parse(&seeded.product_ids[0]).expect("product id");
+    let now = Clock::System.now();
+    let window = state.config.limits.window;
+    for round in 0..STORAGE_WARM_UP_ROUNDS {
+        shared::store::login::read(state, &email, &["warm-up"], now)
+            .await
+            .expect("login reads");
+        shared::store::products::find(state, &id)
+            .await
+            .expect("product");
+        shared::store::products::list(state, 20, None, None)
+            .await
+            .expect("product page");
+        let key = format!("warm-up#{round}");
+        shared::store::limits::increment(state, &key, now, window, u32::MAX)
+            .await
+            .expect("counter");
+        let user = User {
+            id: Id::generate(now).expect("id"),
+            email: Email::parse(&format!("warm-up-{round}@example.com")).expect("email"),
+            name: None,
+            created_at: now,
+        };
+        shared::store::users::insert(state, &user, &seeded.password_hash)
+            .await
+            .expect("user");
+    }
 }
 
 /// The event for invocation `i` of `function`.
@@ -173,9 +221,12 @@ struct Measured {
     init: Vec<Duration>,
     first: Vec<Duration>,
     warm: Vec<Duration>,
-    /// One argon2id verification in this process after each warm invocation, when asked for:
-    /// the same machine state as the invocation it is compared with.
-    paired_argon2: Vec<Duration>,
+    /// argon2id verifications in this process, in blocks between blocks of warm invocations,
+    /// when asked for: the yardstick, taken over the same stretch of time as the invocations.
+    verifications: Vec<Duration>,
+    /// For register and login: a fresh process's first argon2id hash, timed just before each
+    /// cold start, which is then counted without it.
+    first_hashes: Vec<Duration>,
     peak_rss_kib: u64,
     statuses: Vec<u16>,
 }
@@ -216,18 +267,24 @@ async fn measure(
     event_name: &str,
     seeded: &Seeded,
     warm_runs: usize,
-    argon2_hash: Option<&str>,
+    yardstick: Option<&str>,
 ) -> Measured {
     let mut measured = Measured {
         init: Vec::new(),
         first: Vec::new(),
         warm: Vec::new(),
-        paired_argon2: Vec::new(),
+        verifications: Vec::new(),
+        first_hashes: Vec::new(),
         peak_rss_kib: 0,
         statuses: Vec::new(),
     };
     let mut invocation = 0;
     for _ in 0..COLD_RUNS {
+        if yardstick.is_some() {
+            measured
+                .first_hashes
+                .push(first_argon2_in_a_fresh_process().await);
+        }
         let api = RuntimeApi::start().await.expect("runtime API");
         let started = Instant::now();
         let mut child = spawn(binary, function, &api).await;
@@ -245,7 +302,12 @@ async fn measure(
 
     let api = RuntimeApi::start().await.expect("runtime API");
     let mut child = spawn(binary, function, &api).await;
-    for _ in 0..warm_runs {
+    for run in 0..warm_runs {
+        if let Some(hash) = yardstick.filter(|_| run % INTERLEAVED_BLOCK == 0) {
+            for _ in 0..INTERLEAVED_BLOCK / 2 {
+                measured.verifications.push(time_verification(hash).await);
+            }
+        }
         let outcome = api
             .invoke(event(event_name, invocation, seeded))
             .await
@@ -254,9 +316,6 @@ async fn measure(
         assert!(!outcome.error, "{function}: {}", outcome.body);
         measured.statuses.push(status_of(&outcome.body));
         measured.warm.push(outcome.duration);
-        if let Some(hash) = argon2_hash {
-            measured.paired_argon2.push(time_verification(hash).await);
-        }
     }
     measured.peak_rss_kib = child.id().and_then(peak_rss_kib).unwrap_or(0);
     let _ = child.kill().await;
@@ -272,19 +331,44 @@ async fn time_verification(hash: &str) -> Duration {
 }
 
 fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = info
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .map(|v| v.trim_start_matches([' ', '\t', ':']))
+        })
+        .unwrap_or("unknown CPU");
+    // The machine's cores, not only those this process may run on.
+    let cores = info.lines().filter(|l| l.starts_with("processor")).count();
+    format!("{cores} cores, {cpu}, {}", std::env::consts::ARCH)
+}
+
+/// Where this process (and so every function it starts) and DynamoDB Local run, as `make bench`
+/// placed them, and how DynamoDB Local was warmed.
+fn placement() -> String {
+    let own = std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|info| {
-            info.lines().find_map(|l| {
-                l.strip_prefix("model name")
-                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+        .and_then(|status| {
+            status.lines().find_map(|l| {
+                l.strip_prefix("Cpus_allowed_list:")
+                    .map(|v| v.trim().to_owned())
             })
         })
-        .unwrap_or_else(|| "unknown CPU".to_owned());
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    format!("{cores} cores, {cpu}, {}", std::env::consts::ARCH)
+        .unwrap_or_else(|| "any".to_owned());
+    let cores = match std::env::var("DYNAMODB_CPUS") {
+        Ok(dynamodb) => format!(
+            "The functions and the Runtime API host run on CPU {own} and DynamoDB Local on CPU \
+             {dynamodb} (taskset), so a function has a core to itself, as on Lambda."
+        ),
+        Err(_) => "The functions and DynamoDB Local share the CPUs.".to_owned(),
+    };
+    format!(
+        "{cores} Before anything is timed, DynamoDB Local answers {} requests, so that its JVM \
+         has compiled its request path (cold, it takes 2-5 ms for a read it then answers in under \
+         1 ms; the service itself is always warm).",
+        STORAGE_WARM_UP_ROUNDS * WARM_UP_REQUESTS_PER_ROUND
+    )
 }
 
 /// Verifications the common way, through the `argon2` crate's `PasswordVerifier`, which
@@ -304,22 +388,18 @@ fn reference_verifications(hash: &str, rounds: usize) -> Vec<Duration> {
 
 /// One argon2id hash in a fresh process, as a function's first request pays for it: its 19 MiB
 /// are allocated and first touched, and the blocking thread is started.
-async fn first_argon2_in_a_fresh_process() -> Vec<Duration> {
+async fn first_argon2_in_a_fresh_process() -> Duration {
     let exe = std::env::current_exe().expect("own path");
-    let mut samples = Vec::new();
-    for _ in 0..COLD_RUNS {
-        let output = Command::new(&exe)
-            .arg("--time-first-argon2")
-            .output()
-            .await
-            .expect("timing run");
-        let micros: u64 = String::from_utf8_lossy(&output.stdout)
-            .trim()
-            .parse()
-            .expect("microseconds");
-        samples.push(Duration::from_micros(micros));
-    }
-    samples
+    let output = Command::new(&exe)
+        .arg("--time-first-argon2")
+        .output()
+        .await
+        .expect("timing run");
+    let micros: u64 = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .expect("microseconds");
+    Duration::from_micros(micros)
 }
 
 #[tokio::main]
@@ -332,7 +412,6 @@ async fn main() {
         println!("{}", started.elapsed().as_micros());
         return;
     }
-    let first_argon2 = Percentiles::of(&first_argon2_in_a_fresh_process().await);
     let bin_dir = PathBuf::from(
         std::env::args()
             .nth(1)
@@ -343,15 +422,14 @@ async fn main() {
         .unwrap_or_else(|| "BENCHMARKS.md".into());
     let state = seed_state().await;
     let seeded = seed(&state).await;
+    warm_up_storage(&state, &seeded).await;
 
-    let hash = hash_password(SecretString::from(PASSWORD))
-        .await
-        .expect("hash");
-    let mut alone = Vec::new();
-    for _ in 0..40 {
-        alone.push(time_verification(&hash).await);
+    let hash = seeded.password_hash.clone();
+    let mut verifications = Vec::new();
+    for _ in 0..VERIFICATION_RUNS {
+        verifications.push(time_verification(&hash).await);
     }
-    let argon2 = Percentiles::of(&alone);
+    let argon2 = Percentiles::of(&verifications);
     eprintln!("argon2id verification p50 {:.1} ms", argon2.p50);
     let reference = Percentiles::of(&reference_verifications(&hash, 40));
 
@@ -369,11 +447,15 @@ async fn main() {
     ];
     let mut results = Vec::new();
     let mut failures = Vec::new();
+    let mut first_hashes = Vec::new();
     for (function, event_name, warm_runs, expected) in functions {
         let binary = bin_dir.join(function);
         let hashes = matches!(*function, "register" | "login");
-        let paired = hashes.then_some(hash.as_str());
-        let measured = measure(&binary, function, event_name, &seeded, *warm_runs, paired).await;
+        let yardstick = hashes.then_some(hash.as_str());
+        let measured = measure(
+            &binary, function, event_name, &seeded, *warm_runs, yardstick,
+        )
+        .await;
         let unexpected = measured
             .statuses
             .iter()
@@ -384,21 +466,15 @@ async fn main() {
                 "{function}: {unexpected} answers were not {expected}"
             ));
         }
-        let cold: Vec<Duration> = measured
-            .init
-            .iter()
-            .zip(&measured.first)
-            .map(|(init, first)| {
-                let cold = *init + *first;
-                // The target is about start-up, not the hash: take off what one argon2 hash
-                // costs a fresh process.
-                if hashes {
-                    cold.saturating_sub(Duration::from_secs_f64(first_argon2.p50 / 1000.0))
-                } else {
-                    cold
-                }
+        // The target is about start-up, not the hash: each cold start of register and login is
+        // counted without the fresh-process hash timed just before it.
+        let cold: Vec<Duration> = (0..COLD_RUNS)
+            .map(|i| {
+                let hash = measured.first_hashes.get(i).copied().unwrap_or_default();
+                (measured.init[i] + measured.first[i]).saturating_sub(hash)
             })
             .collect();
+        first_hashes.extend_from_slice(&measured.first_hashes);
         let result = FunctionResult {
             name: function,
             init: Percentiles::of(&measured.init),
@@ -406,7 +482,7 @@ async fn main() {
             cold: Percentiles::of(&cold),
             cold_excludes_hash: hashes,
             warm: Percentiles::of(&measured.warm),
-            paired_argon2: hashes.then(|| Percentiles::of(&measured.paired_argon2)),
+            yardstick: hashes.then(|| Percentiles::of(&measured.verifications)),
             peak_rss_mb: measured.peak_rss_kib as f64 / 1024.0,
             size_mb: std::fs::metadata(&binary).map_or(0.0, |m| m.len() as f64 / (1024.0 * 1024.0)),
         };
@@ -426,6 +502,7 @@ async fn main() {
     let setup = Setup {
         written_at: shared::Clock::System.now().to_string(),
         machine: machine(),
+        placement: placement(),
         memory_mb: MEMORY_MB,
         cold_runs: COLD_RUNS,
         warm_runs: WARM_RUNS,
@@ -434,7 +511,7 @@ async fn main() {
     let costs = PasswordCosts {
         verification: argon2,
         reference,
-        first_in_fresh_process: first_argon2,
+        first_in_fresh_process: Percentiles::of(&first_hashes),
         wrong_password: Percentiles::of(&wrong.warm),
         unknown_email: Percentiles::of(&unknown.warm),
     };
