@@ -50,6 +50,11 @@ pub struct PasswordCosts {
     pub unknown_email: Percentiles,
 }
 
+/// MiB, as the table measures, in the MB (10^6 bytes) the targets are set in.
+fn mb(mib: f64) -> f64 {
+    mib * 1.048_576
+}
+
 fn verdict(ok: bool) -> &'static str {
     if ok {
         "met"
@@ -86,8 +91,8 @@ fn functions_section(out: &mut String, setup: &Setup, results: &[FunctionResult]
     let _ = writeln!(out, "- **First**: the first invocation of a fresh process (connection set-up included); p50 of {cold_runs}.");
     let _ = writeln!(out, "- **Cold**: init + first, p50. `*` excludes one argon2id hash as a fresh process pays for it, timed in a fresh process just before each cold start (see Passwords).");
     let _ = writeln!(out, "- **Warm**: later invocations of one process; {warm_runs} runs ({slow_warm_runs} for register and login). Event handed over to response received.");
-    let _ = writeln!(out, "- **RSS**: peak resident memory (VmHWM) after the warm runs. **Size**: the binary as built.\n");
-    let _ = writeln!(out, "| function | init ms | first ms | cold ms | warm p50 ms | warm p90 ms | warm p99 ms | peak RSS MB | size MB |");
+    let _ = writeln!(out, "- **RSS**: peak resident memory (VmHWM) after the warm runs. **Size**: the binary as built. Both in MiB; the targets below convert them to the MB (10^6 bytes) they are set in.\n");
+    let _ = writeln!(out, "| function | init ms | first ms | cold ms | warm p50 ms | warm p90 ms | warm p99 ms | peak RSS MiB | size MiB |");
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in results {
         let _ = writeln!(
@@ -182,12 +187,28 @@ fn targets_section(out: &mut String, results: &[FunctionResult], costs: &Passwor
         verdict(get <= 1.5)
     );
     let (name, rss) = worst(results, |r| r.peak_rss_mb, |r| !hashing(r));
-    let _ = writeln!(out, "- Peak RSS ≤ 16 MB: worst {name} at {rss:.1} MB — {}. register and login hold argon2's 19 MiB of working memory by design (OWASP's minimum), so they sit at about 27 MB; the buffer is reused, not regrown.", verdict(rss <= 16.0));
+    let (hasher, hasher_rss) = worst(results, |r| r.peak_rss_mb, hashing);
+    let buffer_mib = f64::from(shared::auth::password::MEMORY_KIB) / 1024.0;
+    let _ = writeln!(
+        out,
+        "- Peak RSS ≤ 16 MB: the functions that do not hash, worst {name} at {:.1} MB — {}. \
+         register and login, worst {hasher} at {:.1} MB — {}, and not reachable under API.md, \
+         which requires argon2id with at least {buffer_mib:.0} MiB ({:.1} MB) of working memory: \
+         that buffer alone is over the target. Besides it they hold {:.1} MB, as the others do; \
+         the buffer is allocated once per process and reused, so it does not grow.",
+        mb(rss),
+        verdict(mb(rss) <= 16.0),
+        mb(hasher_rss),
+        verdict(mb(hasher_rss) <= 16.0),
+        mb(buffer_mib),
+        mb(hasher_rss - buffer_mib),
+    );
     let (name, size) = worst(results, |r| r.size_mb, |_| true);
     let _ = writeln!(
         out,
-        "- Stripped binary ≤ 8 MB: largest {name} at {size:.2} MB — {}.",
-        verdict(size <= 8.0)
+        "- Stripped binary ≤ 8 MB: largest {name} at {:.2} MB — {}.",
+        mb(size),
+        verdict(mb(size) <= 8.0)
     );
     let Some(login) = find(results, "login") else {
         return;
