@@ -33,8 +33,8 @@ pub struct FunctionResult {
     pub warm: Percentiles,
     /// For register and login: argon2id verifications timed between their warm invocations.
     pub yardstick: Option<Percentiles>,
-    pub peak_rss_mb: f64,
-    pub size_mb: f64,
+    pub peak_rss_mib: f64,
+    pub size_mib: f64,
 }
 
 /// What passwords cost, measured in the benchmark process and through login.
@@ -50,7 +50,7 @@ pub struct PasswordCosts {
     pub unknown_email: Percentiles,
 }
 
-/// MiB, as the table measures, in the MB (10^6 bytes) the targets are set in.
+/// MiB, as the table shows them, in the MB (10^6 bytes) the targets are set in.
 fn mb(mib: f64) -> f64 {
     mib * 1.048_576
 }
@@ -106,8 +106,8 @@ fn functions_section(out: &mut String, setup: &Setup, results: &[FunctionResult]
             r.warm.p50,
             r.warm.p90,
             r.warm.p99,
-            r.peak_rss_mb,
-            r.size_mb,
+            r.peak_rss_mib,
+            r.size_mib,
         );
     }
 }
@@ -186,8 +186,8 @@ fn targets_section(out: &mut String, results: &[FunctionResult], costs: &Passwor
         "- get-product warm p50 ≤ 1.5 ms: {get:.2} ms — {}.",
         verdict(get <= 1.5)
     );
-    let (name, rss) = worst(results, |r| r.peak_rss_mb, |r| !hashing(r));
-    let (hasher, hasher_rss) = worst(results, |r| r.peak_rss_mb, hashing);
+    let (name, rss) = worst(results, |r| r.peak_rss_mib, |r| !hashing(r));
+    let (hasher, hasher_rss) = worst(results, |r| r.peak_rss_mib, hashing);
     let buffer_mib = f64::from(shared::auth::password::MEMORY_KIB) / 1024.0;
     let _ = writeln!(
         out,
@@ -203,7 +203,7 @@ fn targets_section(out: &mut String, results: &[FunctionResult], costs: &Passwor
         mb(buffer_mib),
         mb(hasher_rss - buffer_mib),
     );
-    let (name, size) = worst(results, |r| r.size_mb, |_| true);
+    let (name, size) = worst(results, |r| r.size_mib, |_| true);
     let _ = writeln!(
         out,
         "- Stripped binary ≤ 8 MB: largest {name} at {:.2} MB — {}.",

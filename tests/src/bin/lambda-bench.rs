@@ -483,8 +483,9 @@ async fn main() {
             cold_excludes_hash: hashes,
             warm: Percentiles::of(&measured.warm),
             yardstick: hashes.then(|| Percentiles::of(&measured.verifications)),
-            peak_rss_mb: measured.peak_rss_kib as f64 / 1024.0,
-            size_mb: std::fs::metadata(&binary).map_or(0.0, |m| m.len() as f64 / (1024.0 * 1024.0)),
+            peak_rss_mib: measured.peak_rss_kib as f64 / 1024.0,
+            size_mib: std::fs::metadata(&binary)
+                .map_or(0.0, |m| m.len() as f64 / (1024.0 * 1024.0)),
         };
         eprintln!(
             "{function}: init {:.1} ms, first {:.1} ms, warm p50 {:.2} ms",
