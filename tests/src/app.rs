@@ -1,26 +1,39 @@
 //! A test app: the real handlers, behind the real pipeline, on fresh tables in DynamoDB Local.
 
-use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::Client;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
+use lambda_http::http::header::{HeaderName, HeaderValue};
 use lambda_http::http::HeaderMap;
-use lambda_http::{Body, Request, Response};
-use shared::http::respond;
-use shared::http::routes::{self, Route};
-use shared::{ApiError, AppState, Clock, Config, Timestamp};
+use lambda_http::{Context, LambdaEvent};
+use shared::http::respond_to_event;
+use shared::http::routes;
+use shared::{AppState, Clock, Config, Timestamp};
 
 use crate::events::Event;
-use crate::tables;
+use crate::tables::{self, Ttl};
 
 /// The secret every test app signs with.
 pub const TEST_SECRET: &str = "test-secret-0123456789abcdef0123456789";
 /// The browser origin test apps allow.
 pub const ALLOWED_ORIGIN: &str = "https://app.example";
-/// Where the test clock starts: 2026-11-24T12:00:00.000Z.
-pub const START: Timestamp = Timestamp::from_millis(1_795_521_600_000);
+/// Where every test clock of this process starts: `TEST_CLOCK_START` (RFC 3339 with
+/// milliseconds, e.g. `2001-01-01T00:00:00.000Z`) when set, otherwise the real time at the first
+/// call, to the whole second. Tests move their clock forward from here and never read the date:
+/// `make test` runs them again with the clock far in the past and far in the future.
+pub fn start() -> Timestamp {
+    static START: OnceLock<Timestamp> = OnceLock::new();
+    *START.get_or_init(|| match std::env::var("TEST_CLOCK_START") {
+        Ok(text) if !text.is_empty() => Timestamp::parse_rfc3339(&text).unwrap_or_else(|| {
+            panic!("TEST_CLOCK_START={text} is not of the form 2001-01-01T00:00:00.000Z")
+        }),
+        _ => Timestamp::from_millis(Clock::System.now().seconds() * 1000),
+    })
+}
 
 /// The DynamoDB Local that `make test` started (`AWS_ENDPOINT_URL_DYNAMODB`).
 pub fn endpoint() -> String {
@@ -59,12 +72,34 @@ pub struct TestResponse {
 }
 
 impl TestResponse {
-    fn from_response(response: Response<Body>) -> Self {
-        let (parts, body) = response.into_parts();
+    /// Reads the response the way API Gateway does: from the JSON the function hands the
+    /// Lambda runtime, cookies back into `Set-Cookie` and base64 bodies decoded.
+    fn from_gateway(response: &ApiGatewayV2httpResponse) -> Self {
+        use base64::Engine;
+        let wire = serde_json::to_value(response).expect("a gateway response serialises");
+        let mut headers = HeaderMap::new();
+        for (name, value) in wire["headers"].as_object().into_iter().flatten() {
+            let name = HeaderName::from_bytes(name.as_bytes()).expect("header name");
+            let value = value.as_str().expect("header values are strings");
+            headers.append(name, HeaderValue::from_str(value).expect("header value"));
+        }
+        for cookie in wire["cookies"].as_array().into_iter().flatten() {
+            let cookie = cookie.as_str().expect("cookies are strings");
+            headers.append("set-cookie", HeaderValue::from_str(cookie).expect("cookie"));
+        }
+        let text = wire["body"].as_str().unwrap_or_default();
+        let body = if wire["isBase64Encoded"].as_bool() == Some(true) {
+            base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .expect("a base64 body decodes")
+        } else {
+            text.as_bytes().to_vec()
+        };
         Self {
-            status: parts.status.as_u16(),
-            headers: parts.headers,
-            body: body.as_ref().to_vec(),
+            status: u16::try_from(wire["statusCode"].as_u64().expect("statusCode"))
+                .expect("status"),
+            headers,
+            body,
         }
     }
 
@@ -103,7 +138,7 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// An app with the default configuration and a manual clock at [`START`].
+    /// An app with the default configuration and a manual clock at [`start`].
     pub async fn spawn() -> Self {
         Self::spawn_with(&[]).await
     }
@@ -135,7 +170,7 @@ impl TestApp {
         })
         .expect("test configuration is valid");
         let app = Self {
-            state: AppState::new(config, client, Clock::manual(START)),
+            state: AppState::new(config, client, Clock::manual(start())),
             tables: Vec::new(),
         };
         let tables = app.create_tables().await.unwrap_or_else(|e| {
@@ -149,29 +184,22 @@ impl TestApp {
         &self,
     ) -> Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>> {
         let names = &self.state.config.tables;
-        tables::create_all(&self.state.dynamo, |definition| {
-            match definition.env_var.as_str() {
+        tables::create_all(
+            &self.state.dynamo,
+            Ttl::Disabled,
+            |definition| match definition.env_var.as_str() {
                 "PRODUCTS_TABLE" => names.products.clone(),
                 "USERS_TABLE" => names.users.clone(),
                 "LIMITS_TABLE" => names.limits.clone(),
                 other => panic!("template names an unknown table variable {other}"),
-            }
-        })
+            },
+        )
         .await
     }
 
     /// The app's clock; tests move it instead of sleeping.
     pub fn clock(&self) -> &Clock {
         &self.state.clock
-    }
-
-    /// Runs `handler` for `req` through the shared pipeline, exactly as the function does.
-    pub async fn call<'a, F, Fut>(&'a self, route: &Route, handler: F, req: Request) -> TestResponse
-    where
-        F: FnOnce(&'a AppState, Request) -> Fut,
-        Fut: Future<Output = Result<Response<Body>, ApiError>>,
-    {
-        TestResponse::from_response(respond(&self.state, route, req, handler).await)
     }
 }
 
@@ -238,7 +266,7 @@ impl TestApp {
         .expect("test configuration is valid");
         let client = client_for(&format!("http://127.0.0.1:{port}"));
         Self {
-            state: AppState::new(config, client, Clock::manual(START)),
+            state: AppState::new(config, client, Clock::manual(start())),
             tables: Vec::new(),
         }
     }
@@ -247,10 +275,10 @@ impl TestApp {
     pub fn token_for_unstored_user(&self) -> String {
         use shared::domain::{Email, Id, User};
         let user = User {
-            id: Id::generate(START).expect("id"),
+            id: Id::generate(start()).expect("id"),
             email: Email::parse("nobody@example.com").expect("email"),
             name: None,
-            created_at: START,
+            created_at: start(),
         };
         self.state
             .tokens
@@ -260,36 +288,65 @@ impl TestApp {
 }
 
 impl TestApp {
-    /// Sends `event` to the function API Gateway would route it to (by its `routeKey`), through
-    /// the shared pipeline.
+    /// Invokes the function API Gateway would route `event` to (by its `routeKey`) exactly as
+    /// the Lambda runtime does: the event's JSON in, the gateway response's JSON out.
     pub async fn invoke(&self, event: &Event) -> TestResponse {
-        let req = event.request();
-        match event.route_key() {
-            "GET /api/health" => self.call(&routes::HEALTH, health::handle, req).await,
-            "POST /api/auth/register" => self.call(&routes::REGISTER, register::handle, req).await,
-            "POST /api/auth/login" => self.call(&routes::LOGIN, login::handle, req).await,
-            "GET /api/profile" => self.call(&routes::PROFILE, profile::handle, req).await,
+        let invocation = LambdaEvent::new(event.payload().clone(), Context::default());
+        let state = &self.state;
+        let response = match event.route_key() {
+            "GET /api/health" => {
+                respond_to_event(state, &routes::HEALTH, invocation, health::handle).await
+            }
+            "POST /api/auth/register" => {
+                respond_to_event(state, &routes::REGISTER, invocation, register::handle).await
+            }
+            "POST /api/auth/login" => {
+                respond_to_event(state, &routes::LOGIN, invocation, login::handle).await
+            }
+            "GET /api/profile" => {
+                respond_to_event(state, &routes::PROFILE, invocation, profile::handle).await
+            }
             "GET /api/products" => {
-                self.call(&routes::LIST_PRODUCTS, list_products::handle, req)
-                    .await
+                respond_to_event(
+                    state,
+                    &routes::LIST_PRODUCTS,
+                    invocation,
+                    list_products::handle,
+                )
+                .await
             }
             "POST /api/products" => {
-                self.call(&routes::CREATE_PRODUCT, create_product::handle, req)
-                    .await
+                respond_to_event(
+                    state,
+                    &routes::CREATE_PRODUCT,
+                    invocation,
+                    create_product::handle,
+                )
+                .await
             }
             "GET /api/products/{id}" => {
-                self.call(&routes::GET_PRODUCT, get_product::handle, req)
-                    .await
+                respond_to_event(state, &routes::GET_PRODUCT, invocation, get_product::handle).await
             }
             "PUT /api/products/{id}" => {
-                self.call(&routes::UPDATE_PRODUCT, update_product::handle, req)
-                    .await
+                respond_to_event(
+                    state,
+                    &routes::UPDATE_PRODUCT,
+                    invocation,
+                    update_product::handle,
+                )
+                .await
             }
             "DELETE /api/products/{id}" => {
-                self.call(&routes::DELETE_PRODUCT, delete_product::handle, req)
-                    .await
+                respond_to_event(
+                    state,
+                    &routes::DELETE_PRODUCT,
+                    invocation,
+                    delete_product::handle,
+                )
+                .await
             }
-            _ => self.call(&routes::FALLBACK, fallback::handle, req).await,
-        }
+            _ => respond_to_event(state, &routes::FALLBACK, invocation, fallback::handle).await,
+        };
+        TestResponse::from_gateway(&response)
     }
 }

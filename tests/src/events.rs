@@ -22,10 +22,15 @@ impl Event {
         Self(serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}.json: {e}")))
     }
 
-    /// The event as API Gateway would deliver it, parsed the way the Lambda runtime does.
+    /// The event as API Gateway would deliver it, converted the way every function does.
     pub fn request(&self) -> Request {
-        lambda_http::request::from_str(&self.0.to_string())
-            .unwrap_or_else(|e| panic!("event does not parse: {e}"))
+        shared::http::event::into_request(self.0.clone(), lambda_http::Context::default())
+            .unwrap_or_else(|rejected| panic!("event does not convert: {:?}", rejected.error))
+    }
+
+    /// The event's JSON, for invoking a function with it as the Lambda runtime would.
+    pub fn payload(&self) -> &Value {
+        &self.0
     }
 
     /// The event as JSON text, as the Lambda Runtime API delivers it.
@@ -85,6 +90,12 @@ impl Event {
         use base64::Engine;
         self.0["body"] = json!(base64::engine::general_purpose::STANDARD.encode(body));
         self.0["isBase64Encoded"] = json!(true);
+        self
+    }
+
+    /// Sets `isBase64Encoded` without touching the body.
+    pub fn base64_flag(mut self, encoded: bool) -> Self {
+        self.0["isBase64Encoded"] = json!(encoded);
         self
     }
 

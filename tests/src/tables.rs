@@ -91,9 +91,21 @@ fn key_schema(value: &Value) -> Result<Vec<KeySchemaElement>, BoxError> {
     Ok(keys)
 }
 
+/// Whether DynamoDB's TTL deletion runs on the tables created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ttl {
+    /// As deployed: items past their TTL attribute are deleted, eventually.
+    Enabled,
+    /// For tests: DynamoDB Local's sweeper deletes by the machine's wall clock, which a test's
+    /// clock does not follow, so it would remove items at random. With it off, what a test sees
+    /// is the code's own expiry checks — the only thing production can rely on either, since
+    /// DynamoDB's deletion lags by up to days.
+    Disabled,
+}
+
 impl TableDefinition {
     /// Creates the table under `name`; an existing table is left as it is.
-    pub async fn create(&self, client: &Client, name: &str) -> Result<(), BoxError> {
+    pub async fn create(&self, client: &Client, name: &str, ttl: Ttl) -> Result<(), BoxError> {
         let props = &self.properties;
         let mut request = client
             .create_table()
@@ -136,14 +148,17 @@ impl TableDefinition {
             Err(error) => return Err(Box::new(error)),
         }
 
-        if let Some(ttl) = props.get("TimeToLiveSpecification") {
+        if let Some(spec) = props
+            .get("TimeToLiveSpecification")
+            .filter(|_| ttl == Ttl::Enabled)
+        {
             client
                 .update_time_to_live()
                 .table_name(name)
                 .time_to_live_specification(
                     TimeToLiveSpecification::builder()
-                        .attribute_name(text(ttl, "AttributeName")?)
-                        .enabled(ttl["Enabled"].as_bool().unwrap_or(true))
+                        .attribute_name(text(spec, "AttributeName")?)
+                        .enabled(spec["Enabled"].as_bool().unwrap_or(true))
                         .build()?,
                 )
                 .send()
@@ -156,12 +171,13 @@ impl TableDefinition {
 /// Creates every table of the template, naming each by `name_of(env_var)`.
 pub async fn create_all(
     client: &Client,
+    ttl: Ttl,
     name_of: impl Fn(&TableDefinition) -> String,
 ) -> Result<Vec<String>, BoxError> {
     let mut created = Vec::new();
     for definition in definitions()? {
         let name = name_of(&definition);
-        definition.create(client, &name).await?;
+        definition.create(client, &name, ttl).await?;
         created.push(name);
     }
     Ok(created)
@@ -180,6 +196,31 @@ mod tests {
             .collect();
         vars.sort();
         assert_eq!(vars, ["LIMITS_TABLE", "PRODUCTS_TABLE", "USERS_TABLE"]);
+    }
+
+    #[test]
+    fn the_limits_table_expires_items_by_the_attribute_the_store_writes() {
+        let with_ttl: Vec<(String, String, bool)> = definitions()
+            .expect("template parses")
+            .into_iter()
+            .filter_map(|d| {
+                let spec = d.properties.get("TimeToLiveSpecification")?;
+                let attribute = spec["AttributeName"].as_str()?.to_owned();
+                Some((
+                    d.env_var,
+                    attribute,
+                    spec["Enabled"].as_bool() == Some(true),
+                ))
+            })
+            .collect();
+        assert_eq!(
+            with_ttl,
+            [(
+                "LIMITS_TABLE".to_owned(),
+                shared::store::limits::TTL_ATTRIBUTE.to_owned(),
+                true
+            )]
+        );
     }
 
     #[test]

@@ -378,3 +378,54 @@ fn malformed_input_never_gets_a_server_error() {
         assert_eq!(reply.status, 404, "{path}");
     }
 }
+
+/// Sends a request as raw bytes (a Host no HTTP client library would send) and returns the
+/// status and the response's text.
+fn send_raw(request: &str) -> (u16, String) {
+    use std::io::Write;
+    let address = base_url().trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).expect("the API accepts connections");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .expect("timeout");
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut text = String::new();
+    stream.read_to_string(&mut text).expect("read the response");
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {text:?}"));
+    (status, text)
+}
+
+#[test]
+#[ignore = "needs the served API: run through make test"]
+fn a_malformed_host_or_scheme_gets_a_400_problem_on_every_route() {
+    let address = base_url().trim_start_matches("http://").to_owned();
+    for route in shared::http::ROUTES {
+        let path = route.path.replace("{id}", "01JDQXAMPLE0000000000000000");
+        for (host, proto) in [("a b", "https"), (address.as_str(), "a b")] {
+            let request = format!(
+                "{} {path} HTTP/1.1\r\nHost: {host}\r\nX-Forwarded-Proto: {proto}\r\n\
+                 Content-Length: 0\r\nConnection: close\r\n\r\n",
+                route.method
+            );
+
+            let (status, text) = send_raw(&request);
+
+            let what = format!(
+                "{} {path} with Host {host:?}, scheme {proto:?}",
+                route.method
+            );
+            assert_eq!(status, 400, "{what}: {text}");
+            let lower = text.to_ascii_lowercase();
+            assert!(
+                lower.contains("content-type: application/problem+json"),
+                "{what}: {text}"
+            );
+            assert!(lower.contains("x-content-type-options: nosniff"), "{what}");
+            assert!(!text.contains("panicked"), "{what}: {text}");
+        }
+    }
+}

@@ -311,3 +311,48 @@ async fn request_id_falls_back_to_the_lambda_invocation_when_absent() {
         .header("x-request-id")
         .is_some_and(|id| !id.is_empty()));
 }
+
+/// One way to break an event, named for the failure message.
+type Breakage = (&'static str, fn(Event) -> Event);
+
+/// Every sample event (one per function), broken in each way `lambda_http`'s own conversion
+/// would panic on, or that does not deserialise at all.
+#[tokio::test]
+async fn malformed_events_get_a_400_problem_from_every_function() {
+    let app = TestApp::spawn().await;
+    let breakages: [Breakage; 6] = [
+        ("a Host that is not a host", |e| e.header("host", "a b")),
+        ("a scheme that is not a scheme", |e| {
+            e.header("x-forwarded-proto", "a b")
+        }),
+        ("a path that makes no URL", |e| e.path(":99999")),
+        ("a query string http cannot carry", |e| e.query("q=\"a b\"")),
+        ("a body flagged base64 that is not", |e| {
+            e.raw_body("not base64!").base64_flag(true)
+        }),
+        ("a method that is not a method", |e| e.method("GE T")),
+    ];
+    for name in [
+        "health",
+        "register",
+        "login",
+        "profile",
+        "list-products",
+        "get-product",
+        "create-product",
+        "update-product",
+        "delete-product",
+        "fallback",
+        "preflight",
+    ] {
+        for (breakage, apply) in &breakages {
+            let event = apply(Event::load(name).request_id_as("broken-1"));
+
+            let response = app.invoke(&event).await;
+
+            assert_eq!(response.status, 400, "{name} with {breakage}");
+            assert_problem(&response, 400, "broken-1");
+            assert_standard_headers(&response, "broken-1");
+        }
+    }
+}

@@ -1,8 +1,7 @@
 //! Lambda entry point of the `$default` route: see the crate's `handle` for what it does.
 
 use shared::http::routes::FALLBACK;
-use shared::http::serve;
-use shared::lambda_http::{run, service_fn, Error};
+use shared::lambda_http::Error;
 use shared::{telemetry, AppState};
 
 #[tokio::main(flavor = "current_thread")]
@@ -10,8 +9,5 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     // Configuration and the DynamoDB client are built once, at cold start.
     let state = AppState::from_env();
-    run(service_fn(move |req| {
-        serve(state, &FALLBACK, req, fallback::handle)
-    }))
-    .await
+    shared::http::run(state, &FALLBACK, fallback::handle).await
 }

@@ -1,8 +1,7 @@
 //! Lambda entry point of `GET /api/health`: see the crate's `handle` for what it does.
 
 use shared::http::routes::HEALTH;
-use shared::http::serve;
-use shared::lambda_http::{run, service_fn, Error};
+use shared::lambda_http::Error;
 use shared::{telemetry, AppState};
 
 #[tokio::main(flavor = "current_thread")]
@@ -10,8 +9,5 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     // Configuration and the DynamoDB client are built once, at cold start.
     let state = AppState::from_env();
-    run(service_fn(move |req| {
-        serve(state, &HEALTH, req, health::handle)
-    }))
-    .await
+    shared::http::run(state, &HEALTH, health::handle).await
 }

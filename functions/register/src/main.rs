@@ -1,8 +1,7 @@
 //! Lambda entry point of `POST /api/auth/register`: see the crate's `handle` for what it does.
 
 use shared::http::routes::REGISTER;
-use shared::http::serve;
-use shared::lambda_http::{run, service_fn, Error};
+use shared::lambda_http::Error;
 use shared::{telemetry, AppState};
 
 #[tokio::main(flavor = "current_thread")]
@@ -11,8 +10,5 @@ async fn main() -> Result<(), Error> {
     // Configuration and the DynamoDB client are built once, at cold start.
     let state = AppState::from_env();
     shared::store::client::open_connection(&state.dynamo).await;
-    run(service_fn(move |req| {
-        serve(state, &REGISTER, req, register::handle)
-    }))
-    .await
+    shared::http::run(state, &REGISTER, register::handle).await
 }

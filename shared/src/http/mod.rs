@@ -5,6 +5,7 @@ pub mod body;
 pub mod compression;
 pub mod context;
 pub mod cors;
+pub mod event;
 pub mod headers;
 pub mod path;
 pub mod pipeline;
@@ -16,6 +17,6 @@ pub mod routes;
 
 pub use body::json_object;
 pub use context::RequestContextExt;
-pub use pipeline::{respond, serve};
+pub use pipeline::{respond, respond_to_event, run};
 pub use response::{data, json, no_content, with_header};
 pub use routes::{Route, ROUTES};

@@ -5,12 +5,16 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::time::Instant;
 
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Request, Response};
+use lambda_http::lambda_runtime::{self, LambdaEvent};
+use lambda_http::{service_fn, Body, Request, Response};
+use serde_json::Value;
 
 use super::compression;
 use super::context::{self, RequestContextExt, UserSlot};
 use super::cors;
+use super::event::{self, RejectedEvent};
 use super::headers::{add_vary, apply_standard_headers};
 use super::problem;
 use super::response;
@@ -62,7 +66,7 @@ where
 
     log_request(
         &request_id,
-        &method,
+        method.as_str(),
         route,
         response.status(),
         started,
@@ -72,18 +76,62 @@ where
     response
 }
 
-/// [`respond`] as the Lambda runtime wants it: a future that cannot fail.
-pub async fn serve<F, Fut>(
-    state: &'static AppState,
-    route: &'static Route,
-    req: Request,
+/// Answers one Lambda invocation: the event becomes a request (or, malformed, a 400 problem
+/// through the same finishing steps), and the response goes back in API Gateway's shape.
+pub async fn respond_to_event<'a, F, Fut>(
+    state: &'a AppState,
+    route: &Route,
+    invocation: LambdaEvent<Value>,
     handler: F,
-) -> Result<Response<Body>, Infallible>
+) -> ApiGatewayV2httpResponse
 where
-    F: FnOnce(&'static AppState, Request) -> Fut,
+    F: FnOnce(&'a AppState, Request) -> Fut,
     Fut: Future<Output = Result<Response<Body>, ApiError>>,
 {
-    Ok(respond(state, route, req, handler).await)
+    let LambdaEvent { payload, context } = invocation;
+    let response = match event::into_request(payload, context) {
+        Ok(req) => respond(state, route, req, handler).await,
+        Err(rejected) => respond_rejected(state, route, &rejected),
+    };
+    event::into_gateway_response(response)
+}
+
+/// The 400 of an event that never became a request: problem, standard headers, log line.
+fn respond_rejected(state: &AppState, route: &Route, rejected: &RejectedEvent) -> Response<Body> {
+    let started = Instant::now();
+    let mut response = problem::render(&rejected.error, &rejected.request_id);
+    finish(&mut response, state, &rejected.request_id, None, None);
+    log_request(
+        &rejected.request_id,
+        &rejected.method,
+        route,
+        response.status(),
+        started,
+        None,
+        Some(&rejected.error),
+    );
+    response
+}
+
+/// Serves `route` with `handler` for the life of the execution environment.
+///
+/// The events are read here rather than by `lambda_http::run`, whose conversion panics on some
+/// malformed input (see [`event`]); nothing reaches the runtime as an `Err`.
+pub async fn run<F, Fut>(
+    state: &'static AppState,
+    route: &'static Route,
+    handler: F,
+) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(&'static AppState, Request) -> Fut + Copy,
+    Fut: Future<Output = Result<Response<Body>, ApiError>>,
+{
+    lambda_runtime::run(service_fn(
+        move |invocation: LambdaEvent<Value>| async move {
+            Ok::<_, Infallible>(respond_to_event(state, route, invocation, handler).await)
+        },
+    ))
+    .await
 }
 
 /// A preflight (or any `OPTIONS`) on a known path: 204 with `Allow`; CORS headers are added after.
@@ -135,7 +183,7 @@ fn compress(response: &mut Response<Body>, accept_encoding: Option<&str>) {
 /// The request's one structured log line. Server-side failures carry their full cause chain.
 fn log_request(
     request_id: &str,
-    method: &Method,
+    method: &str,
     route: &Route,
     status: StatusCode,
     started: Instant,
@@ -153,7 +201,7 @@ fn log_request(
         let cause = error.map(error_chain);
         tracing::error!(
             requestId = request_id,
-            method = method.as_str(),
+            method = method,
             route = route.as_str(),
             status = status.as_u16(),
             durationMs = duration_ms,
@@ -164,7 +212,7 @@ fn log_request(
     } else {
         tracing::info!(
             requestId = request_id,
-            method = method.as_str(),
+            method = method,
             route = route.as_str(),
             status = status.as_u16(),
             durationMs = duration_ms,

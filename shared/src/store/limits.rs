@@ -15,6 +15,9 @@ use crate::clock::Timestamp;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// The attribute DynamoDB's TTL deletes counters by (epoch seconds), as template.yaml names it.
+pub const TTL_ATTRIBUTE: &str = "expiresAt";
+
 /// A live counting window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
@@ -143,7 +146,7 @@ pub async fn increment(
             .item("endsAt", AttributeValue::N(ends_at.millis().to_string()))
             // The TTL attribute, in epoch seconds, lets DynamoDB clean up (eventually).
             .item(
-                "expiresAt",
+                TTL_ATTRIBUTE,
                 AttributeValue::N((ends_at.seconds() + 1).to_string()),
             )
             .condition_expression("attribute_not_exists(#key) OR endsAt <= :now")

@@ -2,7 +2,7 @@
 //! under the names the functions read (`PRODUCTS_TABLE`, ...). Safe to run again: existing tables
 //! are kept, with their data. `make dev` runs it before serving.
 
-use api_tests::tables;
+use api_tests::tables::{self, Ttl};
 
 #[tokio::main]
 async fn main() {
@@ -27,7 +27,7 @@ async fn main() {
         "LIMITS_TABLE" => config.tables.limits.clone(),
         other => panic!("template names a table variable the functions do not read: {other}"),
     };
-    match tables::create_all(&client, name_of).await {
+    match tables::create_all(&client, Ttl::Enabled, name_of).await {
         Ok(names) => println!("tables ready: {}", names.join(", ")),
         Err(error) => {
             eprintln!("create-tables: {error}");

@@ -9,16 +9,17 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use api_tests::app::{client_for, endpoint, START};
+use api_tests::app::{client_for, endpoint};
 use api_tests::bench::report::{render, FunctionResult, PasswordCosts, Setup, INTERLEAVED_BLOCK};
 use api_tests::bench::runtime_api::RuntimeApi;
 use api_tests::bench::Percentiles;
+use api_tests::tables::Ttl;
 use api_tests::Event;
 use secrecy::SecretString;
 use serde_json::json;
 use shared::auth::password::{hash_password, verify_password};
 use shared::domain::{Category, Email, Id, Price, Product, ProductName, User};
-use shared::{AppState, Clock, Config, Timestamp};
+use shared::{AppState, Clock, Config};
 use tokio::process::Command;
 
 const COLD_RUNS: usize = 30;
@@ -60,7 +61,7 @@ async fn seed_state() -> AppState {
             .expect("bench configuration");
     let state = AppState::new(config, client_for(&endpoint()), Clock::System);
     let names = state.config.tables.clone();
-    api_tests::tables::create_all(&state.dynamo, |d| match d.env_var.as_str() {
+    api_tests::tables::create_all(&state.dynamo, Ttl::Enabled, |d| match d.env_var.as_str() {
         "PRODUCTS_TABLE" => names.products.clone(),
         "USERS_TABLE" => names.users.clone(),
         _ => names.limits.clone(),
@@ -77,7 +78,8 @@ struct Seeded {
 }
 
 async fn seed(state: &AppState) -> Seeded {
-    let now = Timestamp::from_millis(START.millis());
+    // The functions under test run on the system clock: the seeded token must be valid now.
+    let now = Clock::System.now();
     let email = Email::parse("bench@example.com").expect("email");
     let stored = shared::store::users::find_by_email(state, &email)
         .await
