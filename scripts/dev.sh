@@ -18,9 +18,9 @@ if port_open "$API_PORT"; then
   exit 1
 fi
 
-export_local_env "$DYNAMODB_PORT"
 log "building the functions"
 build_functions
+export_local_env "$DYNAMODB_PORT"
 
 log "starting DynamoDB Local on port $DYNAMODB_PORT (data in .dev/dynamodb)"
 start_dynamodb "$DYNAMODB_PORT" "$ROOT/.dev/dynamodb"

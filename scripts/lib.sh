@@ -3,7 +3,6 @@
 # Sourced, not run.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-FUNCTIONS=(health register login profile list-products get-product create-product update-product delete-product fallback)
 STARTED_GROUPS=()
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -70,22 +69,28 @@ start_dynamodb() {
   wait_for_port "$port" 60 "DynamoDB Local"
 }
 
-# The functions' environment: what is already set wins, local defaults fill the rest.
+# The functions' environment: what is already set wins, local defaults fill the rest. The keys
+# come from KEY_DIR (default .dev/keys, git-ignored), made once by `keygen`: a dev-only
+# signing key pair and cursor key, read from files as deployed functions read Secrets Manager.
+# Needs the binaries built (build_functions).
 export_local_env() { # dynamodb_port
+  local keys=${KEY_DIR:-$ROOT/.dev/keys} public_key
   mkdir -p "$ROOT/.dev"
-  if [ -z "${JWT_SECRET:-}" ]; then
-    if [ ! -s "$ROOT/.dev/jwt-secret" ]; then
-      (umask 077 && head -c 48 /dev/urandom | base64 | tr -d '\n/+=' >"$ROOT/.dev/jwt-secret")
-    fi
-    JWT_SECRET=$(cat "$ROOT/.dev/jwt-secret")
+  public_key=$("$ROOT/target/debug/keygen" "$keys")
+  export JWT_PUBLIC_KEYS="${JWT_PUBLIC_KEYS:-$public_key}"
+  if [ -z "${JWT_SIGNING_KEY_SECRET_ID:-}" ]; then
+    export JWT_SIGNING_KEY_FILE="${JWT_SIGNING_KEY_FILE:-$keys/signing-key.pem}"
   fi
-  export JWT_SECRET
+  if [ -z "${CURSOR_KEY_SECRET_ID:-}" ]; then
+    export CURSOR_KEY_FILE="${CURSOR_KEY_FILE:-$keys/cursor-key}"
+  fi
   export JWT_ISSUER="${JWT_ISSUER:-products-api}"
   export JWT_AUDIENCE="${JWT_AUDIENCE:-products-api}"
   export ALLOWED_ORIGINS="${ALLOWED_ORIGINS:-http://localhost:3000,http://127.0.0.1:3000}"
   export PRODUCTS_TABLE="${PRODUCTS_TABLE:-products}"
   export USERS_TABLE="${USERS_TABLE:-users}"
   export LIMITS_TABLE="${LIMITS_TABLE:-auth-limits}"
+  export SESSIONS_TABLE="${SESSIONS_TABLE:-sessions}"
   export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$1"
   # DynamoDB Local wants letters and digits in the key id; these are not credentials.
   export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
@@ -98,8 +103,10 @@ write_env_file() { # path
   local name
   : >"$1"
   chmod 600 "$1"
-  for name in JWT_SECRET JWT_ISSUER JWT_AUDIENCE ALLOWED_ORIGINS PRODUCTS_TABLE USERS_TABLE \
-    LIMITS_TABLE AWS_ENDPOINT_URL_DYNAMODB AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION \
+  for name in JWT_PUBLIC_KEYS JWT_SIGNING_KEY_FILE JWT_SIGNING_KEY_SECRET_ID CURSOR_KEY_FILE \
+    CURSOR_KEY_SECRET_ID JWT_ISSUER JWT_AUDIENCE ALLOWED_ORIGINS PRODUCTS_TABLE USERS_TABLE \
+    LIMITS_TABLE SESSIONS_TABLE AWS_ENDPOINT_URL_DYNAMODB AWS_ENDPOINT_URL_SECRETSMANAGER \
+    AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION \
     AUTH_LIMIT_WINDOW_SECONDS LOGIN_FAILURES_PER_EMAIL LOGIN_FAILURES_PER_IP REGISTRATIONS_PER_IP RUST_LOG; do
     if [ -n "${!name:-}" ]; then printf '%s=%s\n' "$name" "${!name}" >>"$1"; fi
   done

@@ -16,8 +16,18 @@ log "starting DynamoDB Local (in memory) on port $DYNAMODB_PORT"
 start_dynamodb "$DYNAMODB_PORT"
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DYNAMODB_PORT"
 
+# Secrets Manager, for the tests of login's key fetch: moto's server on loopback.
+MOTO_PORT=$(free_port)
+log "starting the Secrets Manager emulator on port $MOTO_PORT"
+start_group "$LOG_DIR/moto.log" moto_server -H 127.0.0.1 -p "$MOTO_PORT"
+wait_for_port "$MOTO_PORT" 60 "moto_server"
+export AWS_ENDPOINT_URL_SECRETSMANAGER="http://127.0.0.1:$MOTO_PORT"
+
 log "unit, handler and integration tests"
 cargo test --workspace --locked
+
+log "login's signing key from Secrets Manager, through the real login binary"
+cargo test --locked -p api-tests --test secrets_manager -- --ignored
 
 # The DynamoDB-backed tests again with the test clock far from today: a test that leans on the
 # calendar date, or on DynamoDB Local's wall-clock TTL sweeper, fails here on any day.
@@ -28,12 +38,14 @@ done
 
 log "end-to-end over HTTP through cargo lambda watch"
 (
-  # The served functions get their own tables and a secret of this run only.
-  export JWT_SECRET="e2e-$(head -c 32 /dev/urandom | base64 | tr -d '\n/+=')"
+  # The served functions get their own tables and keys of this run only.
+  export KEY_DIR="$ROOT/target/e2e-keys"
+  rm -rf "$KEY_DIR"
   export ALLOWED_ORIGINS="https://app.example"
   export PRODUCTS_TABLE=e2e-products USERS_TABLE=e2e-users LIMITS_TABLE=e2e-auth-limits
-  export_local_env "$DYNAMODB_PORT"
+  export SESSIONS_TABLE=e2e-sessions
   build_functions
+  export_local_env "$DYNAMODB_PORT"
   target/debug/create-tables
   API_PORT=$(free_port)
   write_env_file "$LOG_DIR/functions.env"
@@ -42,6 +54,8 @@ log "end-to-end over HTTP through cargo lambda watch"
   trap 'stop_started' EXIT
   export E2E_BASE_URL="http://127.0.0.1:$API_PORT"
   cargo test --locked -p api-tests --test e2e -- --ignored
+  log "tokens verified against the JWKS by an independent JOSE library (PyJWT)"
+  python3 tests/python/verify_token.py "$E2E_BASE_URL"
   if [ -f openapi.yaml ]; then
     log "schemathesis: responses against openapi.yaml"
     scripts/schemathesis.sh "$E2E_BASE_URL"

@@ -2,18 +2,14 @@
 
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
-
-/// The shortest `JWT_SECRET` accepted: HS256 wants a key at least as long as its output.
-pub const MIN_SECRET_BYTES: usize = 32;
+use crate::auth::keys::PublicKey;
+use crate::secrets::SecretSource;
 
 /// Why the configuration could not be read; printed once at start-up, before exiting.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{0} is required but not set")]
     Missing(&'static str),
-    #[error("JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long (got {0})")]
-    WeakSecret(usize),
     #[error("{name} is not valid: {reason}")]
     Invalid { name: &'static str, reason: String },
 }
@@ -21,16 +17,21 @@ pub enum ConfigError {
 /// Everything a function needs to know about where it runs.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub jwt: JwtConfig,
+    pub tokens: TokenConfig,
     pub tables: TableNames,
     pub allowed_origins: Vec<String>,
     pub limits: LimitConfig,
+    /// Where login's private key comes from (`JWT_SIGNING_KEY_SECRET_ID` or `_FILE`).
+    pub signing_key: Option<SecretSource>,
+    /// Where list-products' cursor key comes from (`CURSOR_KEY_SECRET_ID` or `_FILE`).
+    pub cursor_key: Option<SecretSource>,
 }
 
-/// Token signing and the claims tokens must carry.
+/// The keys tokens are verified with and the claims they must carry. Nothing here is secret.
 #[derive(Debug, Clone)]
-pub struct JwtConfig {
-    pub secret: SecretString,
+pub struct TokenConfig {
+    /// `JWT_PUBLIC_KEYS`: the current key and the previous one, as JWK `x` values.
+    pub public_keys: Vec<PublicKey>,
     pub issuer: String,
     pub audience: String,
 }
@@ -41,6 +42,7 @@ pub struct TableNames {
     pub products: String,
     pub users: String,
     pub limits: String,
+    pub sessions: String,
 }
 
 /// The brute-force limits of API.md; every number can be changed by environment.
@@ -73,12 +75,18 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
 
-        let secret = get("JWT_SECRET").ok_or(ConfigError::Missing("JWT_SECRET"))?;
-        if secret.len() < MIN_SECRET_BYTES {
-            return Err(ConfigError::WeakSecret(secret.len()));
-        }
-        let jwt = JwtConfig {
-            secret: SecretString::from(secret),
+        let keys = get("JWT_PUBLIC_KEYS").ok_or(ConfigError::Missing("JWT_PUBLIC_KEYS"))?;
+        let public_keys = keys
+            .split(',')
+            .filter(|x| !x.trim().is_empty())
+            .map(PublicKey::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|reason| ConfigError::Invalid {
+                name: "JWT_PUBLIC_KEYS",
+                reason,
+            })?;
+        let tokens = TokenConfig {
+            public_keys,
             issuer: get("JWT_ISSUER").unwrap_or_else(|| "products-api".to_owned()),
             audience: get("JWT_AUDIENCE").unwrap_or_else(|| "products-api".to_owned()),
         };
@@ -87,6 +95,7 @@ impl Config {
             products: get("PRODUCTS_TABLE").unwrap_or_else(|| "products".to_owned()),
             users: get("USERS_TABLE").unwrap_or_else(|| "users".to_owned()),
             limits: get("LIMITS_TABLE").unwrap_or_else(|| "auth-limits".to_owned()),
+            sessions: get("SESSIONS_TABLE").unwrap_or_else(|| "sessions".to_owned()),
         };
 
         let allowed_origins = get("ALLOWED_ORIGINS")
@@ -122,21 +131,18 @@ impl Config {
         };
 
         Ok(Self {
-            jwt,
+            tokens,
             tables,
             allowed_origins,
             limits,
+            signing_key: SecretSource::from_lookup(get, "JWT_SIGNING_KEY")?,
+            cursor_key: SecretSource::from_lookup(get, "CURSOR_KEY")?,
         })
     }
 
     /// Whether a browser `Origin` may call the API with credentials.
     pub fn is_allowed_origin(&self, origin: &str) -> bool {
         self.allowed_origins.iter().any(|allowed| allowed == origin)
-    }
-
-    /// The raw signing key, for the two places that sign: tokens and cursors.
-    pub fn secret_bytes(&self) -> &[u8] {
-        self.jwt.secret.expose_secret().as_bytes()
     }
 }
 
@@ -162,37 +168,50 @@ mod tests {
         Config::from_lookup(|name| vars.get(name).cloned())
     }
 
-    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+    /// The example public key of RFC 8037 appendix A.2.
+    const KEY: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
 
     #[test]
-    fn missing_secret_is_refused() {
+    fn missing_public_keys_are_refused() {
         assert!(matches!(
             config_from(&[]),
-            Err(ConfigError::Missing("JWT_SECRET"))
+            Err(ConfigError::Missing("JWT_PUBLIC_KEYS"))
         ));
     }
 
     #[test]
-    fn secret_shorter_than_32_bytes_is_refused() {
+    fn a_public_key_that_is_not_one_is_refused() {
         assert!(matches!(
-            config_from(&[("JWT_SECRET", "too-short")]),
-            Err(ConfigError::WeakSecret(9))
+            config_from(&[("JWT_PUBLIC_KEYS", "secret-looking-text")]),
+            Err(ConfigError::Invalid { .. })
         ));
     }
 
     #[test]
-    fn defaults_apply_when_only_the_secret_is_set() {
-        let config = config_from(&[("JWT_SECRET", SECRET)]).expect("valid config");
-        assert_eq!(config.jwt.issuer, "products-api");
-        assert_eq!(config.jwt.audience, "products-api");
+    fn the_current_and_previous_public_keys_are_read_in_order() {
+        let previous = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        let config = config_from(&[("JWT_PUBLIC_KEYS", &format!("{KEY}, {previous}"))])
+            .expect("valid config");
+        let xs: Vec<&str> = config.tokens.public_keys.iter().map(PublicKey::x).collect();
+        assert_eq!(xs, [KEY, previous]);
+    }
+
+    #[test]
+    fn defaults_apply_when_only_the_public_keys_are_set() {
+        let config = config_from(&[("JWT_PUBLIC_KEYS", KEY)]).expect("valid config");
+        assert_eq!(config.tokens.issuer, "products-api");
+        assert_eq!(config.tokens.audience, "products-api");
         assert_eq!(config.limits, LimitConfig::default());
+        assert_eq!(config.tables.sessions, "sessions");
         assert!(config.allowed_origins.is_empty());
+        assert_eq!(config.signing_key, None);
+        assert_eq!(config.cursor_key, None);
     }
 
     #[test]
     fn allowed_origins_are_split_and_trimmed() {
         let config = config_from(&[
-            ("JWT_SECRET", SECRET),
+            ("JWT_PUBLIC_KEYS", KEY),
             ("ALLOWED_ORIGINS", " https://a.example ,https://b.example/,"),
         ])
         .expect("valid config");
@@ -203,13 +222,7 @@ mod tests {
 
     #[test]
     fn a_limit_that_is_not_a_positive_number_is_refused() {
-        let result = config_from(&[("JWT_SECRET", SECRET), ("LOGIN_FAILURES_PER_EMAIL", "0")]);
+        let result = config_from(&[("JWT_PUBLIC_KEYS", KEY), ("LOGIN_FAILURES_PER_EMAIL", "0")]);
         assert!(matches!(result, Err(ConfigError::Invalid { .. })));
-    }
-
-    #[test]
-    fn secret_does_not_appear_in_debug_output() {
-        let config = config_from(&[("JWT_SECRET", SECRET)]).expect("valid config");
-        assert!(!format!("{config:?}").contains(SECRET));
     }
 }

@@ -8,6 +8,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod pagination;
+pub mod secrets;
 pub mod state;
 pub mod store;
 pub mod telemetry;
@@ -15,6 +16,7 @@ pub mod telemetry;
 pub use clock::{Clock, Timestamp};
 pub use config::Config;
 pub use error::{ApiError, FieldError};
+pub use http::run;
 pub use state::AppState;
 
 /// Re-exported so function crates need no direct dependency on the runtime crates.

@@ -12,14 +12,24 @@ use crate::domain::{Category, Id};
 /// Bytes of HMAC-SHA256 kept in a cursor: 128 bits is ample against forgery.
 const TAG_BYTES: usize = 16;
 
-/// The key cursors are signed with, derived from `JWT_SECRET` under its own label.
+/// The shortest cursor key accepted: HMAC-SHA256 wants a key at least as long as its output.
+pub const MIN_KEY_BYTES: usize = 32;
+
+/// The key cursors are signed with: a secret of its own, held by list-products alone, under a
+/// label of its own.
 pub struct CursorKey(hmac::Key);
 
 impl CursorKey {
-    pub fn derive(secret: &[u8]) -> Self {
+    pub fn from_secret(secret: &[u8]) -> Result<Self, String> {
+        if secret.len() < MIN_KEY_BYTES {
+            return Err(format!(
+                "must be at least {MIN_KEY_BYTES} bytes long (got {})",
+                secret.len()
+            ));
+        }
         let root = hmac::Key::new(hmac::HMAC_SHA256, secret);
         let derived = hmac::sign(&root, b"products-api/page-cursor/v1");
-        Self(hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref()))
+        Ok(Self(hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref())))
     }
 
     fn tag(&self, last: &Id, category: Option<&Category>) -> hmac::Tag {
@@ -65,14 +75,14 @@ mod tests {
 
     #[test]
     fn cursor_round_trips() {
-        let key = CursorKey::derive(b"0123456789abcdef0123456789abcdef");
+        let key = CursorKey::from_secret(b"0123456789abcdef0123456789abcdef").expect("key");
         let cursor = key.encode(&id(), None);
         assert_eq!(key.decode(&cursor, None), Some(id()));
     }
 
     #[test]
     fn tampered_cursor_is_refused() {
-        let key = CursorKey::derive(b"0123456789abcdef0123456789abcdef");
+        let key = CursorKey::from_secret(b"0123456789abcdef0123456789abcdef").expect("key");
         let cursor = key.encode(&id(), None);
         let other = Id::parse("01ARZ3NDEKTSV4RRFFQ69G5FAW").expect("id");
         let (_, tag) = cursor.split_once('.').expect("two parts");
@@ -92,7 +102,7 @@ mod tests {
 
     #[test]
     fn cursor_is_bound_to_its_category() {
-        let key = CursorKey::derive(b"0123456789abcdef0123456789abcdef");
+        let key = CursorKey::from_secret(b"0123456789abcdef0123456789abcdef").expect("key");
         let books = Category::parse_str("books").expect("category");
         let cursor = key.encode(&id(), Some(&books));
         assert_eq!(key.decode(&cursor, Some(&books)), Some(id()));
@@ -101,8 +111,13 @@ mod tests {
 
     #[test]
     fn cursor_from_another_secret_is_refused() {
-        let ours = CursorKey::derive(b"0123456789abcdef0123456789abcdef");
-        let theirs = CursorKey::derive(b"fedcba9876543210fedcba9876543210");
+        let ours = CursorKey::from_secret(b"0123456789abcdef0123456789abcdef").expect("key");
+        let theirs = CursorKey::from_secret(b"fedcba9876543210fedcba9876543210").expect("key");
         assert_eq!(ours.decode(&theirs.encode(&id(), None), None), None);
+    }
+
+    #[test]
+    fn a_key_shorter_than_32_bytes_is_refused() {
+        assert!(CursorKey::from_secret(b"short").is_err());
     }
 }

@@ -1,20 +1,27 @@
 //! Per-execution-environment state: built once at cold start, borrowed by every request.
 
 use aws_sdk_dynamodb::Client;
+use secrecy::ExposeSecret;
 
-use crate::auth::jwt::TokenKeys;
+use crate::auth::jwt::{TokenSigner, TokenVerifier};
+use crate::auth::keys::SigningKey;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::error::ApiError;
+use crate::http::routes::Route;
 use crate::pagination::CursorKey;
+use crate::secrets::SecretSource;
 use crate::store;
 
-/// Configuration, clients and keys, shared by every invocation of a function.
+/// Configuration, clients and keys, shared by every invocation of a function. The private keys
+/// are here only in the functions whose route needs them.
 pub struct AppState {
     pub config: Config,
     pub dynamo: Client,
     pub clock: Clock,
-    pub tokens: TokenKeys,
-    pub cursors: CursorKey,
+    pub tokens: TokenVerifier,
+    signer: Option<TokenSigner>,
+    cursors: Option<CursorKey>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -27,30 +34,90 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
+    /// State without private keys; add them with [`AppState::with_signer`] and
+    /// [`AppState::with_cursor_key`].
     pub fn new(config: Config, dynamo: Client, clock: Clock) -> Self {
-        let tokens = TokenKeys::new(&config.jwt);
-        let cursors = CursorKey::derive(config.secret_bytes());
+        let tokens = TokenVerifier::new(&config.tokens);
         Self {
             config,
             dynamo,
             clock,
             tokens,
-            cursors,
+            signer: None,
+            cursors: None,
         }
     }
 
-    /// Reads the environment and builds the DynamoDB client. A missing or weak setting ends the
-    /// process with a clear message: a function must not start half-configured.
-    pub fn from_env() -> &'static Self {
-        let config = match Config::from_env() {
-            Ok(config) => config,
-            Err(error) => {
-                tracing::error!(error = %error, "invalid configuration");
-                eprintln!("configuration error: {error}");
-                std::process::exit(1);
-            }
-        };
-        let dynamo = store::client::from_env();
-        Box::leak(Box::new(Self::new(config, dynamo, Clock::System)))
+    pub fn with_signer(self, signer: TokenSigner) -> Self {
+        Self {
+            signer: Some(signer),
+            ..self
+        }
     }
+
+    pub fn with_cursor_key(self, key: CursorKey) -> Self {
+        Self {
+            cursors: Some(key),
+            ..self
+        }
+    }
+
+    /// The token signer; only login's state has one.
+    pub fn signer(&self) -> Result<&TokenSigner, ApiError> {
+        self.signer
+            .as_ref()
+            .ok_or_else(|| ApiError::unexpected("sign token", "this function holds no signing key"))
+    }
+
+    /// The page cursor key; only list-products' state has one.
+    pub fn cursors(&self) -> Result<&CursorKey, ApiError> {
+        self.cursors
+            .as_ref()
+            .ok_or_else(|| ApiError::unexpected("page cursor", "this function holds no cursor key"))
+    }
+
+    /// Everything `route`'s function needs, from the environment: configuration, the DynamoDB
+    /// client (its connection opened now, while init has full CPU), and the private keys the
+    /// route declares. Anything missing or invalid ends the process with a clear message: a
+    /// function must not start half-configured.
+    pub async fn for_route(route: &Route) -> &'static Self {
+        let config = Config::from_env().unwrap_or_else(|error| exit_with(&error));
+        let dynamo = store::client::from_env();
+        if route.needs.storage {
+            store::client::open_connection(&dynamo).await;
+        }
+        let mut state = Self::new(config, dynamo, Clock::System);
+        if route.needs.signing_key {
+            let pem = load(state.config.signing_key.as_ref(), "JWT_SIGNING_KEY").await;
+            let signer = SigningKey::from_pem(&pem)
+                .and_then(|key| TokenSigner::new(key, &state.config.tokens))
+                .unwrap_or_else(|reason| exit_with(&format!("JWT signing key: {reason}")));
+            state = state.with_signer(signer);
+        }
+        if route.needs.cursor_key {
+            let secret = load(state.config.cursor_key.as_ref(), "CURSOR_KEY").await;
+            let key = CursorKey::from_secret(secret.expose_secret().trim().as_bytes())
+                .unwrap_or_else(|reason| exit_with(&format!("CURSOR_KEY: {reason}")));
+            state = state.with_cursor_key(key);
+        }
+        Box::leak(Box::new(state))
+    }
+}
+
+async fn load(source: Option<&SecretSource>, name: &str) -> secrecy::SecretString {
+    let Some(source) = source else {
+        exit_with(&format!(
+            "{name}_SECRET_ID (or {name}_FILE locally) is required by this function"
+        ));
+    };
+    source
+        .load()
+        .await
+        .unwrap_or_else(|error| exit_with(&error))
+}
+
+fn exit_with(error: &dyn std::fmt::Display) -> ! {
+    tracing::error!(error = %error, "cannot start");
+    eprintln!("configuration error: {error}");
+    std::process::exit(1);
 }

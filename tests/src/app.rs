@@ -10,15 +10,34 @@ use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use lambda_http::http::header::{HeaderName, HeaderValue};
 use lambda_http::http::HeaderMap;
 use lambda_http::{Context, LambdaEvent};
+use secrecy::SecretString;
+use shared::auth::keys::SigningKey;
+use shared::auth::TokenSigner;
 use shared::http::respond_to_event;
 use shared::http::routes;
+use shared::pagination::CursorKey;
 use shared::{AppState, Clock, Config, Timestamp};
 
 use crate::events::Event;
 use crate::tables::{self, Ttl};
 
-/// The secret every test app signs with.
-pub const TEST_SECRET: &str = "test-secret-0123456789abcdef0123456789";
+/// The cursor key of every test app.
+pub const TEST_CURSOR_KEY: &[u8] = b"test-cursor-key-0123456789abcdef0123456789";
+
+/// The signing key of every test app in this process (made once), as login holds it: its PEM.
+pub fn signing_key_pem() -> &'static SecretString {
+    static PEM: OnceLock<SecretString> = OnceLock::new();
+    PEM.get_or_init(|| SigningKey::generate().expect("a signing key").1)
+}
+
+/// The test signing key's public key (a JWK `x`), for `JWT_PUBLIC_KEYS`.
+pub fn public_key() -> String {
+    signing_key().public().x().to_owned()
+}
+
+fn signing_key() -> SigningKey {
+    SigningKey::from_pem(signing_key_pem()).expect("the test key reads back")
+}
 /// The browser origin test apps allow.
 pub const ALLOWED_ORIGIN: &str = "https://app.example";
 /// Where every test clock of this process starts: `TEST_CLOCK_START` (RFC 3339 with
@@ -61,6 +80,37 @@ fn unique_prefix() -> String {
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::SeqCst)
     )
+}
+
+fn config_of(env: &[(String, String)]) -> Config {
+    Config::from_lookup(|name| {
+        env.iter()
+            .find(|(existing, _)| existing == name)
+            .map(|(_, value)| value.clone())
+    })
+    .expect("test configuration is valid")
+}
+
+/// State with both private keys, so one test app can run every function's handler (the
+/// signing key only while it is among the configured public keys, as at a cold start).
+fn state_with_keys(config: Config, client: Client, clock: Clock) -> AppState {
+    let signer = TokenSigner::new(signing_key(), &config.tokens).ok();
+    let cursors = CursorKey::from_secret(TEST_CURSOR_KEY).expect("cursor key");
+    let state = AppState::new(config, client, clock).with_cursor_key(cursors);
+    match signer {
+        Some(signer) => state.with_signer(signer),
+        None => state,
+    }
+}
+
+/// The claims of a token, read without checking it (tests look at what login issued).
+pub fn claims_of(token: &str) -> serde_json::Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT has a payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON claims")
 }
 
 /// A response, its body collected.
@@ -135,6 +185,7 @@ impl TestResponse {
 pub struct TestApp {
     pub state: AppState,
     pub tables: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 impl TestApp {
@@ -153,30 +204,46 @@ impl TestApp {
         let prefix = unique_prefix();
         let client = client_for(endpoint);
         let mut env: Vec<(String, String)> = vec![
-            ("JWT_SECRET".into(), TEST_SECRET.into()),
+            ("JWT_PUBLIC_KEYS".into(), public_key()),
             ("ALLOWED_ORIGINS".into(), ALLOWED_ORIGIN.into()),
             ("PRODUCTS_TABLE".into(), format!("{prefix}-products")),
             ("USERS_TABLE".into(), format!("{prefix}-users")),
             ("LIMITS_TABLE".into(), format!("{prefix}-limits")),
+            ("SESSIONS_TABLE".into(), format!("{prefix}-sessions")),
         ];
         for (name, value) in overrides {
             env.retain(|(existing, _)| existing != name);
             env.push(((*name).to_owned(), (*value).to_owned()));
         }
-        let config = Config::from_lookup(|name| {
-            env.iter()
-                .find(|(existing, _)| existing == name)
-                .map(|(_, value)| value.clone())
-        })
-        .expect("test configuration is valid");
         let app = Self {
-            state: AppState::new(config, client, Clock::manual(start())),
+            state: state_with_keys(config_of(&env), client, Clock::manual(start())),
             tables: Vec::new(),
+            env,
         };
         let tables = app.create_tables().await.unwrap_or_else(|e| {
             panic!("cannot create tables in DynamoDB Local at {endpoint} (run `make test`): {e}")
         });
         Self { tables, ..app }
+    }
+
+    /// Another app on the same tables and clock, its environment changed by `overrides`: the
+    /// same deployment after a configuration change.
+    pub fn with_config(&self, overrides: &[(&str, &str)]) -> Self {
+        let mut env = self.env.clone();
+        for (name, value) in overrides {
+            env.retain(|(existing, _)| existing != name);
+            env.push(((*name).to_owned(), (*value).to_owned()));
+        }
+        let state = state_with_keys(
+            config_of(&env),
+            self.state.dynamo.clone(),
+            self.state.clock.clone(),
+        );
+        Self {
+            state,
+            tables: self.tables.clone(),
+            env,
+        }
     }
 
     /// Creates this app's tables (again), from template.yaml.
@@ -191,6 +258,7 @@ impl TestApp {
                 "PRODUCTS_TABLE" => names.products.clone(),
                 "USERS_TABLE" => names.users.clone(),
                 "LIMITS_TABLE" => names.limits.clone(),
+                "SESSIONS_TABLE" => names.sessions.clone(),
                 other => panic!("template names an unknown table variable {other}"),
             },
         )
@@ -260,31 +328,51 @@ impl TestApp {
     pub fn unreachable_storage() -> Self {
         let port = crate::dynamodb_local::free_port();
         let config = Config::from_lookup(|name| match name {
-            "JWT_SECRET" => Some(TEST_SECRET.to_owned()),
+            "JWT_PUBLIC_KEYS" => Some(public_key()),
             _ => None,
         })
         .expect("test configuration is valid");
         let client = client_for(&format!("http://127.0.0.1:{port}"));
         Self {
-            state: AppState::new(config, client, Clock::manual(start())),
+            state: state_with_keys(config, client, Clock::manual(start())),
             tables: Vec::new(),
+            env: Vec::new(),
         }
     }
 
-    /// A token for a made-up user, signed with this app's secret; no storage involved.
+    /// A token for a made-up user and session, signed with this app's key; no storage involved.
     pub fn token_for_unstored_user(&self) -> String {
-        use shared::domain::{Email, Id, User};
+        use shared::domain::{Email, Id, SessionId, User};
         let user = User {
             id: Id::generate(start()).expect("id"),
             email: Email::parse("nobody@example.com").expect("email"),
             name: None,
             created_at: start(),
         };
-        self.state
-            .tokens
-            .issue(&user, self.state.clock.now())
+        let session = SessionId::generate().expect("session id");
+        let signer = self.state.signer().expect("test apps sign");
+        signer
+            .issue(&user, &session, self.state.clock.now())
             .expect("token")
+            .token
     }
+}
+
+/// Runs the handler of the route whose key (`GET /api/products/{id}`) is `$key`, or the
+/// fallback's, through the pipeline as its function does.
+macro_rules! dispatch {
+    ($app:expr, $key:expr, $invocation:expr, { $($route:ident => $handler:path),+ $(,)? } else $fallback:ident => $fallback_handler:path) => {{
+        let key = $key;
+        let state = &$app.state;
+        $(
+            if key == routes::$route.key() {
+                respond_to_event(state, &routes::$route, $invocation, $handler).await
+            } else
+        )+
+        {
+            respond_to_event(state, &routes::$fallback, $invocation, $fallback_handler).await
+        }
+    }};
 }
 
 impl TestApp {
@@ -292,61 +380,23 @@ impl TestApp {
     /// the Lambda runtime does: the event's JSON in, the gateway response's JSON out.
     pub async fn invoke(&self, event: &Event) -> TestResponse {
         let invocation = LambdaEvent::new(event.payload().clone(), Context::default());
-        let state = &self.state;
-        let response = match event.route_key() {
-            "GET /api/health" => {
-                respond_to_event(state, &routes::HEALTH, invocation, health::handle).await
-            }
-            "POST /api/auth/register" => {
-                respond_to_event(state, &routes::REGISTER, invocation, register::handle).await
-            }
-            "POST /api/auth/login" => {
-                respond_to_event(state, &routes::LOGIN, invocation, login::handle).await
-            }
-            "GET /api/profile" => {
-                respond_to_event(state, &routes::PROFILE, invocation, profile::handle).await
-            }
-            "GET /api/products" => {
-                respond_to_event(
-                    state,
-                    &routes::LIST_PRODUCTS,
-                    invocation,
-                    list_products::handle,
-                )
-                .await
-            }
-            "POST /api/products" => {
-                respond_to_event(
-                    state,
-                    &routes::CREATE_PRODUCT,
-                    invocation,
-                    create_product::handle,
-                )
-                .await
-            }
-            "GET /api/products/{id}" => {
-                respond_to_event(state, &routes::GET_PRODUCT, invocation, get_product::handle).await
-            }
-            "PUT /api/products/{id}" => {
-                respond_to_event(
-                    state,
-                    &routes::UPDATE_PRODUCT,
-                    invocation,
-                    update_product::handle,
-                )
-                .await
-            }
-            "DELETE /api/products/{id}" => {
-                respond_to_event(
-                    state,
-                    &routes::DELETE_PRODUCT,
-                    invocation,
-                    delete_product::handle,
-                )
-                .await
-            }
-            _ => respond_to_event(state, &routes::FALLBACK, invocation, fallback::handle).await,
-        };
+        let response = dispatch!(self, event.route_key(), invocation, {
+            HEALTH => health::handle,
+            REGISTER => register::handle,
+            LOGIN => login::handle,
+            LOGOUT => logout::handle,
+            LOGOUT_ALL => logout_all::handle,
+            LIST_SESSIONS => list_sessions::handle,
+            END_SESSION => end_session::handle,
+            JWKS => jwks::handle,
+            PROFILE => profile::handle,
+            CHANGE_PASSWORD => change_password::handle,
+            LIST_PRODUCTS => list_products::handle,
+            CREATE_PRODUCT => create_product::handle,
+            GET_PRODUCT => get_product::handle,
+            UPDATE_PRODUCT => update_product::handle,
+            DELETE_PRODUCT => delete_product::handle,
+        } else FALLBACK => fallback::handle);
         TestResponse::from_gateway(&response)
     }
 }

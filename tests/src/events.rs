@@ -118,6 +118,13 @@ impl Event {
         event
     }
 
+    /// Points a `/api/auth/sessions/{id}` event at another session.
+    pub fn session_id(self, id: &str) -> Self {
+        let mut event = self.path(&format!("/api/auth/sessions/{id}"));
+        event.0["pathParameters"] = json!({ "id": id });
+        event
+    }
+
     /// Sets the raw query string, e.g. `limit=5&category=books`.
     pub fn query(mut self, query: &str) -> Self {
         self.0["rawQueryString"] = json!(query);

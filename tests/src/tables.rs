@@ -188,18 +188,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn template_declares_the_three_tables_with_their_variables() {
+    fn template_declares_the_four_tables_with_their_variables() {
         let mut vars: Vec<String> = definitions()
             .expect("template parses")
             .into_iter()
             .map(|d| d.env_var)
             .collect();
         vars.sort();
-        assert_eq!(vars, ["LIMITS_TABLE", "PRODUCTS_TABLE", "USERS_TABLE"]);
+        assert_eq!(
+            vars,
+            [
+                "LIMITS_TABLE",
+                "PRODUCTS_TABLE",
+                "SESSIONS_TABLE",
+                "USERS_TABLE"
+            ]
+        );
     }
 
     #[test]
-    fn the_limits_table_expires_items_by_the_attribute_the_store_writes() {
+    fn limits_and_sessions_expire_by_the_attribute_the_store_writes() {
         let with_ttl: Vec<(String, String, bool)> = definitions()
             .expect("template parses")
             .into_iter()
@@ -213,13 +221,13 @@ mod tests {
                 ))
             })
             .collect();
+        let ttl = shared::store::limits::TTL_ATTRIBUTE.to_owned();
         assert_eq!(
             with_ttl,
-            [(
-                "LIMITS_TABLE".to_owned(),
-                shared::store::limits::TTL_ATTRIBUTE.to_owned(),
-                true
-            )]
+            [
+                ("LIMITS_TABLE".to_owned(), ttl.clone(), true),
+                ("SESSIONS_TABLE".to_owned(), ttl, true)
+            ]
         );
     }
 

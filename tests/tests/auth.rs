@@ -2,10 +2,12 @@
 
 use std::time::Duration;
 
-use api_tests::app::{start, ALLOWED_ORIGIN, TEST_SECRET};
+use api_tests::app::{claims_of, signing_key_pem, start, ALLOWED_ORIGIN};
 use api_tests::{join_all, Event, TestApp, TestResponse};
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use secrecy::ExposeSecret;
 use serde_json::{json, Value};
+use shared::auth::keys::SigningKey;
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -136,8 +138,10 @@ async fn login_returns_a_bearer_token_and_a_strict_cookie() {
     assert_eq!(
         response.header("set-cookie"),
         Some(
-            format!("token={token}; HttpOnly; Secure; SameSite=Strict; Path=/api; Max-Age=86400")
-                .as_str()
+            format!(
+                "__Host-token={token}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=86400"
+            )
+            .as_str()
         )
     );
 }
@@ -181,12 +185,23 @@ async fn profile_answers_for_the_token_cookie() {
 
     let response = profile(
         &app,
-        Event::load("profile").cookie(&format!("token={token}")),
+        Event::load("profile").cookie(&format!("__Host-token={token}")),
     )
     .await;
 
     assert_eq!(response.status, 200);
     assert_eq!(response.json()["data"]["email"], "cookie@example.com");
+}
+
+#[tokio::test]
+async fn only_the_host_prefixed_cookie_is_read() {
+    let app = TestApp::spawn().await;
+    let token = app.user_token("prefix@example.com").await;
+
+    for cookie in [format!("token={token}"), format!("__Secure-token={token}")] {
+        let response = profile(&app, Event::load("profile").cookie(&cookie)).await;
+        assert_eq!(response.status, 401, "{cookie}");
+    }
 }
 
 #[tokio::test]
@@ -212,25 +227,59 @@ fn sign(claims: &Value, algorithm: Algorithm, secret: &str) -> String {
     .expect("sign")
 }
 
+/// Signs EdDSA with the PEM `key`, under `kid` (none if `None`).
+fn sign_ed(claims: &Value, key: &str, kid: Option<&str>) -> String {
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.kid = kid.map(str::to_owned);
+    use base64::Engine;
+    let body: String = key
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .expect("PEM body");
+    let key = EncodingKey::from_ed_der(&der);
+    encode(&header, claims, &key).expect("sign")
+}
+
 fn b64(value: &Value) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
 }
 
 #[tokio::test]
+async fn tokens_are_eddsa_with_a_kid_and_carry_session_and_jti() {
+    let app = TestApp::spawn().await;
+    let token = app.user_token("claims@example.com").await;
+
+    let header = jsonwebtoken::decode_header(&token).expect("header");
+    let claims = claims_of(&token);
+
+    assert_eq!(header.alg, Algorithm::EdDSA);
+    let key = SigningKey::from_pem(signing_key_pem()).expect("key");
+    assert_eq!(header.kid.as_deref(), Some(key.public().kid()));
+    for claim in ["sub", "sid", "jti", "email", "iat", "exp", "iss", "aud"] {
+        assert!(!claims[claim].is_null(), "{claim} in {claims}");
+    }
+    assert_eq!(
+        claims["exp"].as_i64(),
+        claims["iat"].as_i64().map(|iat| iat + 86_400)
+    );
+    assert_eq!(claims["sid"].as_str().map(str::len), Some(32));
+    assert_ne!(claims["jti"], claims["sid"]);
+}
+
+#[tokio::test]
 async fn forged_and_broken_tokens_are_all_401() {
     let app = TestApp::spawn().await;
     let token = app.user_token("target@example.com").await;
-    let profile_ok = profile(&app, Event::load("profile").bearer(&token)).await;
-    let sub = profile_ok.json()["data"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let real = claims_of(&token);
     let now = start().seconds();
     let claims = |changes: Value| {
         let mut base = json!({
-            "sub": sub, "email": "target@example.com", "iat": now, "exp": now + 3600,
-            "iss": "products-api", "aud": "products-api"
+            "sub": real["sub"], "sid": real["sid"], "jti": "0123", "email": "target@example.com",
+            "iat": now, "exp": now + 3600, "iss": "products-api", "aud": "products-api"
         });
         for (key, value) in changes.as_object().expect("object") {
             if value.is_null() {
@@ -241,19 +290,23 @@ async fn forged_and_broken_tokens_are_all_401() {
         }
         base
     };
-    let valid = sign(&claims(json!({})), Algorithm::HS256, TEST_SECRET);
+    let pem = signing_key_pem().expose_secret();
+    let key = SigningKey::from_pem(signing_key_pem()).expect("key");
+    let kid = Some(key.public().kid());
+    let valid = sign_ed(&claims(json!({})), pem, kid);
     assert_eq!(
         profile(&app, Event::load("profile").bearer(&valid))
             .await
             .status,
-        200
+        200,
+        "a token made like login's is accepted"
     );
 
-    let (_, rest) = valid.split_once('.').expect("jwt");
+    let (_, another_pem) = SigningKey::generate().expect("key");
+    let (header, rest) = valid.split_once('.').expect("jwt");
     let (_, signature) = rest.split_once('.').expect("jwt");
     let tampered = format!(
-        "{}.{}.{signature}",
-        b64(&json!({"alg": "HS256", "typ": "JWT"})),
+        "{header}.{}.{signature}",
         b64(&claims(json!({"sub": "01ARZ3NDEKTSV4RRFFQ69G5FAV"})))
     );
     let alg_none = format!(
@@ -264,44 +317,66 @@ async fn forged_and_broken_tokens_are_all_401() {
     let cases = [
         ("alg none", alg_none),
         (
-            "another secret",
+            "HS256 with the old JWT_SECRET kind of value",
             sign(
                 &claims(json!({})),
                 Algorithm::HS256,
-                "another-secret-0123456789abcdef-xyz",
+                "test-secret-0123456789abcdef0123456789",
             ),
         ),
         (
-            "expired",
-            sign(
-                &claims(json!({"exp": now - 1})),
-                Algorithm::HS256,
-                TEST_SECRET,
-            ),
-        ),
-        (
-            "no exp",
-            sign(&claims(json!({"exp": null})), Algorithm::HS256, TEST_SECRET),
-        ),
-        (
-            "wrong iss",
-            sign(
-                &claims(json!({"iss": "someone-else"})),
-                Algorithm::HS256,
-                TEST_SECRET,
-            ),
-        ),
-        (
-            "wrong aud",
-            sign(
-                &claims(json!({"aud": "someone-else"})),
-                Algorithm::HS256,
-                TEST_SECRET,
-            ),
+            "HS256 keyed with the public key",
+            sign(&claims(json!({})), Algorithm::HS256, key.public().x()),
         ),
         (
             "HS512",
-            sign(&claims(json!({})), Algorithm::HS512, TEST_SECRET),
+            sign(
+                &claims(json!({})),
+                Algorithm::HS512,
+                "any-secret-at-all-0123456789abcdef",
+            ),
+        ),
+        ("no kid", sign_ed(&claims(json!({})), pem, None)),
+        (
+            "unknown kid",
+            sign_ed(&claims(json!({})), pem, Some("not-a-configured-kid")),
+        ),
+        (
+            "another key under our kid",
+            sign_ed(&claims(json!({})), another_pem.expose_secret(), kid),
+        ),
+        (
+            "expired",
+            sign_ed(&claims(json!({"exp": now - 1})), pem, kid),
+        ),
+        ("no exp", sign_ed(&claims(json!({"exp": null})), pem, kid)),
+        (
+            "wrong iss",
+            sign_ed(&claims(json!({"iss": "someone-else"})), pem, kid),
+        ),
+        (
+            "wrong aud",
+            sign_ed(&claims(json!({"aud": "someone-else"})), pem, kid),
+        ),
+        (
+            "no session",
+            sign_ed(&claims(json!({"sid": null})), pem, kid),
+        ),
+        (
+            "a session that never was",
+            sign_ed(
+                &claims(json!({"sid": "0123456789abcdef0123456789abcdef"})),
+                pem,
+                kid,
+            ),
+        ),
+        (
+            "another user's id",
+            sign_ed(
+                &claims(json!({"sub": "01ARZ3NDEKTSV4RRFFQ69G5FAV"})),
+                pem,
+                kid,
+            ),
         ),
         ("tampered payload", tampered),
         ("garbage", "not.a.token".to_owned()),
@@ -316,6 +391,26 @@ async fn forged_and_broken_tokens_are_all_401() {
             "{case}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_token_of_the_previous_key_still_works_after_a_rotation() {
+    // The previous key signed this token; the configuration now lists a new key first.
+    let app = TestApp::spawn().await;
+    let token = app.user_token("rotation@example.com").await;
+    let (new_key, _) = SigningKey::generate().expect("key");
+    let keys = format!("{},{}", new_key.public().x(), api_tests::app::public_key());
+    let rotated = app.with_config(&[("JWT_PUBLIC_KEYS", &keys)]);
+
+    let response = profile(&rotated, Event::load("profile").bearer(&token)).await;
+    assert_eq!(response.status, 200);
+
+    let dropped = app.with_config(&[("JWT_PUBLIC_KEYS", new_key.public().x())]);
+    let response = profile(&dropped, Event::load("profile").bearer(&token)).await;
+    assert_eq!(
+        response.status, 401,
+        "a key no longer configured verifies nothing"
+    );
 }
 
 #[tokio::test]
@@ -334,7 +429,7 @@ async fn a_token_stops_working_when_it_expires() {
 }
 
 async fn create_with_cookie(app: &TestApp, token: &str, origin: Option<&str>) -> TestResponse {
-    let mut event = Event::load("create-product").cookie(&format!("token={token}"));
+    let mut event = Event::load("create-product").cookie(&format!("__Host-token={token}"));
     if let Some(origin) = origin {
         event = event.header("origin", origin);
     }

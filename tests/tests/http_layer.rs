@@ -342,6 +342,12 @@ async fn malformed_events_get_a_400_problem_from_every_function() {
         "create-product",
         "update-product",
         "delete-product",
+        "logout",
+        "logout-all",
+        "list-sessions",
+        "end-session",
+        "change-password",
+        "jwks",
         "fallback",
         "preflight",
     ] {

@@ -10,7 +10,7 @@ use shared::store::products;
 use shared::{ApiError, AppState};
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let subject = authenticate(state, &req)?;
+    let caller = authenticate(state, &req).await?;
     let mut body = json_object(&req, ProductRequest::FIELDS)?;
     let input = ProductInput::try_from(ProductRequest {
         name: body.take("name"),
@@ -26,7 +26,7 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
         price: input.price,
         description: input.description,
         category: input.category,
-        owner_id: subject.user_id,
+        owner_id: caller.user_id().clone(),
         created_at: now,
         updated_at: now,
         version: 1,

@@ -1,14 +1,10 @@
 //! Lambda entry point of `POST /api/products`: see the crate's `handle` for what it does.
 
-use shared::http::routes::CREATE_PRODUCT;
-use shared::lambda_http::Error;
-use shared::{telemetry, AppState};
-
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
-    telemetry::init();
-    // Configuration and the DynamoDB client are built once, at cold start.
-    let state = AppState::from_env();
-    shared::store::client::open_connection(&state.dynamo).await;
-    shared::http::run(state, &CREATE_PRODUCT, create_product::handle).await
+async fn main() -> Result<(), shared::lambda_http::Error> {
+    shared::run(
+        &shared::http::routes::CREATE_PRODUCT,
+        create_product::handle,
+    )
+    .await
 }

@@ -10,10 +10,10 @@ use shared::store::products;
 use shared::{ApiError, AppState};
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let subject = authenticate(state, &req)?;
+    let caller = authenticate(state, &req).await?;
     let id = product_id(&req)?;
     let expected = if_match(&req, &id);
-    match products::delete(state, &id, &subject.user_id, &expected).await? {
+    match products::delete(state, &id, caller.user_id(), &expected).await? {
         Ok(()) => Ok(no_content()),
         Err(refused) => Err(write_refused(&refused)),
     }

@@ -1,14 +1,6 @@
 //! Lambda entry point of `GET /api/products/{id}`: see the crate's `handle` for what it does.
 
-use shared::http::routes::GET_PRODUCT;
-use shared::lambda_http::Error;
-use shared::{telemetry, AppState};
-
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
-    telemetry::init();
-    // Configuration and the DynamoDB client are built once, at cold start.
-    let state = AppState::from_env();
-    shared::store::client::open_connection(&state.dynamo).await;
-    shared::http::run(state, &GET_PRODUCT, get_product::handle).await
+async fn main() -> Result<(), shared::lambda_http::Error> {
+    shared::run(&shared::http::routes::GET_PRODUCT, get_product::handle).await
 }

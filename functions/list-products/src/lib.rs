@@ -37,6 +37,7 @@ fn parse_limit(raw: Option<&str>) -> Result<usize, FieldError> {
 }
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
+    let cursors = state.cursors()?;
     let limit = parse_limit(query_param(&req, "limit"));
     let category = query_param(&req, "category")
         .map(|raw| {
@@ -54,7 +55,7 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
         Ok(category) => query_param(&req, "cursor")
             .filter(|raw| !raw.is_empty())
             .map(|raw| {
-                state.cursors.decode(raw, category.as_ref()).ok_or_else(|| {
+                cursors.decode(raw, category.as_ref()).ok_or_else(|| {
                     FieldError::new(
                         "cursor",
                         "is not a cursor this listing issued; start again without it",
@@ -80,7 +81,7 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
         .products
         .last()
         .filter(|_| page.has_more)
-        .map(|last| state.cursors.encode(&last.id, category.as_ref()));
+        .map(|last| cursors.encode(&last.id, category.as_ref()));
     let response = json(
         StatusCode::OK,
         &ProductPage {

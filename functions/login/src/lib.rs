@@ -1,21 +1,24 @@
-//! `POST /api/auth/login`: exchanges email and password for a token, returned in the body and
-//! as an `HttpOnly` cookie.
+//! `POST /api/auth/login`: exchanges email and password for a session and its token, returned
+//! in the body and as the `__Host-token` cookie.
 //!
-//! Unknown emails are verified against a dummy hash, so both failures cost one argon2
-//! verification and give the same 401. Failed logins are counted per email and per source IP;
-//! past the limit every login for that email (or from that IP) gets 429 until the window ends.
+//! Every attempt is counted against the email's and the source IP's failed-login limits before
+//! the password is verified — atomically, so concurrent guesses cannot pass a limit — and given
+//! back if it succeeds. Unknown emails are verified against a dummy hash, so both failures cost
+//! one argon2 verification and give the same 401.
 
 use serde::Serialize;
 use shared::auth::jwt::TOKEN_LIFETIME;
-use shared::auth::limits::Limit;
+use shared::auth::limits::{Limit, Reservation};
 use shared::auth::password::{verify_password, DUMMY_HASH};
 use shared::auth::token_cookie;
-use shared::domain::{Credentials, LoginRequest};
+use shared::domain::session::truncate_user_agent;
+use shared::domain::{Credentials, LoginRequest, Session, SessionId};
 use shared::http::context::source_ip;
-use shared::http::{json, json_object, with_header};
+use shared::http::{json, json_object, with_header, RequestContextExt};
 use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, Response};
-use shared::store::login;
+use shared::store::users::StoredUser;
+use shared::store::{sessions, users};
 use shared::{ApiError, AppState};
 
 #[derive(Serialize)]
@@ -34,52 +37,145 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
     })?;
 
     let limits = &state.config.limits;
+    let ip = source_ip(&req);
     let email_limit = Limit::login_failures_for_email(limits, &credentials.email);
-    let ip_limit = source_ip(&req).map(|ip| Limit::login_failures_for_ip(limits, &ip));
+    let ip_limit = ip
+        .as_deref()
+        .map(|ip| Limit::login_failures_for_ip(limits, ip));
 
-    // The account and both counters in one round trip.
+    // The account and both reservations in one round trip's time.
+    let (stored, email_reserved, ip_reserved) = tokio::join!(
+        users::find_by_email(state, &credentials.email),
+        email_limit.reserve(state),
+        reserve(state, ip_limit.as_ref()),
+    );
+    // Refused by one limit (or storage): give back what the other counted.
+    let (email_reserved, ip_reserved) = match (email_reserved, ip_reserved) {
+        (Ok(email), Ok(ip)) => (email, ip),
+        (Err(refusal), ip) => {
+            give_back(
+                state,
+                &email_limit,
+                None,
+                ip_limit.as_ref(),
+                ip.ok().flatten(),
+            )
+            .await;
+            return Err(refusal);
+        }
+        (Ok(email), Err(refusal)) => {
+            give_back(state, &email_limit, Some(email), None, None).await;
+            return Err(refusal);
+        }
+    };
+
+    let outcome = attempt(&credentials, stored).await;
+    match outcome {
+        Ok(stored) => {
+            // A correct password: the attempt does not count, and the account's earlier
+            // failures are forgiven.
+            let (reset, released) = tokio::join!(
+                email_limit.reset(state),
+                release(state, ip_limit.as_ref(), ip_reserved),
+            );
+            reset?;
+            released?;
+            start_session(state, &req, &stored, ip).await
+        }
+        // A wrong password (or unknown email) counts: the reservations stand.
+        Err(error @ ApiError::Unauthorized(_)) => Err(error),
+        // Anything else judged nothing: give the attempt back.
+        Err(error) => {
+            let ip = ip_limit.as_ref();
+            give_back(state, &email_limit, Some(email_reserved), ip, ip_reserved).await;
+            Err(error)
+        }
+    }
+}
+
+/// Verifies the password against the stored account (or the dummy hash, for an unknown email).
+async fn attempt(
+    credentials: &Credentials,
+    stored: Result<Option<StoredUser>, ApiError>,
+) -> Result<StoredUser, ApiError> {
+    let stored = stored?;
+    let hash = stored
+        .as_ref()
+        .map_or_else(|| DUMMY_HASH.to_owned(), |s| s.password_hash.clone());
+    let matches = verify_password(credentials.password.clone(), hash).await?;
+    stored
+        .filter(|_| matches)
+        .ok_or_else(|| ApiError::Unauthorized("The email or password is incorrect.".to_owned()))
+}
+
+/// Starts a session in the account's current epoch and answers with its token. A password
+/// change that slipped in since the account was read moved the epoch on, so this session is
+/// over before it begins: a login never outlives the password it used.
+async fn start_session(
+    state: &AppState,
+    req: &Request,
+    stored: &StoredUser,
+    ip: Option<String>,
+) -> Result<Response<Body>, ApiError> {
     let now = state.clock.now();
-    let keys: Vec<&str> = std::iter::once(email_limit.key())
-        .chain(ip_limit.as_ref().map(Limit::key))
-        .collect();
-    let reads = login::read(state, &credentials.email, &keys, now).await?;
-    let email_window = email_limit.verdict(reads.windows.first().copied().flatten(), now)?;
-    if let Some(limit) = &ip_limit {
-        limit.verdict(reads.windows.get(1).copied().flatten(), now)?;
-    }
-    let stored = reads.user;
-
-    let (hash, user) = match stored {
-        Some(stored) => (stored.password_hash, Some(stored.user)),
-        None => (DUMMY_HASH.to_owned(), None),
+    let id = SessionId::generate()?;
+    let issued = state.signer()?.issue(&stored.user, &id, now)?;
+    let session = Session {
+        id,
+        user_id: stored.user.id.clone(),
+        created_at: now,
+        expires_at: issued.expires_at,
+        source_ip: ip,
+        user_agent: req.header_str("user-agent").and_then(truncate_user_agent),
+        epoch: stored.session_epoch,
     };
-    let password_matches = verify_password(credentials.password, hash).await?;
-    let Some(user) = user.filter(|_| password_matches) else {
-        let (email_recorded, ip_recorded) = tokio::join!(email_limit.record(state), async {
-            match &ip_limit {
-                Some(limit) => limit.record(state).await,
-                None => Ok(()),
-            }
-        });
-        email_recorded?;
-        ip_recorded?;
-        return Err(ApiError::Unauthorized(
-            "The email or password is incorrect.".to_owned(),
-        ));
-    };
+    sessions::insert(state, &session).await?;
+    req.record_user(stored.user.id.as_str());
 
-    if email_window.is_some() {
-        email_limit.reset(state).await?;
-    }
-    let token = state.tokens.issue(&user, state.clock.now())?;
     let response = json(
         StatusCode::OK,
         &TokenResponse {
-            token: &token,
+            token: &issued.token,
             token_type: "Bearer",
             expires_in: TOKEN_LIFETIME.as_secs(),
         },
     )?;
-    let response = with_header(response, "set-cookie", &token_cookie(&token));
+    let response = with_header(response, "set-cookie", &token_cookie(&issued.token));
     Ok(with_header(response, "cache-control", "no-store"))
+}
+
+async fn reserve(state: &AppState, limit: Option<&Limit>) -> Result<Option<Reservation>, ApiError> {
+    match limit {
+        Some(limit) => limit.reserve(state).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+async fn release(
+    state: &AppState,
+    limit: Option<&Limit>,
+    reservation: Option<Reservation>,
+) -> Result<(), ApiError> {
+    match (limit, reservation) {
+        (Some(limit), Some(reservation)) => limit.release(state, reservation).await,
+        _ => Ok(()),
+    }
+}
+
+/// Gives back reserved attempts on a path that answers with another error; a failure to give
+/// back is logged, not answered, since that error is the one the client must see.
+async fn give_back(
+    state: &AppState,
+    email_limit: &Limit,
+    email: Option<Reservation>,
+    ip_limit: Option<&Limit>,
+    ip: Option<Reservation>,
+) {
+    let (email, ip) = tokio::join!(
+        release(state, email.map(|_| email_limit), email),
+        release(state, ip_limit, ip),
+    );
+    if let Err(error) = email.and(ip) {
+        tracing::warn!(error = %error, "could not give back a login attempt");
+    }
 }

@@ -4,17 +4,11 @@ use shared::auth::authenticate;
 use shared::http::{data, with_header};
 use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, Response};
-use shared::store::users;
 use shared::{ApiError, AppState};
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let subject = authenticate(state, &req)?;
-    // A token outlives nothing: if its account is gone (or the email now names another
-    // account), the token no longer speaks for anyone.
-    let stored = users::find_by_email(state, &subject.email)
-        .await?
-        .filter(|stored| stored.user.id == subject.user_id)
-        .ok_or_else(|| ApiError::Unauthorized("The account no longer exists.".to_owned()))?;
-    let response = data(StatusCode::OK, &stored.user)?;
+    // The account is read with the session, in the same round trip.
+    let caller = authenticate(state, &req).await?;
+    let response = data(StatusCode::OK, &caller.user.user)?;
     Ok(with_header(response, "cache-control", "no-store"))
 }

@@ -16,7 +16,7 @@ use shared::store::products;
 use shared::{ApiError, AppState};
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let subject = authenticate(state, &req)?;
+    let caller = authenticate(state, &req).await?;
     let id = product_id(&req)?;
     let mut body = json_object(&req, ProductRequest::FIELDS)?;
     let input = ProductInput::try_from(ProductRequest {
@@ -28,7 +28,7 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
 
     let expected = if_match(&req, &id);
     let now = state.clock.now();
-    match products::update(state, &id, &subject.user_id, &expected, &input, now).await? {
+    match products::update(state, &id, caller.user_id(), &expected, &input, now).await? {
         Ok(product) => product_response(StatusCode::OK, &product),
         Err(refused) => Err(write_refused(&refused)),
     }

@@ -1,23 +1,30 @@
-//! Access tokens: HS256 JWTs over `JWT_SECRET` (<https://www.rfc-editor.org/rfc/rfc7519>).
+//! Access tokens: EdDSA (Ed25519) JWTs with a `kid` (<https://www.rfc-editor.org/rfc/rfc7519>,
+//! <https://www.rfc-editor.org/rfc/rfc8037>).
+//!
+//! Login alone signs ([`TokenSigner`], with the private key it fetched at cold start); every
+//! other function only verifies ([`TokenVerifier`], with public keys from its configuration),
+//! and accepts any configured key, so rotating the signing key logs nobody out.
 
 use std::time::Duration;
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use secrecy::ExposeSecret;
+use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use super::keys::{PublicKey, SigningKey};
 use crate::clock::Timestamp;
-use crate::config::JwtConfig;
-use crate::domain::{Email, Id, User};
+use crate::config::TokenConfig;
+use crate::domain::{Email, Id, SessionId, User};
 use crate::error::ApiError;
 
-/// How long a token (and the login cookie) lives.
+/// How long a token (and the login cookie, and the session) lives.
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The claims of an access token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: String,
+    pub sid: String,
+    pub jti: String,
     pub email: String,
     pub iat: i64,
     pub exp: i64,
@@ -25,11 +32,12 @@ pub struct Claims {
     pub aud: String,
 }
 
-/// The user a valid token speaks for.
+/// The user and session a valid token speaks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenSubject {
     pub user_id: Id,
     pub email: Email,
+    pub session_id: SessionId,
 }
 
 /// Why a token was refused; logged at debug level only, never told to the client.
@@ -37,64 +45,129 @@ pub struct TokenSubject {
 pub enum TokenError {
     #[error("token rejected: {0}")]
     Invalid(#[from] jsonwebtoken::errors::Error),
+    #[error("token algorithm {0:?} is not EdDSA")]
+    Algorithm(Algorithm),
+    #[error("token has no kid, or one of no configured key")]
+    UnknownKey,
     #[error("token expired")]
     Expired,
-    #[error("token subject or email is malformed")]
+    #[error("token subject, session or email is malformed")]
     MalformedSubject,
 }
 
-/// Signing and verification keys, built once per cold start.
-pub struct TokenKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+fn validation(config: &TokenConfig) -> Validation {
+    // The algorithm is pinned: a token claiming any other (`none`, HS256, RS256) is refused.
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.set_issuer(&[&config.issuer]);
+    validation.set_audience(&[&config.audience]);
+    // Expiry is checked against the injected clock, with no leeway.
+    validation.validate_exp = false;
+    validation.leeway = 0;
+    validation
+}
+
+/// Verifies tokens against the configured public keys.
+pub struct TokenVerifier {
+    keys: Vec<(PublicKey, DecodingKey)>,
     validation: Validation,
+}
+
+impl TokenVerifier {
+    pub fn new(config: &TokenConfig) -> Self {
+        Self {
+            keys: config
+                .public_keys
+                .iter()
+                .map(|key| (key.clone(), key.decoding_key()))
+                .collect(),
+            validation: validation(config),
+        }
+    }
+
+    /// The keys tokens may be signed with, for the JWKS document.
+    pub fn public_keys(&self) -> impl Iterator<Item = &PublicKey> {
+        self.keys.iter().map(|(key, _)| key)
+    }
+
+    /// Checks algorithm, key, signature, issuer, audience and expiry.
+    pub fn verify(&self, token: &str, now: Timestamp) -> Result<TokenSubject, TokenError> {
+        let header = jsonwebtoken::decode_header(token)?;
+        if header.alg != Algorithm::EdDSA {
+            return Err(TokenError::Algorithm(header.alg));
+        }
+        let kid = header.kid.ok_or(TokenError::UnknownKey)?;
+        let (_, key) = self
+            .keys
+            .iter()
+            .find(|(public, _)| public.kid() == kid)
+            .ok_or(TokenError::UnknownKey)?;
+        let claims = jsonwebtoken::decode::<Claims>(token, key, &self.validation)?.claims;
+        if claims.exp <= now.seconds() {
+            return Err(TokenError::Expired);
+        }
+        Ok(TokenSubject {
+            user_id: Id::parse(&claims.sub).ok_or(TokenError::MalformedSubject)?,
+            email: Email::parse(&claims.email).map_err(|_| TokenError::MalformedSubject)?,
+            session_id: SessionId::parse(&claims.sid).ok_or(TokenError::MalformedSubject)?,
+        })
+    }
+}
+
+/// A token just issued, and when it stops being valid.
+#[derive(Debug)]
+pub struct IssuedToken {
+    pub token: String,
+    pub expires_at: Timestamp,
+}
+
+/// Signs tokens with login's private key.
+#[derive(Debug)]
+pub struct TokenSigner {
+    key: SigningKey,
     issuer: String,
     audience: String,
 }
 
-impl TokenKeys {
-    pub fn new(config: &JwtConfig) -> Self {
-        let secret = config.secret.expose_secret().as_bytes();
-        // The algorithm is pinned: a token claiming any other (`none`, HS512, RS256) is refused.
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.set_issuer(&[&config.issuer]);
-        validation.set_audience(&[&config.audience]);
-        // Expiry is checked against the injected clock below, with no leeway.
-        validation.validate_exp = false;
-        validation.leeway = 0;
-        Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            validation,
+impl TokenSigner {
+    /// A signer for `key`, which must be one of the configured public keys: otherwise no
+    /// function could verify what it signs.
+    pub fn new(key: SigningKey, config: &TokenConfig) -> Result<Self, String> {
+        if !config.public_keys.contains(key.public()) {
+            return Err(format!(
+                "the signing key's public key ({}) is not in JWT_PUBLIC_KEYS",
+                key.public().x()
+            ));
+        }
+        Ok(Self {
+            key,
             issuer: config.issuer.clone(),
             audience: config.audience.clone(),
-        }
+        })
     }
 
-    /// A token for `user`, valid for [`TOKEN_LIFETIME`] from `now`.
-    pub fn issue(&self, user: &User, now: Timestamp) -> Result<String, ApiError> {
+    /// A token for `user` in `session`, valid for [`TOKEN_LIFETIME`] from `now`.
+    pub fn issue(
+        &self,
+        user: &User,
+        session: &SessionId,
+        now: Timestamp,
+    ) -> Result<IssuedToken, ApiError> {
+        let expires_at = now.plus(TOKEN_LIFETIME);
         let claims = Claims {
             sub: user.id.to_string(),
+            sid: session.to_string(),
+            jti: crate::domain::session::random_128_bits()?,
             email: user.email.to_string(),
             iat: now.seconds(),
-            exp: now.plus(TOKEN_LIFETIME).seconds(),
+            exp: expires_at.seconds(),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| ApiError::unexpected("sign token", e))
-    }
-
-    /// Checks signature, algorithm, issuer, audience and expiry.
-    pub fn verify(&self, token: &str, now: Timestamp) -> Result<TokenSubject, TokenError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)?;
-        let claims = data.claims;
-        if claims.exp <= now.seconds() {
-            return Err(TokenError::Expired);
-        }
-        let user_id = Id::parse(&claims.sub).ok_or(TokenError::MalformedSubject)?;
-        let email = Email::parse(&claims.email).map_err(|_| TokenError::MalformedSubject)?;
-        Ok(TokenSubject { user_id, email })
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.key.public().kid().to_owned());
+        let token = jsonwebtoken::encode(&header, &claims, self.key.encoding_key())
+            .map_err(|e| ApiError::unexpected("sign token", e))?;
+        Ok(IssuedToken { token, expires_at })
     }
 }

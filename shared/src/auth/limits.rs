@@ -1,12 +1,35 @@
 //! Brute-force limits: fixed windows of failed logins per email and per source IP, and of
 //! registrations per source IP, counted atomically in DynamoDB.
 
+use std::net::IpAddr;
+
 use crate::clock::Timestamp;
 use crate::config::LimitConfig;
 use crate::domain::Email;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::limits::{self as counters, Increment, Window};
+
+/// The client a source address stands for: an IPv4 address itself, an IPv6 address its /64
+/// (one subscriber's network: a client rotating through its own /64 is still one client).
+/// Text that is not an address is taken as it is.
+pub fn client_of(ip: &str) -> String {
+    match ip.trim().parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Ok(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Err(_) => ip.to_owned(),
+    }
+}
+
+/// An attempt counted in the window that ends at `ends_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "a reservation is either kept (the attempt failed) or released"]
+pub struct Reservation {
+    ends_at: Timestamp,
+}
 
 /// One counted thing: what is counted, for whom, and how many are allowed per window.
 #[derive(Debug, Clone)]
@@ -27,7 +50,7 @@ impl Limit {
 
     pub fn login_failures_for_ip(limits: &LimitConfig, ip: &str) -> Self {
         Self {
-            key: format!("login-ip#{ip}"),
+            key: format!("login-ip#{}", client_of(ip)),
             max: limits.login_failures_per_ip,
             what: "Too many failed logins from this address",
         }
@@ -35,29 +58,9 @@ impl Limit {
 
     pub fn registrations_for_ip(limits: &LimitConfig, ip: &str) -> Self {
         Self {
-            key: format!("register-ip#{ip}"),
+            key: format!("register-ip#{}", client_of(ip)),
             max: limits.registrations_per_ip,
             what: "Too many registrations from this address",
-        }
-    }
-
-    /// 429 with `Retry-After` if the window's count has reached the limit; otherwise the live
-    /// window, if there is one.
-    pub async fn check(&self, state: &AppState) -> Result<Option<Window>, ApiError> {
-        let now = state.clock.now();
-        let window = counters::current(state, &self.key, now).await?;
-        self.verdict(window, now)
-    }
-
-    /// The same judgement on a window already read (a login reads all its counters at once).
-    pub fn verdict(
-        &self,
-        window: Option<Window>,
-        now: Timestamp,
-    ) -> Result<Option<Window>, ApiError> {
-        match window {
-            Some(window) if window.count >= self.max => Err(self.exceeded(window, now)),
-            live => Ok(live),
         }
     }
 
@@ -66,22 +69,34 @@ impl Limit {
         &self.key
     }
 
-    /// Counts one more event in the current window (opening a new window if needed), whatever
-    /// the count: for failures, which are counted after the fact.
-    pub async fn record(&self, state: &AppState) -> Result<(), ApiError> {
-        let window = state.config.limits.window;
-        counters::increment(state, &self.key, state.clock.now(), window, u32::MAX).await?;
-        Ok(())
+    /// Counts one more event if the limit allows it, atomically; 429 if it does not. The count
+    /// stands: for attempts that count whatever their outcome (registrations).
+    pub async fn consume(&self, state: &AppState) -> Result<(), ApiError> {
+        self.reserve(state).await.map(|_| ())
     }
 
-    /// Counts one more event if the limit allows it, atomically; 429 if it does not.
-    pub async fn consume(&self, state: &AppState) -> Result<(), ApiError> {
+    /// Counts one attempt before it is made, atomically, refusing (429) once the window holds
+    /// the limit: so concurrent attempts can never pass it, as checking first and counting after
+    /// the argon2 verification could. An attempt that turns out not to count is given back with
+    /// [`Limit::release`].
+    pub async fn reserve(&self, state: &AppState) -> Result<Reservation, ApiError> {
         let now = state.clock.now();
         let window = state.config.limits.window;
         match counters::increment(state, &self.key, now, window, self.max).await? {
-            Increment::Counted(_) => Ok(()),
+            Increment::Counted(window) => Ok(Reservation {
+                ends_at: window.ends_at,
+            }),
             Increment::Refused(window) => Err(self.exceeded(window, now)),
         }
+    }
+
+    /// Gives back a reserved attempt (a login that succeeded, or was never judged).
+    pub async fn release(
+        &self,
+        state: &AppState,
+        reservation: Reservation,
+    ) -> Result<(), ApiError> {
+        counters::decrement(state, &self.key, reservation.ends_at).await
     }
 
     fn exceeded(&self, window: Window, now: Timestamp) -> ApiError {
@@ -93,8 +108,31 @@ impl Limit {
         }
     }
 
-    /// Forgets the window, after a successful login.
+    /// Forgets the window: a successful login wipes the account's earlier failures.
     pub async fn reset(&self, state: &AppState) -> Result<(), ApiError> {
         counters::clear(state, &self.key).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv4_client_is_its_address() {
+        assert_eq!(client_of("203.0.113.10"), "203.0.113.10");
+    }
+
+    #[test]
+    fn an_ipv6_client_is_its_slash_64() {
+        assert_eq!(
+            client_of("2001:db8:1:2:aaaa:bbbb:cccc:dddd"),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(
+            client_of("2001:db8:1:2::1"),
+            client_of("2001:db8:1:2:ffff::9")
+        );
+        assert_ne!(client_of("2001:db8:1:2::1"), client_of("2001:db8:1:3::1"));
     }
 }

@@ -2,8 +2,9 @@
 
 pub mod authenticate;
 pub mod jwt;
+pub mod keys;
 pub mod limits;
 pub mod password;
 
-pub use authenticate::{authenticate, token_cookie};
-pub use jwt::{TokenKeys, TokenSubject};
+pub use authenticate::{authenticate, logged_out, token_cookie, Authenticated};
+pub use jwt::{TokenSigner, TokenSubject, TokenVerifier};

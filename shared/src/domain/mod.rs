@@ -5,6 +5,7 @@ pub mod field;
 pub mod id;
 pub mod price;
 pub mod product;
+pub mod session;
 pub mod user;
 
 pub use email::Email;
@@ -12,6 +13,8 @@ pub use field::Field;
 pub use id::Id;
 pub use price::Price;
 pub use product::{Category, Description, Product, ProductInput, ProductName, ProductRequest};
+pub use session::{Session, SessionId};
 pub use user::{
-    Credentials, DisplayName, LoginRequest, Password, RegisterRequest, Registration, User,
+    Credentials, DisplayName, LoginRequest, Password, PasswordChange, PasswordChangeRequest,
+    RegisterRequest, Registration, User,
 };

@@ -100,6 +100,16 @@ impl TryFrom<RegisterRequest> for Registration {
     }
 }
 
+/// A password presented to be checked against a stored hash: only its presence and length are
+/// checked, so that a password too long to hash cheaply never reaches argon2.
+fn presented_password(field: &Field) -> Result<SecretString, FieldError> {
+    let text = field.required_string()?;
+    if text.is_empty() || text.chars().count() > 128 {
+        return Err(field.error("must be 1-128 characters"));
+    }
+    Ok(SecretString::from(text))
+}
+
 /// The body of `POST /api/auth/login`, as received.
 #[derive(Debug, Default)]
 pub struct LoginRequest {
@@ -111,8 +121,7 @@ impl LoginRequest {
     pub const FIELDS: &'static [&'static str] = &["email", "password"];
 }
 
-/// Login credentials. The password is only checked for presence and length here, so that
-/// a password too long to hash cheaply never reaches argon2.
+/// Login credentials; the password as [`presented_password`] takes it.
 #[derive(Debug)]
 pub struct Credentials {
     pub email: Email,
@@ -128,15 +137,40 @@ impl TryFrom<LoginRequest> for Credentials {
                 .email
                 .required_string()
                 .and_then(|e| Email::parse(&e)),
-            password = request.password.required_string().and_then(|p| {
-                if p.is_empty() || p.chars().count() > 128 {
-                    Err(request.password.error("must be 1-128 characters"))
-                } else {
-                    Ok(SecretString::from(p))
-                }
-            }),
+            password = presented_password(&request.password),
         )?;
         Ok(Self { email, password })
+    }
+}
+
+/// The body of `PUT /api/profile/password`, as received.
+#[derive(Debug, Default)]
+pub struct PasswordChangeRequest {
+    pub current_password: Field,
+    pub new_password: Field,
+}
+
+impl PasswordChangeRequest {
+    pub const FIELDS: &'static [&'static str] = &["currentPassword", "newPassword"];
+}
+
+/// A password change, checked: the current password only for presence and length (as at
+/// login), the new one by the registration rules.
+#[derive(Debug)]
+pub struct PasswordChange {
+    pub current: SecretString,
+    pub new: Password,
+}
+
+impl TryFrom<PasswordChangeRequest> for PasswordChange {
+    type Error = ApiError;
+
+    fn try_from(request: PasswordChangeRequest) -> Result<Self, ApiError> {
+        let (current, new) = collect_fields!(
+            current = presented_password(&request.current_password),
+            new = Password::parse(&request.new_password),
+        )?;
+        Ok(Self { current, new })
     }
 }
 

@@ -60,7 +60,7 @@ mod tests {
 
     fn config() -> Config {
         Config::from_lookup(|name| match name {
-            "JWT_SECRET" => Some("0123456789abcdef0123456789abcdef".to_owned()),
+            "JWT_PUBLIC_KEYS" => Some("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo".to_owned()),
             "ALLOWED_ORIGINS" => Some("https://app.example".to_owned()),
             _ => None,
         })

@@ -2,16 +2,33 @@
 
 use lambda_http::{Request, RequestExt};
 
-use crate::domain::Id;
+use crate::domain::{Id, SessionId};
 use crate::error::ApiError;
 
-/// The `{id}` of a product path. An id of the wrong shape names nothing: 404, without a read.
-pub fn product_id(req: &Request) -> Result<Id, ApiError> {
+/// The `{id}` of the path, as API Gateway passed it.
+fn raw_id(req: &Request) -> Option<&str> {
     let from_parameters = req
         .path_parameters_ref()
         .and_then(|params| params.first("id"));
     // An event without pathParameters (a hand-written one) still carries the path itself.
-    let raw = from_parameters.or_else(|| req.uri().path().rsplit('/').next());
-    raw.and_then(Id::parse)
+    from_parameters.or_else(|| req.uri().path().rsplit('/').next())
+}
+
+/// The `{id}` of a product path. An id of the wrong shape names nothing: 404, without a read.
+pub fn product_id(req: &Request) -> Result<Id, ApiError> {
+    raw_id(req)
+        .and_then(Id::parse)
         .ok_or_else(|| ApiError::NotFound("No product has this id.".to_owned()))
+}
+
+/// The `{id}` of a session path; the wrong shape is a 404 likewise.
+pub fn session_id(req: &Request) -> Result<SessionId, ApiError> {
+    raw_id(req)
+        .and_then(SessionId::parse)
+        .ok_or_else(session_not_found)
+}
+
+/// The 404 of a session that is not one of the caller's live sessions.
+pub fn session_not_found() -> ApiError {
+    ApiError::NotFound("No live session of yours has this id.".to_owned())
 }

@@ -113,19 +113,18 @@ fn respond_rejected(state: &AppState, route: &Route, rejected: &RejectedEvent) -
     response
 }
 
-/// Serves `route` with `handler` for the life of the execution environment.
+/// A function's whole life: logging set up, the state its route needs built once at cold start
+/// (see [`AppState::for_route`]), then every invocation answered by `handler`.
 ///
 /// The events are read here rather than by `lambda_http::run`, whose conversion panics on some
 /// malformed input (see [`event`]); nothing reaches the runtime as an `Err`.
-pub async fn run<F, Fut>(
-    state: &'static AppState,
-    route: &'static Route,
-    handler: F,
-) -> Result<(), lambda_runtime::Error>
+pub async fn run<F, Fut>(route: &'static Route, handler: F) -> Result<(), lambda_runtime::Error>
 where
     F: Fn(&'static AppState, Request) -> Fut + Copy,
     Fut: Future<Output = Result<Response<Body>, ApiError>>,
 {
+    crate::telemetry::init();
+    let state = AppState::for_route(route).await;
     lambda_runtime::run(service_fn(
         move |invocation: LambdaEvent<Value>| async move {
             Ok::<_, Infallible>(respond_to_event(state, route, invocation, handler).await)

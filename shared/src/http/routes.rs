@@ -3,21 +3,55 @@
 //! API Gateway (and `cargo lambda watch` locally) does the routing; this table lets the fallback
 //! function tell an unknown path (404) from a known path with another method (405).
 
-/// One route: a method, a path pattern (`{name}` matches one segment) and the function for it.
+/// One route: a method, a path pattern (`{name}` matches one segment), the function for it,
+/// and what that function needs at cold start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
     pub function: &'static str,
+    pub needs: Needs,
+}
+
+/// What a function loads at cold start besides its configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// DynamoDB: the connection is opened during init.
+    pub storage: bool,
+    /// The private key tokens are signed with (login only).
+    pub signing_key: bool,
+    /// The key page cursors are signed with (list-products only).
+    pub cursor_key: bool,
 }
 
 impl Route {
+    /// A route whose function uses storage and holds no private key.
     pub const fn new(method: &'static str, path: &'static str, function: &'static str) -> Self {
         Self {
             method,
             path,
             function,
+            needs: Needs {
+                storage: true,
+                signing_key: false,
+                cursor_key: false,
+            },
         }
+    }
+
+    const fn without_storage(mut self) -> Self {
+        self.needs.storage = false;
+        self
+    }
+
+    const fn with_signing_key(mut self) -> Self {
+        self.needs.signing_key = true;
+        self
+    }
+
+    const fn with_cursor_key(mut self) -> Self {
+        self.needs.cursor_key = true;
+        self
     }
 
     /// The route key as API Gateway writes it, for logs: `GET /api/products/{id}`.
@@ -26,23 +60,36 @@ impl Route {
     }
 }
 
-pub const HEALTH: Route = Route::new("GET", "/api/health", "health");
+pub const HEALTH: Route = Route::new("GET", "/api/health", "health").without_storage();
 pub const REGISTER: Route = Route::new("POST", "/api/auth/register", "register");
-pub const LOGIN: Route = Route::new("POST", "/api/auth/login", "login");
+pub const LOGIN: Route = Route::new("POST", "/api/auth/login", "login").with_signing_key();
+pub const LOGOUT: Route = Route::new("POST", "/api/auth/logout", "logout");
+pub const LOGOUT_ALL: Route = Route::new("POST", "/api/auth/logout-all", "logout-all");
+pub const LIST_SESSIONS: Route = Route::new("GET", "/api/auth/sessions", "list-sessions");
+pub const END_SESSION: Route = Route::new("DELETE", "/api/auth/sessions/{id}", "end-session");
+pub const JWKS: Route = Route::new("GET", "/api/auth/jwks.json", "jwks").without_storage();
 pub const PROFILE: Route = Route::new("GET", "/api/profile", "profile");
-pub const LIST_PRODUCTS: Route = Route::new("GET", "/api/products", "list-products");
+pub const CHANGE_PASSWORD: Route = Route::new("PUT", "/api/profile/password", "change-password");
+pub const LIST_PRODUCTS: Route =
+    Route::new("GET", "/api/products", "list-products").with_cursor_key();
 pub const CREATE_PRODUCT: Route = Route::new("POST", "/api/products", "create-product");
 pub const GET_PRODUCT: Route = Route::new("GET", "/api/products/{id}", "get-product");
 pub const UPDATE_PRODUCT: Route = Route::new("PUT", "/api/products/{id}", "update-product");
 pub const DELETE_PRODUCT: Route = Route::new("DELETE", "/api/products/{id}", "delete-product");
 /// Everything no other route takes: API Gateway's `$default` route.
-pub const FALLBACK: Route = Route::new("ANY", "$default", "fallback");
+pub const FALLBACK: Route = Route::new("ANY", "$default", "fallback").without_storage();
 
 pub const ROUTES: &[Route] = &[
     HEALTH,
     REGISTER,
     LOGIN,
+    LOGOUT,
+    LOGOUT_ALL,
+    LIST_SESSIONS,
+    END_SESSION,
+    JWKS,
     PROFILE,
+    CHANGE_PASSWORD,
     LIST_PRODUCTS,
     CREATE_PRODUCT,
     GET_PRODUCT,

@@ -22,31 +22,56 @@ pub const MAX_ATTEMPTS: u32 = 3;
 pub const INITIAL_BACKOFF: Duration = Duration::from_millis(50);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
+/// Where an AWS client connects and as whom, from the environment Lambda provides.
+pub(crate) struct AwsEnvironment {
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub credentials: Credentials,
+}
+
+impl AwsEnvironment {
+    /// `endpoint_var` (`AWS_ENDPOINT_URL_DYNAMODB`, ...) or `AWS_ENDPOINT_URL` points the client
+    /// elsewhere, at DynamoDB Local for instance.
+    pub fn read(endpoint_var: &str) -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let endpoint = var(endpoint_var).or_else(|| var("AWS_ENDPOINT_URL"));
+        let region = var("AWS_REGION")
+            .or_else(|| var("AWS_DEFAULT_REGION"))
+            .unwrap_or_else(|| "us-east-1".to_owned());
+        // Local emulators accept any credentials; a local run need not invent some.
+        let credentials = match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+            (Some(key), Some(secret)) => {
+                Credentials::new(key, secret, var("AWS_SESSION_TOKEN"), None, "environment")
+            }
+            _ => Credentials::new("local", "local", None, None, "local-default"),
+        };
+        Self {
+            endpoint,
+            region,
+            credentials,
+        }
+    }
+}
+
+/// The time budgets of every AWS call, so none can outlast the function's timeout.
+pub(crate) fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build()
+}
+
 /// A client for the region and credentials in the environment. `AWS_ENDPOINT_URL_DYNAMODB` (or
 /// `AWS_ENDPOINT_URL`) points it elsewhere, at DynamoDB Local for instance.
 pub fn from_env() -> Client {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let endpoint = var("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| var("AWS_ENDPOINT_URL"));
-    let region = var("AWS_REGION")
-        .or_else(|| var("AWS_DEFAULT_REGION"))
-        .unwrap_or_else(|| "us-east-1".to_owned());
-    // DynamoDB Local accepts any credentials; a local run need not invent some.
-    let credentials = match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
-        (Some(key), Some(secret)) => {
-            Credentials::new(key, secret, var("AWS_SESSION_TOKEN"), None, "environment")
-        }
-        _ => Credentials::new("local", "local", None, None, "local-default"),
-    };
-    build(endpoint.as_deref(), &region, credentials)
+    let env = AwsEnvironment::read("AWS_ENDPOINT_URL_DYNAMODB");
+    build(env.endpoint.as_deref(), &env.region, env.credentials)
 }
 
 /// A client with explicit settings (tests point one at DynamoDB Local, or at a closed port).
 pub fn build(endpoint: Option<&str>, region: &str, credentials: Credentials) -> Client {
-    let timeouts = TimeoutConfig::builder()
-        .connect_timeout(CONNECT_TIMEOUT)
-        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-        .operation_timeout(OPERATION_TIMEOUT)
-        .build();
+    let timeouts = timeouts();
     let mut config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region.to_owned()))

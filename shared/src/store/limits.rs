@@ -32,48 +32,13 @@ fn number(item: &HashMap<String, AttributeValue>, name: &str) -> Option<i64> {
     }
 }
 
-/// The window for `key`, unless there is none or it has ended.
-pub async fn current(
-    state: &AppState,
-    key: &str,
-    now: Timestamp,
-) -> Result<Option<Window>, ApiError> {
-    let output = state
-        .dynamo
-        .get_item()
-        .table_name(&state.config.tables.limits)
-        .key("key", AttributeValue::S(key.to_owned()))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(|e| storage_error("get limit counter", e))?;
-    let Some(item) = output.item else {
-        return Ok(None);
-    };
-    let count = number(&item, "count").ok_or_else(|| corrupt_item("read limit", "count"))?;
-    let ends_at = number(&item, "endsAt").ok_or_else(|| corrupt_item("read limit", "endsAt"))?;
-    let window = Window {
-        count: u32::try_from(count).unwrap_or(u32::MAX),
-        ends_at: Timestamp::from_millis(ends_at),
-    };
-    Ok((window.ends_at > now).then_some(window))
-}
-
 /// What an increment did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Increment {
-    /// Counted; the window's count is now this.
-    Counted(u32),
+    /// Counted; the window now holds this count.
+    Counted(Window),
     /// Not counted: the live window had already reached the ceiling.
     Refused(Window),
-}
-
-/// The window an item holds, if it is still live at `now`.
-pub(crate) fn live_window(
-    item: &HashMap<String, AttributeValue>,
-    now: Timestamp,
-) -> Option<Window> {
-    window_of(item).filter(|window| window.ends_at > now)
 }
 
 fn window_of(item: &HashMap<String, AttributeValue>) -> Option<Window> {
@@ -108,18 +73,18 @@ pub async fn increment(
             .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
             .expression_attribute_values(":now", now_value.clone())
             .expression_attribute_values(":ceiling", AttributeValue::N(ceiling.to_string()))
-            .return_values(ReturnValue::UpdatedNew)
+            .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match bumped {
             Ok(output) => {
-                let count = output
+                let window = output
                     .attributes
                     .as_ref()
-                    .and_then(|item| number(item, "count"))
-                    .unwrap_or(1);
-                return Ok(Increment::Counted(u32::try_from(count).unwrap_or(u32::MAX)));
+                    .and_then(window_of)
+                    .ok_or_else(|| corrupt_item("count limit", "count or endsAt"))?;
+                return Ok(Increment::Counted(window));
             }
             Err(error) => match error.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
@@ -155,7 +120,7 @@ pub async fn increment(
             .send()
             .await;
         match opened {
-            Ok(_) => return Ok(Increment::Counted(1)),
+            Ok(_) => return Ok(Increment::Counted(Window { count: 1, ends_at })),
             // Another request opened the window first: count in it.
             Err(error) => match error.as_service_error() {
                 Some(PutItemError::ConditionalCheckFailedException(_)) => continue,
@@ -167,6 +132,31 @@ pub async fn increment(
         "count limit",
         "window kept changing under concurrent writes",
     ))
+}
+
+/// Takes back one count from the window of `key` that ends at `ends_at`, if that window is still
+/// the stored one: a later window is left alone.
+pub async fn decrement(state: &AppState, key: &str, ends_at: Timestamp) -> Result<(), ApiError> {
+    let result = state
+        .dynamo
+        .update_item()
+        .table_name(&state.config.tables.limits)
+        .key("key", AttributeValue::S(key.to_owned()))
+        .update_expression("SET #count = #count - :one")
+        .condition_expression("endsAt = :endsAt AND #count > :zero")
+        .expression_attribute_names("#count", "count")
+        .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+        .expression_attribute_values(":zero", AttributeValue::N("0".to_owned()))
+        .expression_attribute_values(":endsAt", AttributeValue::N(ends_at.millis().to_string()))
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(error) => match error.as_service_error() {
+            Some(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(()),
+            _ => Err(storage_error("give back limit count", error)),
+        },
+    }
 }
 
 /// Removes the counter for `key`.

@@ -2,8 +2,8 @@
 
 pub mod client;
 pub mod limits;
-pub mod login;
 pub mod products;
+pub mod sessions;
 pub mod users;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};

@@ -1,12 +1,15 @@
 //! The users table, keyed by normalised email so that uniqueness is a conditional write.
 
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
+use super::sessions::session_key;
 use super::{corrupt_item, storage_error};
 use crate::clock::Timestamp;
-use crate::domain::{DisplayName, Email, Id, User};
+use crate::domain::{DisplayName, Email, Id, SessionId, User};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -19,6 +22,9 @@ struct UserItem {
     name: Option<String>,
     password_hash: String,
     created_at: String,
+    /// Sessions of an older epoch are over (`domain::session`); absent means 0.
+    #[serde(default)]
+    session_epoch: u64,
 }
 
 /// A user together with the password hash only login may see.
@@ -26,6 +32,7 @@ struct UserItem {
 pub struct StoredUser {
     pub user: User,
     pub password_hash: String,
+    pub session_epoch: u64,
 }
 
 /// Stores a new account. `Ok(false)` means the email is taken, even under a race: the write is
@@ -37,6 +44,7 @@ pub async fn insert(state: &AppState, user: &User, password_hash: &str) -> Resul
         name: user.name.as_ref().map(|n| n.as_str().to_owned()),
         password_hash: password_hash.to_owned(),
         created_at: user.created_at.to_string(),
+        session_epoch: 0,
     };
     let item = serde_dynamo::to_item(item).map_err(|e| ApiError::unexpected("encode user", e))?;
     let result = state
@@ -88,5 +96,113 @@ pub(crate) fn stored_user_from_item(
     Ok(StoredUser {
         user,
         password_hash: item.password_hash,
+        session_epoch: item.session_epoch,
     })
+}
+
+/// Ends every session of the user: one write moves the user to a new session epoch.
+pub async fn end_all_sessions(state: &AppState, user: &User) -> Result<(), ApiError> {
+    let result = state
+        .dynamo
+        .update_item()
+        .table_name(&state.config.tables.users)
+        .key("email", AttributeValue::S(user.email.to_string()))
+        .update_expression("ADD sessionEpoch :one")
+        .condition_expression("id = :id")
+        .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+        .expression_attribute_values(":id", AttributeValue::S(user.id.to_string()))
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        // The account is gone: it has no sessions left to end.
+        Err(error) => match error.as_service_error() {
+            Some(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(()),
+            _ => Err(storage_error("end sessions", error)),
+        },
+    }
+}
+
+/// How a password change ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordChange {
+    Changed,
+    /// The password or the sessions changed since they were read: nothing was written.
+    Conflict,
+    /// The session the change was made from has ended meanwhile: nothing was written.
+    SessionEnded,
+}
+
+/// Replaces the password hash `verified_hash` with `new_hash` and moves the user to a new
+/// session epoch, carrying the session `keep` along: every other session ends. One transaction,
+/// conditional on the hash and epoch read, so a login that verified the old password cannot
+/// leave a session alive after the change.
+pub async fn change_password(
+    state: &AppState,
+    stored: &StoredUser,
+    verified_hash: &str,
+    new_hash: &str,
+    keep: &SessionId,
+) -> Result<PasswordChange, ApiError> {
+    let tables = &state.config.tables;
+    let epoch = stored.session_epoch;
+    let next = AttributeValue::N((epoch + 1).to_string());
+    let epoch_condition = if epoch == 0 {
+        "(attribute_not_exists(sessionEpoch) OR sessionEpoch = :epoch)"
+    } else {
+        "sessionEpoch = :epoch"
+    };
+    let user_update = Update::builder()
+        .table_name(&tables.users)
+        .key("email", AttributeValue::S(stored.user.email.to_string()))
+        .update_expression("SET passwordHash = :new, sessionEpoch = :next")
+        .condition_expression(format!(
+            "id = :id AND passwordHash = :verified AND {epoch_condition}"
+        ))
+        .expression_attribute_values(":new", AttributeValue::S(new_hash.to_owned()))
+        .expression_attribute_values(":next", next.clone())
+        .expression_attribute_values(":id", AttributeValue::S(stored.user.id.to_string()))
+        .expression_attribute_values(":verified", AttributeValue::S(verified_hash.to_owned()))
+        .expression_attribute_values(":epoch", AttributeValue::N(epoch.to_string()))
+        .build()
+        .map_err(|e| ApiError::unexpected("build password change", e))?;
+    let session_update = Update::builder()
+        .table_name(&tables.sessions)
+        .set_key(Some(session_key(&stored.user.id, keep)))
+        .update_expression("SET epoch = :next")
+        .condition_expression("attribute_exists(id) AND epoch = :epoch")
+        .expression_attribute_values(":next", next)
+        .expression_attribute_values(":epoch", AttributeValue::N(epoch.to_string()))
+        .build()
+        .map_err(|e| ApiError::unexpected("build password change", e))?;
+    let result = state
+        .dynamo
+        .transact_write_items()
+        .transact_items(TransactWriteItem::builder().update(user_update).build())
+        .transact_items(TransactWriteItem::builder().update(session_update).build())
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(PasswordChange::Changed),
+        Err(error) => {
+            if let Some(TransactWriteItemsError::TransactionCanceledException(canceled)) =
+                error.as_service_error()
+            {
+                let failed = |index: usize| {
+                    canceled
+                        .cancellation_reasons()
+                        .get(index)
+                        .and_then(|reason| reason.code())
+                        == Some("ConditionalCheckFailed")
+                };
+                if failed(0) {
+                    return Ok(PasswordChange::Conflict);
+                }
+                if failed(1) {
+                    return Ok(PasswordChange::SessionEnded);
+                }
+            }
+            Err(storage_error("change password", error))
+        }
+    }
 }

@@ -153,7 +153,7 @@ fn passwords_section(
         }
     }
     let round_trip = find(results, "get-product").map_or(f64::NAN, |r| r.warm.p50);
-    let _ = writeln!(out, "\nLogin's own work besides the verification is one BatchGetItem (the account and both failure counters) and an HMAC signature: about one storage round trip, which is all of get-product's warm p50 ({round_trip:.2} ms). register adds two conditional writes, the registration counter before hashing and the account after it. Differences under a millisecond are within how much argon2 itself moves between blocks here.");
+    let _ = writeln!(out, "\nLogin's own work besides the verification is two round trips' worth of storage and an Ed25519 signature: before argon2, the account read and both failed-login reservations (conditional increments) at once; after it, the session written, the email's failures cleared and the IP's reservation given back, at once. A round trip is about get-product's warm p50 ({round_trip:.2} ms). register adds two conditional writes, the registration counter before hashing and the account after it. Differences under a millisecond are within how much argon2 itself moves between blocks here.");
     let (wrong, unknown) = (costs.wrong_password, costs.unknown_email);
     let _ = writeln!(out, "\nLogin failures, warm p50 / p90: wrong password {:.1} / {:.1} ms, unknown email {:.1} / {:.1} ms. Both verify one hash (a dummy one for unknown emails), so their times match and reveal nothing.\n", wrong.p50, wrong.p90, unknown.p50, unknown.p90);
     let _ = writeln!(out, "Lambda gives a function CPU in proportion to its memory (one full vCPU at 1,769 MB). The verification above at Lambda sizes, scaled from this core:\n");
@@ -169,6 +169,34 @@ fn passwords_section(
         );
     }
     let _ = writeln!(out, "\nregister and login are deployed at 1,024 MB (template.yaml): a login costs about {:.0} ms of argon2 there, against {:.0} ms at 512 MB, for twice the memory price over a few tens of milliseconds. Every other function runs at 256 MB or less: their work is I/O and their peak RSS is far below it.", argon2.p50 / (1024.0 / 1769.0), argon2.p50 / (512.0 / 1769.0));
+}
+
+/// Warm p50s of the run before sessions (2026-11-25, the same machine and method), against which
+/// this section states what sessions cost.
+const BEFORE_SESSIONS: &[(&str, f64)] = &[
+    ("login", 23.02),
+    ("profile", 0.51),
+    ("create-product", 0.91),
+    ("update-product", 1.29),
+    ("delete-product", 1.10),
+];
+
+fn sessions_section(out: &mut String, results: &[FunctionResult]) {
+    let _ = writeln!(out, "\n## What sessions cost\n");
+    let _ = writeln!(out, "Every authenticated request now reads the account and its session (one consistent BatchGetItem of two items) before it acts; profile answers from that same read, so it pays nothing more, while a write pays that one round trip before its own. Login writes the session. Warm p50 against the last run before sessions:\n");
+    let _ = writeln!(out, "| function | before ms | now ms | difference |");
+    let _ = writeln!(out, "|---|---:|---:|---:|");
+    for (name, before) in BEFORE_SESSIONS {
+        if let Some(now) = find(results, name) {
+            let _ = writeln!(
+                out,
+                "| {name} | {before:.2} | {:.2} | {:+.2} ms |",
+                now.warm.p50,
+                now.warm.p50 - before
+            );
+        }
+    }
+    let _ = writeln!(out, "\nIn DynamoDB units (items under 1 KB): an authenticated request adds 2 read request units (two strongly consistent item reads), about $0.25 per million requests at us-east-1's on-demand $0.125 per million read units. A successful login now costs 1 read unit (the account) and 5 write units (two reservations, the session, clearing the account's failures, giving back the IP's reservation) where it cost 3 read units before; about $3 more per million logins at $0.625 per million write units.");
 }
 
 fn targets_section(out: &mut String, results: &[FunctionResult], costs: &PasswordCosts) {
@@ -236,6 +264,7 @@ pub fn render(
     );
     functions_section(&mut out, setup, results);
     passwords_section(&mut out, setup, results, costs);
+    sessions_section(&mut out, results);
     targets_section(&mut out, results, costs);
     if !failures.is_empty() {
         let _ = writeln!(out, "\n**Unexpected answers:** {}", failures.join("; "));

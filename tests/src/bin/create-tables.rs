@@ -8,9 +8,9 @@ use api_tests::tables::{self, Ttl};
 async fn main() {
     let client = shared::store::client::from_env();
     let config = match shared::Config::from_lookup(|name| {
-        // Table names only: the secret is not needed to create tables.
-        if name == "JWT_SECRET" {
-            Some("x".repeat(shared::config::MIN_SECRET_BYTES))
+        // Table names only: no key is needed to create tables.
+        if name == "JWT_PUBLIC_KEYS" {
+            Some("A".repeat(43))
         } else {
             std::env::var(name).ok()
         }
@@ -25,6 +25,7 @@ async fn main() {
         "PRODUCTS_TABLE" => config.tables.products.clone(),
         "USERS_TABLE" => config.tables.users.clone(),
         "LIMITS_TABLE" => config.tables.limits.clone(),
+        "SESSIONS_TABLE" => config.tables.sessions.clone(),
         other => panic!("template names a table variable the functions do not read: {other}"),
     };
     match tables::create_all(&client, Ttl::Enabled, name_of).await {

@@ -17,8 +17,10 @@ use api_tests::tables::Ttl;
 use api_tests::Event;
 use secrecy::SecretString;
 use serde_json::json;
+use shared::auth::keys::SigningKey;
 use shared::auth::password::{hash_password, verify_password};
-use shared::domain::{Category, Email, Id, Price, Product, ProductName, User};
+use shared::auth::TokenSigner;
+use shared::domain::{Category, Email, Id, Price, Product, ProductName, Session, SessionId, User};
 use shared::{AppState, Clock, Config};
 use tokio::process::Command;
 
@@ -31,15 +33,47 @@ const VERIFICATION_RUNS: usize = 100;
 const MEMORY_MB: &str = "1024";
 const PASSWORD: &str = "correct horse battery";
 
+/// The bench run's own key files, as `make dev` makes them: a signing key and a cursor key.
+struct BenchKeys {
+    signing_key: PathBuf,
+    cursor_key: PathBuf,
+    public_key: String,
+}
+
+fn bench_keys() -> &'static BenchKeys {
+    static KEYS: std::sync::OnceLock<BenchKeys> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        use secrecy::ExposeSecret;
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-keys");
+        std::fs::create_dir_all(&dir).expect("key directory");
+        let (key, pem) = SigningKey::generate().expect("signing key");
+        let signing_key = dir.join("signing-key.pem");
+        std::fs::write(&signing_key, pem.expose_secret()).expect("write signing key");
+        let cursor_key = dir.join("cursor-key");
+        let cursor = shared::domain::session::random_128_bits().expect("random")
+            + &shared::domain::session::random_128_bits().expect("random");
+        std::fs::write(&cursor_key, cursor).expect("write cursor key");
+        BenchKeys {
+            signing_key,
+            cursor_key,
+            public_key: key.public().x().to_owned(),
+        }
+    })
+}
+
 fn env_for_functions() -> Vec<(String, String)> {
+    let keys = bench_keys();
     let env = [
+        ("JWT_PUBLIC_KEYS", keys.public_key.clone()),
         (
-            "JWT_SECRET",
-            "bench-secret-0123456789abcdef0123456789abcdef".to_owned(),
+            "JWT_SIGNING_KEY_FILE",
+            keys.signing_key.display().to_string(),
         ),
+        ("CURSOR_KEY_FILE", keys.cursor_key.display().to_string()),
         ("PRODUCTS_TABLE", "bench-products".to_owned()),
         ("USERS_TABLE", "bench-users".to_owned()),
         ("LIMITS_TABLE", "bench-auth-limits".to_owned()),
+        ("SESSIONS_TABLE", "bench-sessions".to_owned()),
         ("ALLOWED_ORIGINS", "https://app.example".to_owned()),
         // Limits high enough that hundreds of benchmark logins are never locked out.
         ("LOGIN_FAILURES_PER_EMAIL", "1000000".to_owned()),
@@ -59,11 +93,18 @@ async fn seed_state() -> AppState {
     let config =
         Config::from_lookup(|name| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
             .expect("bench configuration");
-    let state = AppState::new(config, client_for(&endpoint()), Clock::System);
+    let pem = secrecy::SecretString::from(
+        std::fs::read_to_string(&bench_keys().signing_key).expect("read signing key"),
+    );
+    let signer = SigningKey::from_pem(&pem)
+        .and_then(|key| TokenSigner::new(key, &config.tokens))
+        .expect("bench signer");
+    let state = AppState::new(config, client_for(&endpoint()), Clock::System).with_signer(signer);
     let names = state.config.tables.clone();
     api_tests::tables::create_all(&state.dynamo, Ttl::Enabled, |d| match d.env_var.as_str() {
         "PRODUCTS_TABLE" => names.products.clone(),
         "USERS_TABLE" => names.users.clone(),
+        "SESSIONS_TABLE" => names.sessions.clone(),
         _ => names.limits.clone(),
     })
     .await
@@ -84,8 +125,8 @@ async fn seed(state: &AppState) -> Seeded {
     let stored = shared::store::users::find_by_email(state, &email)
         .await
         .expect("read user");
-    let (user, password_hash) = match stored {
-        Some(stored) => (stored.user, stored.password_hash),
+    let (user, password_hash, epoch) = match stored {
+        Some(stored) => (stored.user, stored.password_hash, stored.session_epoch),
         None => {
             let user = User {
                 id: Id::generate(now).expect("id"),
@@ -99,13 +140,28 @@ async fn seed(state: &AppState) -> Seeded {
             shared::store::users::insert(state, &user, &hash)
                 .await
                 .expect("user");
-            (user, hash)
+            (user, hash, 0)
         }
     };
-    let token = state
-        .tokens
-        .issue(&user, Clock::System.now())
+    // A session like login's, and its token.
+    let session_id = SessionId::generate().expect("session id");
+    let issued = state
+        .signer()
+        .and_then(|signer| signer.issue(&user, &session_id, now))
         .expect("token");
+    let session = Session {
+        id: session_id,
+        user_id: user.id.clone(),
+        created_at: now,
+        expires_at: issued.expires_at,
+        source_ip: None,
+        user_agent: None,
+        epoch,
+    };
+    shared::store::sessions::insert(state, &session)
+        .await
+        .expect("session");
+    let token = issued.token;
     let mut product_ids = Vec::new();
     for i in 0..(COLD_RUNS + WARM_RUNS + 50) {
         let product = Product {
@@ -146,9 +202,9 @@ async fn warm_up_storage(state: &AppState, seeded: &Seeded) {
     let now = Clock::System.now();
     let window = state.config.limits.window;
     for round in 0..STORAGE_WARM_UP_ROUNDS {
-        shared::store::login::read(state, &email, &["warm-up"], now)
+        shared::store::users::find_by_email(state, &email)
             .await
-            .expect("login reads");
+            .expect("login read");
         shared::store::products::find(state, &id)
             .await
             .expect("product");
@@ -175,7 +231,8 @@ async fn warm_up_storage(state: &AppState, seeded: &Seeded) {
 fn event(function: &str, i: usize, seeded: &Seeded) -> String {
     let product = &seeded.product_ids[i % seeded.product_ids.len()];
     let event = match function {
-        "health" | "fallback" => Event::load(function),
+        "health" | "fallback" | "jwks" => Event::load(function),
+        "list-sessions" => Event::load("list-sessions").bearer(&seeded.token),
         "register" => Event::load("register").json_body(&json!({
             "email": format!("bench-{}-{i}@example.com", std::process::id()),
             "password": PASSWORD
@@ -438,6 +495,9 @@ async fn main() {
     let functions: &[(&str, &str, usize, u16)] = &[
         ("health", "health", WARM_RUNS, 200),
         ("fallback", "fallback", WARM_RUNS, 404),
+        ("jwks", "jwks", WARM_RUNS, 200),
+        // Before login, whose runs each start a session: the seeded one is listed alone.
+        ("list-sessions", "list-sessions", WARM_RUNS, 200),
         ("register", "register", SLOW_WARM_RUNS, 201),
         ("login", "login", SLOW_WARM_RUNS, 200),
         ("profile", "profile", WARM_RUNS, 200),

@@ -1,0 +1,57 @@
+//! `PUT /api/profile/password`: replaces the password after verifying the current one, and ends
+//! every other session of the user.
+//!
+//! A wrong current password counts as a failed login for the account's lockout, reserved before
+//! the verification like login's. The new hash and the end of the other sessions are one
+//! conditional transaction (`store::users::change_password`).
+
+use shared::auth::authenticate;
+use shared::auth::limits::Limit;
+use shared::auth::password::{hash_password, verify_password};
+use shared::domain::{PasswordChange, PasswordChangeRequest};
+use shared::http::{json_object, no_content, with_header};
+use shared::lambda_http::{Body, Request, Response};
+use shared::store::users::{self, PasswordChange as Outcome};
+use shared::{ApiError, AppState};
+
+pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = authenticate(state, &req).await?;
+    let mut body = json_object(&req, PasswordChangeRequest::FIELDS)?;
+    let change = PasswordChange::try_from(PasswordChangeRequest {
+        current_password: body.take("currentPassword"),
+        new_password: body.take("newPassword"),
+    })?;
+
+    let limit = Limit::login_failures_for_email(&state.config.limits, &caller.user.user.email);
+    let reservation = limit.reserve(state).await?;
+    let verified_hash = caller.user.password_hash.clone();
+    match verify_password(change.current, verified_hash.clone()).await {
+        Ok(true) => {}
+        // Wrong: the attempt counts.
+        Ok(false) => {
+            return Err(ApiError::Unauthorized(
+                "The current password is incorrect.".to_owned(),
+            ))
+        }
+        Err(error) => {
+            limit.release(state, reservation).await?;
+            return Err(error);
+        }
+    }
+
+    let (reset, new_hash) = tokio::join!(
+        limit.reset(state),
+        hash_password(change.new.secret().clone())
+    );
+    reset?;
+    let keep = &caller.session.id;
+    match users::change_password(state, &caller.user, &verified_hash, &new_hash?, keep).await? {
+        Outcome::Changed => Ok(with_header(no_content(), "cache-control", "no-store")),
+        Outcome::Conflict => Err(ApiError::Conflict(
+            "The password or the sessions changed while this request ran; try again.".to_owned(),
+        )),
+        Outcome::SessionEnded => Err(ApiError::Unauthorized(
+            "The session ended while this request ran.".to_owned(),
+        )),
+    }
+}

@@ -1,0 +1,30 @@
+//! `GET /api/auth/sessions`: the user's live sessions, newest first, the current one marked.
+
+use shared::auth::authenticate;
+use shared::domain::session::SessionView;
+use shared::http::{data, with_header};
+use shared::lambda_http::http::StatusCode;
+use shared::lambda_http::{Body, Request, Response};
+use shared::store::sessions;
+use shared::{ApiError, AppState};
+
+pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = authenticate(state, &req).await?;
+    let now = state.clock.now();
+    let mut live: Vec<_> = sessions::list(state, caller.user_id())
+        .await?
+        .into_iter()
+        .filter(|session| session.is_live(caller.user.session_epoch, now))
+        .collect();
+    live.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then_with(|| b.id.cmp(&a.id))
+    });
+    let views: Vec<SessionView<'_>> = live
+        .iter()
+        .map(|session| SessionView::of(session, &caller.session.id))
+        .collect();
+    let response = data(StatusCode::OK, &views)?;
+    Ok(with_header(response, "cache-control", "no-store"))
+}

@@ -1,0 +1,178 @@
+//! Login's signing key from AWS Secrets Manager: the real SDK call against a local emulator of
+//! the service (moto's server, which `make test` starts and names in
+//! `AWS_ENDPOINT_URL_SECRETSMANAGER`), and the real login binary run as Lambda runs it.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use api_tests::app::{endpoint, public_key, signing_key_pem};
+use api_tests::bench::runtime_api::RuntimeApi;
+use api_tests::{Event, TestApp};
+use secrecy::ExposeSecret;
+use serde_json::{json, Value};
+use shared::auth::keys::SigningKey;
+use shared::secrets::{client_from_env, SecretSource};
+use tokio::process::Command;
+
+const PASSWORD: &str = "correct horse battery";
+
+fn emulator() -> String {
+    std::env::var("AWS_ENDPOINT_URL_SECRETSMANAGER").expect(
+        "AWS_ENDPOINT_URL_SECRETSMANAGER names the Secrets Manager emulator: run through make test",
+    )
+}
+
+/// A secret name no other test uses.
+fn unique_name(label: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("products-api/{label}-{}-{nanos}", std::process::id())
+}
+
+async fn put_secret(name: &str, value: &str) {
+    client_from_env()
+        .create_secret()
+        .name(name)
+        .secret_string(value)
+        .send()
+        .await
+        .expect("the emulator stores the secret");
+}
+
+/// A binary of this workspace, built next to the test executables.
+fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    dir.join(name)
+}
+
+/// The login binary with the environment a deployment gives it, on `app`'s tables.
+fn login_process(app: &TestApp, secret_id: &str, public_keys: &str, runtime: &str) -> Command {
+    let tables = &app.state.config.tables;
+    let mut command = Command::new(binary("login"));
+    command
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", runtime)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "login")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "test")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL_DYNAMODB", endpoint())
+        .env("AWS_ENDPOINT_URL_SECRETSMANAGER", emulator())
+        .env("JWT_PUBLIC_KEYS", public_keys)
+        .env("JWT_SIGNING_KEY_SECRET_ID", secret_id)
+        .env("USERS_TABLE", &tables.users)
+        .env("LIMITS_TABLE", &tables.limits)
+        .env("SESSIONS_TABLE", &tables.sessions)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+/// Runs a login process that cannot start and returns its exit code and what it said.
+async fn failed_start(app: &TestApp, secret_id: &str, public_keys: &str) -> (Option<i32>, String) {
+    // Nothing listens there: a process that got past its init would hang polling for events.
+    let output = login_process(app, secret_id, public_keys, "127.0.0.1:9").output();
+    let output = tokio::time::timeout(Duration::from_secs(30), output)
+        .await
+        .expect("the process ends by itself")
+        .expect("the process runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+#[ignore = "needs the Secrets Manager emulator: run through make test"]
+async fn a_signing_key_stored_in_secrets_manager_reads_back() {
+    emulator();
+    let name = unique_name("signing-key");
+    let (key, pem) = SigningKey::generate().expect("key");
+    put_secret(&name, pem.expose_secret()).await;
+
+    let loaded = SecretSource::SecretsManager(name)
+        .load()
+        .await
+        .expect("the secret loads");
+
+    let read = SigningKey::from_pem(&loaded).expect("a PEM key");
+    assert_eq!(read.public(), key.public());
+}
+
+#[tokio::test]
+#[ignore = "needs the Secrets Manager emulator: run through make test"]
+async fn a_missing_secret_is_the_services_own_error() {
+    emulator();
+    let error = SecretSource::SecretsManager(unique_name("missing"))
+        .load()
+        .await
+        .expect_err("no such secret");
+
+    let text = error.to_string();
+    assert!(text.contains("ResourceNotFoundException"), "{text}");
+}
+
+#[tokio::test]
+#[ignore = "needs the Secrets Manager emulator: run through make test"]
+async fn the_login_binary_signs_with_the_key_it_fetched_at_cold_start() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.register("sm@example.com", PASSWORD).await.status, 201);
+    let name = unique_name("login-key");
+    put_secret(&name, signing_key_pem().expose_secret()).await;
+    let runtime = RuntimeApi::start().await.expect("runtime API");
+    let mut process = login_process(&app, &name, &public_key(), &runtime.addr.to_string())
+        .spawn()
+        .expect("login starts");
+
+    let event = Event::load("login")
+        .json_body(&json!({ "email": "sm@example.com", "password": PASSWORD }))
+        .to_json();
+    let outcome = runtime.invoke(event).await.expect("login answers");
+
+    let _ = process.kill().await;
+    assert!(!outcome.error, "{}", outcome.body);
+    let response: Value = serde_json::from_str(&outcome.body).expect("JSON");
+    assert_eq!(response["statusCode"], 200, "{response}");
+    let body: Value =
+        serde_json::from_str(response["body"].as_str().expect("body")).expect("JSON body");
+    let token = body["token"].as_str().expect("token");
+    let profile = app.invoke(&Event::load("profile").bearer(token)).await;
+    assert_eq!(
+        profile.status, 200,
+        "the token verifies with the public key"
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs the Secrets Manager emulator: run through make test"]
+async fn the_login_binary_without_its_key_exits_with_a_clear_message() {
+    let app = TestApp::spawn().await;
+
+    let missing = unique_name("never-stored");
+    let (code, said) = failed_start(&app, &missing, &public_key()).await;
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("configuration error"), "{said}");
+    assert!(said.contains("ResourceNotFoundException"), "{said}");
+    assert!(said.contains(&missing), "{said}");
+
+    // A key whose public half no function is configured with would sign tokens nobody accepts.
+    let stray = unique_name("stray-key");
+    let (_, stray_pem) = SigningKey::generate().expect("key");
+    put_secret(&stray, stray_pem.expose_secret()).await;
+    let (code, said) = failed_start(&app, &stray, &public_key()).await;
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("not in JWT_PUBLIC_KEYS"), "{said}");
+    assert!(!said.contains("PRIVATE KEY"), "{said}");
+}
