@@ -21,6 +21,7 @@ pub struct Config {
     pub tables: TableNames,
     pub allowed_origins: Vec<String>,
     pub limits: LimitConfig,
+    pub rate_limit: RateLimitConfig,
     /// Where login's private key comes from (`JWT_SIGNING_KEY_SECRET_ID` or `_FILE`).
     pub signing_key: Option<SecretSource>,
     /// Where list-products' cursor key comes from (`CURSOR_KEY_SECRET_ID` or `_FILE`).
@@ -52,6 +53,23 @@ pub struct LimitConfig {
     pub login_failures_per_email: u32,
     pub login_failures_per_ip: u32,
     pub registrations_per_ip: u32,
+}
+
+/// The per-client request budget of API.md's "Rate limits": `requests` per fixed `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitConfig {
+    /// 0 turns the limiter off.
+    pub requests: u32,
+    pub window: Duration,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            requests: 100,
+            window: Duration::from_secs(900),
+        }
+    }
 }
 
 impl Default for LimitConfig {
@@ -130,11 +148,28 @@ impl Config {
             registrations_per_ip: number("REGISTRATIONS_PER_IP", defaults.registrations_per_ip)?,
         };
 
+        let rate_defaults = RateLimitConfig::default();
+        let rate_limit = RateLimitConfig {
+            requests: match get("RATE_LIMIT_REQUESTS") {
+                // 0 is allowed here: it turns the limiter off.
+                Some(raw) => raw.trim().parse().map_err(|_| ConfigError::Invalid {
+                    name: "RATE_LIMIT_REQUESTS",
+                    reason: format!("expected a whole number (0 turns it off), got {raw:?}"),
+                })?,
+                None => rate_defaults.requests,
+            },
+            window: Duration::from_secs(u64::from(number(
+                "RATE_LIMIT_WINDOW_SECONDS",
+                rate_defaults.window.as_secs() as u32,
+            )?)),
+        };
+
         Ok(Self {
             tokens,
             tables,
             allowed_origins,
             limits,
+            rate_limit,
             signing_key: SecretSource::from_lookup(get, "JWT_SIGNING_KEY")?,
             cursor_key: SecretSource::from_lookup(get, "CURSOR_KEY")?,
         })
@@ -206,6 +241,27 @@ mod tests {
         assert!(config.allowed_origins.is_empty());
         assert_eq!(config.signing_key, None);
         assert_eq!(config.cursor_key, None);
+    }
+
+    #[test]
+    fn the_rate_limit_defaults_to_100_per_900_seconds_and_0_turns_it_off() {
+        let config = config_from(&[("JWT_PUBLIC_KEYS", KEY)]).expect("valid config");
+        assert_eq!(config.rate_limit, RateLimitConfig::default());
+        assert_eq!(config.rate_limit.requests, 100);
+        assert_eq!(config.rate_limit.window, Duration::from_secs(900));
+        let off = config_from(&[("JWT_PUBLIC_KEYS", KEY), ("RATE_LIMIT_REQUESTS", "0")])
+            .expect("valid config");
+        assert_eq!(off.rate_limit.requests, 0);
+        for (name, value) in [
+            ("RATE_LIMIT_REQUESTS", "-1"),
+            ("RATE_LIMIT_WINDOW_SECONDS", "0"),
+        ] {
+            let result = config_from(&[("JWT_PUBLIC_KEYS", KEY), (name, value)]);
+            assert!(
+                matches!(result, Err(ConfigError::Invalid { .. })),
+                "{name}={value}"
+            );
+        }
     }
 
     #[test]

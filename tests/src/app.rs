@@ -210,6 +210,9 @@ impl TestApp {
             ("USERS_TABLE".into(), format!("{prefix}-users")),
             ("LIMITS_TABLE".into(), format!("{prefix}-limits")),
             ("SESSIONS_TABLE".into(), format!("{prefix}-sessions")),
+            // High enough that no test is limited by accident; the limiter still counts every
+            // request and answers with its headers. Tests of the limit set their own.
+            ("RATE_LIMIT_REQUESTS".into(), "1000000".into()),
         ];
         for (name, value) in overrides {
             env.retain(|(existing, _)| existing != name);
@@ -329,6 +332,7 @@ impl TestApp {
         let port = crate::dynamodb_local::free_port();
         let config = Config::from_lookup(|name| match name {
             "JWT_PUBLIC_KEYS" => Some(public_key()),
+            "RATE_LIMIT_REQUESTS" => Some("100".to_owned()),
             _ => None,
         })
         .expect("test configuration is valid");
@@ -365,12 +369,15 @@ macro_rules! dispatch {
         let key = $key;
         let state = &$app.state;
         $(
+            // Boxed: sixteen handlers' futures side by side would not fit a test thread's stack
+            // in a debug build.
             if key == routes::$route.key() {
-                respond_to_event(state, &routes::$route, $invocation, $handler).await
+                Box::pin(respond_to_event(state, &routes::$route, $invocation, $handler)).await
             } else
         )+
         {
-            respond_to_event(state, &routes::$fallback, $invocation, $fallback_handler).await
+            Box::pin(respond_to_event(state, &routes::$fallback, $invocation, $fallback_handler))
+                .await
         }
     }};
 }

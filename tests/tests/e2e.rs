@@ -536,3 +536,21 @@ fn the_key_set_is_served_for_token_verification() {
     let keys = reply.json()["keys"].as_array().cloned().unwrap_or_default();
     assert!(keys.iter().any(|key| key["kid"].as_str() == kid.as_deref()));
 }
+
+#[test]
+#[ignore = "needs the served API: run through make test"]
+fn counted_responses_carry_the_rate_limit_headers_exposed_to_browsers() {
+    let reply = get("/api/products", &[("origin", ORIGIN)]);
+    assert_eq!(reply.status, 200);
+    let policy = reply.header("ratelimit-policy").expect("RateLimit-Policy");
+    assert!(policy.ends_with(";w=900"), "{policy}");
+    let state = reply.header("ratelimit").expect("RateLimit");
+    assert!(state.starts_with("limit="), "{state}");
+    let exposed = reply.header("access-control-expose-headers").unwrap_or("");
+    assert!(
+        exposed.contains("RateLimit-Policy") && exposed.contains("RateLimit,"),
+        "{exposed}"
+    );
+    let health = get("/api/health", &[]);
+    assert!(health.header("ratelimit").is_none());
+}

@@ -155,7 +155,14 @@ async fn allowed_origin_is_echoed_on_ordinary_responses() {
     assert_lists(
         &response,
         "access-control-expose-headers",
-        &["ETag", "Location", "Retry-After", "X-Request-Id"],
+        &[
+            "ETag",
+            "Location",
+            "Retry-After",
+            "X-Request-Id",
+            "RateLimit",
+            "RateLimit-Policy",
+        ],
     );
 }
 

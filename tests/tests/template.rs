@@ -21,6 +21,7 @@ fn reference(value: &Value) -> Option<&str> {
 /// resources each IAM action of its policies is granted on.
 struct Function {
     name: String,
+    binary: String,
     environment: Vec<(String, Value)>,
     grants: Vec<(String, Value)>,
 }
@@ -65,6 +66,10 @@ fn functions() -> Vec<Function> {
         }
         functions.push(Function {
             name: name.as_str().expect("id").to_owned(),
+            binary: resource["Metadata"]["BuildProperties"]["Binary"]
+                .as_str()
+                .expect("Binary")
+                .to_owned(),
             environment,
             grants,
         });
@@ -152,5 +157,18 @@ fn every_function_is_configured_with_the_public_keys() {
             .find(|(name, _)| name == "JWT_PUBLIC_KEYS")
             .map(|(_, value)| reference(value));
         assert_eq!(keys, Some(Some("TokenPublicKeys")), "{}", function.name);
+    }
+}
+
+#[test]
+fn exactly_the_functions_whose_requests_count_may_update_the_limits_table() {
+    // Every route counts against its client's budget but health (API.md, "Rate limits").
+    for function in functions() {
+        let counts = function.grants.iter().any(|(action, target)| {
+            action == "dynamodb:UpdateItem"
+                && matches!(target, Value::Tagged(t) if t.tag == "GetAtt"
+                    && t.value.as_str() == Some("AuthLimitsTable.Arn"))
+        });
+        assert_eq!(counts, function.binary != "health", "{}", function.name);
     }
 }

@@ -10,7 +10,8 @@ use crate::config::Config;
 
 pub const ALLOW_METHODS: &str = "GET, POST, PUT, DELETE, OPTIONS";
 pub const ALLOW_HEADERS: &str = "Authorization, Content-Type, If-Match, If-None-Match";
-pub const EXPOSE_HEADERS: &str = "ETag, Location, Retry-After, X-Request-Id";
+pub const EXPOSE_HEADERS: &str =
+    "ETag, Location, Retry-After, X-Request-Id, RateLimit, RateLimit-Policy";
 /// How long a browser may cache a preflight answer, in seconds.
 pub const MAX_AGE_SECONDS: &str = "600";
 

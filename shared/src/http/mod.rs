@@ -12,6 +12,7 @@ pub mod pipeline;
 pub mod preconditions;
 pub mod problem;
 pub mod query;
+pub mod rate_limit;
 pub mod response;
 pub mod routes;
 

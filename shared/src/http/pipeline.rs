@@ -1,5 +1,5 @@
-//! The per-request pipeline around every handler: preflights, problem rendering, standard and
-//! CORS headers, compression and the request's one log line.
+//! The per-request pipeline around every handler: preflights, the per-client rate limit,
+//! problem rendering, standard and CORS headers, compression and the request's one log line.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -17,6 +17,7 @@ use super::cors;
 use super::event::{self, RejectedEvent};
 use super::headers::{add_vary, apply_standard_headers};
 use super::problem;
+use super::rate_limit::{Budget, Verdict};
 use super::response;
 use super::routes::{allowed_methods, Route};
 use crate::error::ApiError;
@@ -44,15 +45,33 @@ where
     let user = UserSlot::default();
     req.extensions_mut().insert(user.clone());
 
-    let outcome = if method == Method::OPTIONS {
-        preflight(req.uri().path())
-    } else {
-        handler(state, req).await
+    let budget = Budget::of(state, route, &req);
+    let (outcome, verdict) = match &budget {
+        _ if method == Method::OPTIONS => (preflight(req.uri().path()), None),
+        None => (handler(state, req).await, None),
+        // A read is counted while it runs, so its latency does not grow by a round trip; its
+        // result is dropped if the client is over its budget.
+        Some(budget) if method == Method::GET || method == Method::HEAD => {
+            let (verdict, outcome) = tokio::join!(budget.count(state), handler(state, req));
+            (within(budget, verdict).and(outcome), Some(verdict))
+        }
+        // A write is counted first: over the budget, nothing of it is performed.
+        Some(budget) => {
+            let verdict = budget.count(state).await;
+            let outcome = match within(budget, verdict) {
+                Ok(()) => handler(state, req).await,
+                Err(error) => Err(error),
+            };
+            (outcome, Some(verdict))
+        }
     };
     let (mut response, error) = match outcome {
         Ok(response) => (response, None),
         Err(error) => (problem::render(&error, &request_id), Some(error)),
     };
+    if let (Some(budget), Some(verdict)) = (&budget, verdict) {
+        budget.apply_headers(verdict, response.headers_mut());
+    }
     if method == Method::OPTIONS && response.status() == StatusCode::NO_CONTENT {
         cors::apply_preflight(response.headers_mut(), &state.config, origin.as_deref());
     }
@@ -131,6 +150,14 @@ where
         },
     ))
     .await
+}
+
+/// The 429 of a request over its budget, or nothing.
+fn within(budget: &Budget, verdict: Verdict) -> Result<(), ApiError> {
+    match verdict {
+        Verdict::Over => Err(budget.exceeded()),
+        Verdict::Allowed { .. } | Verdict::Unknown => Ok(()),
+    }
 }
 
 /// A preflight (or any `OPTIONS`) on a known path: 204 with `Allow`; CORS headers are added after.

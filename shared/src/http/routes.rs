@@ -67,7 +67,7 @@ pub const LOGOUT: Route = Route::new("POST", "/api/auth/logout", "logout");
 pub const LOGOUT_ALL: Route = Route::new("POST", "/api/auth/logout-all", "logout-all");
 pub const LIST_SESSIONS: Route = Route::new("GET", "/api/auth/sessions", "list-sessions");
 pub const END_SESSION: Route = Route::new("DELETE", "/api/auth/sessions/{id}", "end-session");
-pub const JWKS: Route = Route::new("GET", "/api/auth/jwks.json", "jwks").without_storage();
+pub const JWKS: Route = Route::new("GET", "/api/auth/jwks.json", "jwks");
 pub const PROFILE: Route = Route::new("GET", "/api/profile", "profile");
 pub const CHANGE_PASSWORD: Route = Route::new("PUT", "/api/profile/password", "change-password");
 pub const LIST_PRODUCTS: Route =
@@ -77,7 +77,8 @@ pub const GET_PRODUCT: Route = Route::new("GET", "/api/products/{id}", "get-prod
 pub const UPDATE_PRODUCT: Route = Route::new("PUT", "/api/products/{id}", "update-product");
 pub const DELETE_PRODUCT: Route = Route::new("DELETE", "/api/products/{id}", "delete-product");
 /// Everything no other route takes: API Gateway's `$default` route.
-pub const FALLBACK: Route = Route::new("ANY", "$default", "fallback").without_storage();
+/// It counts requests on unknown `/api/` paths against their client's budget, so it uses storage.
+pub const FALLBACK: Route = Route::new("ANY", "$default", "fallback");
 
 pub const ROUTES: &[Route] = &[
     HEALTH,

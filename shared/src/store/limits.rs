@@ -1,4 +1,5 @@
-//! The auth-limits table: fixed-window counters that expire through DynamoDB TTL.
+//! The limits table: fixed-window counters (failed logins, registrations, every client's
+//! requests) that expire through DynamoDB TTL.
 //!
 //! TTL deletion is best effort (it can lag by days), so an expired counter is treated as absent
 //! by comparing `expiresAt` with the clock on every read and write.
@@ -6,6 +7,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
@@ -170,4 +172,61 @@ pub async fn clear(state: &AppState, key: &str) -> Result<(), ApiError> {
         .await
         .map_err(|e| storage_error("clear limit counter", e))?;
     Ok(())
+}
+
+/// Why a request could not be counted.
+#[derive(Debug)]
+pub enum CountError {
+    /// DynamoDB throttled the counter's key: one client is hammering it.
+    Throttled,
+    /// Storage unreachable, timed out or failing otherwise.
+    Failed(ApiError),
+}
+
+/// Error codes with which DynamoDB refuses a write for its rate.
+const THROTTLING_CODES: &[&str] = &[
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+];
+
+/// Counts one request under `key` (one client, one window) and returns the window's count so
+/// far, this request included. An unconditional `ADD`: concurrent requests each get their own
+/// count, none lost, and the item expires with its window.
+pub async fn count_request(
+    state: &AppState,
+    key: &str,
+    window_ends: Timestamp,
+) -> Result<u64, CountError> {
+    let result = state
+        .dynamo
+        .update_item()
+        .table_name(&state.config.tables.limits)
+        .key("key", AttributeValue::S(key.to_owned()))
+        .update_expression("ADD #count :one SET #ttl = :ttl")
+        .expression_attribute_names("#count", "count")
+        .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+        .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+        .expression_attribute_values(":ttl", AttributeValue::N(window_ends.seconds().to_string()))
+        .return_values(ReturnValue::UpdatedNew)
+        .send()
+        .await;
+    match result {
+        Ok(output) => output
+            .attributes
+            .as_ref()
+            .and_then(|item| number(item, "count"))
+            .and_then(|count| u64::try_from(count).ok())
+            .ok_or_else(|| CountError::Failed(corrupt_item("count request", "count"))),
+        Err(error) => {
+            let code = error
+                .as_service_error()
+                .and_then(ProvideErrorMetadata::code);
+            if code.is_some_and(|code| THROTTLING_CODES.contains(&code)) {
+                Err(CountError::Throttled)
+            } else {
+                Err(CountError::Failed(storage_error("count request", error)))
+            }
+        }
+    }
 }

@@ -171,6 +171,37 @@ fn passwords_section(
     let _ = writeln!(out, "\nregister and login are deployed at 1,024 MB (template.yaml): a login costs about {:.0} ms of argon2 there, against {:.0} ms at 512 MB, for twice the memory price over a few tens of milliseconds. Every other function runs at 256 MB or less: their work is I/O and their peak RSS is far below it.", argon2.p50 / (1024.0 / 1769.0), argon2.p50 / (512.0 / 1769.0));
 }
 
+/// One function's warm latency with the rate limiter off and on, in the same run.
+#[derive(Debug, Clone, Copy)]
+pub struct LimiterCost {
+    pub function: &'static str,
+    pub off: Percentiles,
+    pub on: Percentiles,
+}
+
+fn limiter_section(out: &mut String, limiter: &[LimiterCost]) {
+    let _ = writeln!(out, "\n## What the rate limit costs\n");
+    let _ = writeln!(out, "Every counted request bumps its client's counter (one UpdateItem). A GET does it while its own read runs, a write before it runs. Warm latency with the limiter off and on, measured one after the other in this run:\n");
+    let _ = writeln!(
+        out,
+        "| function | off p50 ms | on p50 ms | added p50 | off p90 ms | on p90 ms |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+    for cost in limiter {
+        let _ = writeln!(
+            out,
+            "| {} | {:.2} | {:.2} | {:+.2} ms | {:.2} | {:.2} |",
+            cost.function,
+            cost.off.p50,
+            cost.on.p50,
+            cost.on.p50 - cost.off.p50,
+            cost.off.p90,
+            cost.on.p90
+        );
+    }
+    let _ = writeln!(out, "\nIn DynamoDB: one write request unit per counted request (the counter item is under 1 KB), $0.625 per million requests at us-east-1's on-demand price; the counter items expire with their window (TTL), so storage stays at one small item per active client.");
+}
+
 /// Warm p50s of the run before sessions (2026-11-25, the same machine and method), against which
 /// this section states what sessions cost.
 const BEFORE_SESSIONS: &[(&str, f64)] = &[
@@ -250,6 +281,7 @@ pub fn render(
     setup: &Setup,
     results: &[FunctionResult],
     costs: &PasswordCosts,
+    limiter: &[LimiterCost],
     failures: &[String],
 ) -> String {
     let mut out = String::new();
@@ -265,6 +297,7 @@ pub fn render(
     functions_section(&mut out, setup, results);
     passwords_section(&mut out, setup, results, costs);
     sessions_section(&mut out, results);
+    limiter_section(&mut out, limiter);
     targets_section(&mut out, results, costs);
     if !failures.is_empty() {
         let _ = writeln!(out, "\n**Unexpected answers:** {}", failures.join("; "));

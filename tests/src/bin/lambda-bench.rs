@@ -10,7 +10,9 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use api_tests::app::{client_for, endpoint};
-use api_tests::bench::report::{render, FunctionResult, PasswordCosts, Setup, INTERLEAVED_BLOCK};
+use api_tests::bench::report::{
+    render, FunctionResult, LimiterCost, PasswordCosts, Setup, INTERLEAVED_BLOCK,
+};
 use api_tests::bench::runtime_api::RuntimeApi;
 use api_tests::bench::Percentiles;
 use api_tests::tables::Ttl;
@@ -74,6 +76,8 @@ fn env_for_functions() -> Vec<(String, String)> {
         ("USERS_TABLE", "bench-users".to_owned()),
         ("LIMITS_TABLE", "bench-auth-limits".to_owned()),
         ("SESSIONS_TABLE", "bench-sessions".to_owned()),
+        // The limiter on, as deployed, with a budget the benchmark never reaches.
+        ("RATE_LIMIT_REQUESTS", "1000000000".to_owned()),
         ("ALLOWED_ORIGINS", "https://app.example".to_owned()),
         // Limits high enough that hundreds of benchmark logins are never locked out.
         ("LOGIN_FAILURES_PER_EMAIL", "1000000".to_owned()),
@@ -302,11 +306,23 @@ fn function_log(function: &str) -> Stdio {
         .map_or_else(|_| Stdio::null(), Stdio::from)
 }
 
-async fn spawn(binary: &Path, function: &str, api: &RuntimeApi) -> tokio::process::Child {
+/// Settings a measurement changes on top of [`env_for_functions`].
+type Overrides = &'static [(&'static str, &'static str)];
+
+/// The limiter off, for its side-by-side cost.
+const LIMITER_OFF: Overrides = &[("RATE_LIMIT_REQUESTS", "0")];
+
+async fn spawn(
+    binary: &Path,
+    function: &str,
+    api: &RuntimeApi,
+    overrides: Overrides,
+) -> tokio::process::Child {
     let mut command = Command::new(binary);
     command
         .env_clear()
         .envs(env_for_functions())
+        .envs(overrides.iter().copied())
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
         .env("AWS_LAMBDA_FUNCTION_NAME", function)
@@ -327,6 +343,7 @@ async fn measure(
     seeded: &Seeded,
     warm_runs: usize,
     yardstick: Option<&str>,
+    overrides: Overrides,
 ) -> Measured {
     let mut measured = Measured {
         init: Vec::new(),
@@ -346,7 +363,7 @@ async fn measure(
         }
         let api = RuntimeApi::start().await.expect("runtime API");
         let started = Instant::now();
-        let mut child = spawn(binary, function, &api).await;
+        let mut child = spawn(binary, function, &api, overrides).await;
         let outcome = api
             .invoke(event(event_name, invocation, seeded))
             .await
@@ -360,7 +377,7 @@ async fn measure(
     }
 
     let api = RuntimeApi::start().await.expect("runtime API");
-    let mut child = spawn(binary, function, &api).await;
+    let mut child = spawn(binary, function, &api, overrides).await;
     for run in 0..warm_runs {
         if let Some(hash) = yardstick.filter(|_| run % INTERLEAVED_BLOCK == 0) {
             for _ in 0..INTERLEAVED_BLOCK / 2 {
@@ -515,7 +532,13 @@ async fn main() {
         let hashes = matches!(*function, "register" | "login");
         let yardstick = hashes.then_some(hash.as_str());
         let measured = measure(
-            &binary, function, event_name, &seeded, *warm_runs, yardstick,
+            &binary,
+            function,
+            event_name,
+            &seeded,
+            *warm_runs,
+            yardstick,
+            &[],
         )
         .await;
         let unexpected = measured
@@ -558,9 +581,37 @@ async fn main() {
 
     // Timing parity of the two login failures: same work, same answer.
     let binary = bin_dir.join("login");
-    let login_failure = |event| measure(&binary, "login", event, &seeded, SLOW_WARM_RUNS, None);
+    let login_failure =
+        |event| measure(&binary, "login", event, &seeded, SLOW_WARM_RUNS, None, &[]);
     let wrong = login_failure("login-wrong-password").await;
     let unknown = login_failure("login-unknown-email").await;
+
+    // The rate limiter's cost: the same functions with it off, right after they ran with it on.
+    let mut limiter = Vec::new();
+    for function in ["get-product", "create-product"] {
+        let binary = bin_dir.join(function);
+        let off = measure(
+            &binary,
+            function,
+            function,
+            &seeded,
+            WARM_RUNS,
+            None,
+            LIMITER_OFF,
+        )
+        .await;
+        let on = results
+            .iter()
+            .find(|r: &&FunctionResult| r.name == function)
+            .map(|r| r.warm);
+        if let Some(on) = on {
+            limiter.push(LimiterCost {
+                function,
+                off: Percentiles::of(&off.warm),
+                on,
+            });
+        }
+    }
 
     let setup = Setup {
         written_at: shared::Clock::System.now().to_string(),
@@ -578,7 +629,7 @@ async fn main() {
         wrong_password: Percentiles::of(&wrong.warm),
         unknown_email: Percentiles::of(&unknown.warm),
     };
-    let report = render(&setup, &results, &costs, &failures);
+    let report = render(&setup, &results, &costs, &limiter, &failures);
     std::fs::write(&output, report).expect("write report");
     eprintln!("wrote {output}");
     if !failures.is_empty() {
