@@ -11,6 +11,10 @@ mkdir -p "$LOG_DIR"
 trap 'status=$?; stop_started; if [ "$status" -ne 0 ]; then echo "logs: $LOG_DIR" >&2; fi; exit "$status"' EXIT
 trap 'exit 130' INT TERM
 
+# Every test app leaves its functions' request lines here, checked for secrets at the end.
+export TEST_LOG_DIR="$LOG_DIR/request-lines"
+rm -rf "$TEST_LOG_DIR"
+
 DYNAMODB_PORT=$(free_port)
 log "starting DynamoDB Local (in memory) on port $DYNAMODB_PORT"
 start_dynamodb "$DYNAMODB_PORT"
@@ -64,3 +68,6 @@ log "end-to-end over HTTP through cargo lambda watch"
     scripts/schemathesis.sh "$E2E_BASE_URL"
   fi
 )
+
+log "no logged line holds a token, password, hash or key; every request line is valid EMF"
+FUNCTION_LOGS="$LOG_DIR/watch.log" cargo test --locked -p api-tests --test log_hygiene -- --ignored

@@ -22,6 +22,7 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     pub limits: LimitConfig,
     pub rate_limit: RateLimitConfig,
+    pub metrics: MetricsConfig,
     /// Where login's private key comes from (`JWT_SIGNING_KEY_SECRET_ID` or `_FILE`).
     pub signing_key: Option<SecretSource>,
     /// Where list-products' cursor key comes from (`CURSOR_KEY_SECRET_ID` or `_FILE`).
@@ -53,6 +54,15 @@ pub struct LimitConfig {
     pub login_failures_per_email: u32,
     pub login_failures_per_ip: u32,
     pub registrations_per_ip: u32,
+}
+
+/// Where the request lines' metrics are published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsConfig {
+    /// `METRICS_NAMESPACE`: the CloudWatch namespace, `ProductsApi` by default.
+    pub namespace: String,
+    /// `SERVICE_NAME`: the `Service` dimension, `products-api` by default.
+    pub service: String,
 }
 
 /// The per-client request budget of API.md's "Rate limits": `requests` per fixed `window`.
@@ -164,12 +174,18 @@ impl Config {
             )?)),
         };
 
+        let metrics = MetricsConfig {
+            namespace: get("METRICS_NAMESPACE").unwrap_or_else(|| "ProductsApi".to_owned()),
+            service: get("SERVICE_NAME").unwrap_or_else(|| "products-api".to_owned()),
+        };
+
         Ok(Self {
             tokens,
             tables,
             allowed_origins,
             limits,
             rate_limit,
+            metrics,
             signing_key: SecretSource::from_lookup(get, "JWT_SIGNING_KEY")?,
             cursor_key: SecretSource::from_lookup(get, "CURSOR_KEY")?,
         })

@@ -12,6 +12,7 @@ use crate::http::routes::Route;
 use crate::pagination::CursorKey;
 use crate::secrets::SecretSource;
 use crate::store;
+use crate::telemetry::{LogSink, Telemetry};
 
 /// Configuration, clients and keys, shared by every invocation of a function. The private keys
 /// are here only in the functions whose route needs them.
@@ -20,6 +21,7 @@ pub struct AppState {
     pub dynamo: Client,
     pub clock: Clock,
     pub tokens: TokenVerifier,
+    pub telemetry: Telemetry,
     signer: Option<TokenSigner>,
     cursors: Option<CursorKey>,
 }
@@ -38,11 +40,17 @@ impl AppState {
     /// [`AppState::with_cursor_key`].
     pub fn new(config: Config, dynamo: Client, clock: Clock) -> Self {
         let tokens = TokenVerifier::new(&config.tokens);
+        let telemetry = Telemetry {
+            namespace: config.metrics.namespace.clone(),
+            service: config.metrics.service.clone(),
+            sink: LogSink::Stdout,
+        };
         Self {
             config,
             dynamo,
             clock,
             tokens,
+            telemetry,
             signer: None,
             cursors: None,
         }
@@ -53,6 +61,12 @@ impl AppState {
             signer: Some(signer),
             ..self
         }
+    }
+
+    /// Request lines go to `sink` instead of standard output.
+    pub fn with_log_sink(mut self, sink: LogSink) -> Self {
+        self.telemetry.sink = sink;
+        self
     }
 
     pub fn with_cursor_key(self, key: CursorKey) -> Self {

@@ -16,6 +16,7 @@ use shared::auth::TokenSigner;
 use shared::http::respond_to_event;
 use shared::http::routes;
 use shared::pagination::CursorKey;
+use shared::telemetry::LogSink;
 use shared::{AppState, Clock, Config, Timestamp};
 
 use crate::events::Event;
@@ -96,7 +97,9 @@ fn config_of(env: &[(String, String)]) -> Config {
 fn state_with_keys(config: Config, client: Client, clock: Clock) -> AppState {
     let signer = TokenSigner::new(signing_key(), &config.tokens).ok();
     let cursors = CursorKey::from_secret(TEST_CURSOR_KEY).expect("cursor key");
-    let state = AppState::new(config, client, clock).with_cursor_key(cursors);
+    let state = AppState::new(config, client, clock)
+        .with_cursor_key(cursors)
+        .with_log_sink(LogSink::memory());
     match signer {
         Some(signer) => state.with_signer(signer),
         None => state,
@@ -218,15 +221,15 @@ impl TestApp {
             env.retain(|(existing, _)| existing != name);
             env.push(((*name).to_owned(), (*value).to_owned()));
         }
-        let app = Self {
+        let mut app = Self {
             state: state_with_keys(config_of(&env), client, Clock::manual(start())),
             tables: Vec::new(),
             env,
         };
-        let tables = app.create_tables().await.unwrap_or_else(|e| {
+        app.tables = app.create_tables().await.unwrap_or_else(|e| {
             panic!("cannot create tables in DynamoDB Local at {endpoint} (run `make test`): {e}")
         });
-        Self { tables, ..app }
+        app
     }
 
     /// Another app on the same tables and clock, its environment changed by `overrides`: the
@@ -247,6 +250,11 @@ impl TestApp {
             tables: self.tables.clone(),
             env,
         }
+    }
+
+    /// The request lines the app's functions have logged so far.
+    pub fn log_lines(&self) -> Vec<String> {
+        self.state.telemetry.sink.lines()
     }
 
     /// Creates this app's tables (again), from template.yaml.
@@ -271,6 +279,24 @@ impl TestApp {
     /// The app's clock; tests move it instead of sleeping.
     pub fn clock(&self) -> &Clock {
         &self.state.clock
+    }
+}
+
+/// With `TEST_LOG_DIR` set (`make test` sets it), every app leaves the lines its functions
+/// logged there when it goes, so the whole suite's output can be checked for secrets.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let Some(dir) = std::env::var_os("TEST_LOG_DIR") else {
+            return;
+        };
+        let lines = self.log_lines();
+        if lines.is_empty() {
+            return;
+        }
+        let dir = std::path::PathBuf::from(dir);
+        let _ = std::fs::create_dir_all(&dir);
+        let file = dir.join(format!("{}.jsonl", unique_prefix()));
+        let _ = std::fs::write(file, lines.join("\n") + "\n");
     }
 }
 
@@ -311,6 +337,17 @@ impl TestApp {
     pub async fn create_product(&self, token: &str, body: &serde_json::Value) -> TestResponse {
         let event = Event::load("create-product").bearer(token).json_body(body);
         self.invoke(&event).await
+    }
+
+    /// Creates a lamp as the token's user and returns its id.
+    pub async fn new_product_id(&self, token: &str) -> String {
+        let body = serde_json::json!({ "name": "Lamp", "price": 10 });
+        let created = self.create_product(token, &body).await;
+        assert_eq!(created.status, 201, "create: {:?}", created.json());
+        created.json()["data"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
     }
 
     /// Reads a product.

@@ -5,6 +5,7 @@ pub mod app;
 pub mod bench;
 pub mod dynamodb_local;
 pub mod dynamodb_proxy;
+pub mod emf;
 pub mod events;
 pub mod tables;
 

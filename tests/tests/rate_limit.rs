@@ -112,13 +112,7 @@ async fn forty_gets_get_exactly_thirty_answers_and_ten_429s_with_their_headers()
 async fn sixty_concurrent_requests_across_functions_count_exactly_the_budget() {
     let app = spawn_limited(25, 900).await;
     let token = app.user_token("budget@example.com").await;
-    let product = app
-        .create_product(&token, &json!({ "name": "Lamp", "price": 10 }))
-        .await
-        .json()["data"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let product = app.new_product_id(&token).await;
     let events: Vec<Event> = (0..60)
         .map(|i| {
             let event = match i % 6 {

@@ -172,3 +172,96 @@ fn exactly_the_functions_whose_requests_count_may_update_the_limits_table() {
         assert_eq!(counts, function.binary != "health", "{}", function.name);
     }
 }
+
+/// Every alarm of the template, as YAML text, by logical id.
+fn alarms() -> Vec<(String, String)> {
+    let template = template();
+    template["Resources"]
+        .as_mapping()
+        .expect("resources")
+        .iter()
+        .filter(|(_, resource)| resource["Type"].as_str() == Some("AWS::CloudWatch::Alarm"))
+        .map(|(name, resource)| {
+            (
+                name.as_str().expect("id").to_owned(),
+                serde_yaml::to_string(&resource["Properties"]).expect("yaml"),
+            )
+        })
+        .collect()
+}
+
+/// The route key a function's request lines carry as their `Route` dimension.
+fn route_of(binary: &str) -> String {
+    if binary == shared::http::routes::FALLBACK.function {
+        return shared::http::routes::FALLBACK.path.to_owned();
+    }
+    shared::http::ROUTES
+        .iter()
+        .find(|route| route.function == binary)
+        .map(|route| route.key())
+        .unwrap_or_else(|| panic!("{binary} serves no route"))
+}
+
+#[test]
+fn every_function_has_its_error_throttle_and_latency_alarms() {
+    let alarms = alarms();
+    let alarm_on = |needles: &[&str]| {
+        alarms
+            .iter()
+            .any(|(_, text)| needles.iter().all(|needle| text.contains(needle)))
+    };
+    let mut missing = Vec::new();
+    for function in functions() {
+        let reference = format!("!Ref {}", function.name);
+        for metric in ["MetricName: Errors", "MetricName: Throttles"] {
+            if !alarm_on(&["Namespace: AWS/Lambda", metric, &reference]) {
+                missing.push(format!("{}: {metric}", function.name));
+            }
+        }
+        let route = format!("Value: {}", route_of(&function.binary));
+        if !alarm_on(&["MetricName: Latency", "ExtendedStatistic: p99", &route]) {
+            missing.push(format!("{}: p99 latency of {route}", function.name));
+        }
+    }
+    assert!(missing.is_empty(), "alarms missing: {missing:#?}");
+}
+
+#[test]
+fn every_table_has_its_throttle_and_system_error_alarms() {
+    let template = template();
+    let alarms = alarms();
+    let mut missing = Vec::new();
+    for (name, resource) in template["Resources"].as_mapping().expect("resources") {
+        if resource["Type"].as_str() != Some("AWS::DynamoDB::Table") {
+            continue;
+        }
+        let table = name.as_str().expect("id");
+        let reference = format!("!Ref {table}");
+        let substituted = format!("${{{table}}}");
+        let throttles = alarms.iter().any(|(_, text)| {
+            text.contains("ReadThrottleEvents")
+                && text.contains("WriteThrottleEvents")
+                && text.contains(&reference)
+        });
+        let errors = alarms
+            .iter()
+            .any(|(_, text)| text.contains("SystemErrors") && text.contains(&substituted));
+        if !throttles {
+            missing.push(format!("{table}: throttled requests"));
+        }
+        if !errors {
+            missing.push(format!("{table}: system errors"));
+        }
+    }
+    assert!(missing.is_empty(), "alarms missing: {missing:#?}");
+}
+
+#[test]
+fn every_alarm_notifies_the_alarm_topic() {
+    for (name, text) in alarms() {
+        assert!(
+            text.contains("AlarmActions:\n- !Ref AlarmTopic"),
+            "{name}: {text}"
+        );
+    }
+}

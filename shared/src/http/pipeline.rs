@@ -3,12 +3,12 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::lambda_runtime::{self, LambdaEvent};
-use lambda_http::{service_fn, Body, Request, Response};
+use lambda_http::{service_fn, Body, Request, RequestExt, Response};
 use serde_json::Value;
 
 use super::compression;
@@ -22,6 +22,9 @@ use super::response;
 use super::routes::{allowed_methods, Route};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::telemetry::storage_time::StorageTime;
+use crate::telemetry::RequestLine;
+use tracing::Instrument;
 
 /// Runs `handler` for `req` and turns whatever it returns into a finished response.
 ///
@@ -42,29 +45,37 @@ where
     let method = req.method().clone();
     let origin = req.header_str("origin").map(str::to_owned);
     let accept_encoding = req.header_str("accept-encoding").map(str::to_owned);
+    let trace_id = req
+        .lambda_context_ref()
+        .and_then(|context| context.xray_trace_id.clone());
     let user = UserSlot::default();
     req.extensions_mut().insert(user.clone());
 
     let budget = Budget::of(state, route, &req);
-    let (outcome, verdict) = match &budget {
-        _ if method == Method::OPTIONS => (preflight(req.uri().path()), None),
-        None => (handler(state, req).await, None),
-        // A read is counted while it runs, so its latency does not grow by a round trip; its
-        // result is dropped if the client is over its budget.
-        Some(budget) if method == Method::GET || method == Method::HEAD => {
-            let (verdict, outcome) = tokio::join!(budget.count(state), handler(state, req));
-            (within(budget, verdict).and(outcome), Some(verdict))
-        }
-        // A write is counted first: over the budget, nothing of it is performed.
-        Some(budget) => {
-            let verdict = budget.count(state).await;
-            let outcome = match within(budget, verdict) {
-                Ok(()) => handler(state, req).await,
-                Err(error) => Err(error),
-            };
-            (outcome, Some(verdict))
-        }
-    };
+    let storage = StorageTime::default();
+    let (outcome, verdict) = storage
+        .measure(async {
+            match &budget {
+                _ if method == Method::OPTIONS => (preflight(req.uri().path()), None),
+                None => (handler(state, req).await, None),
+                // A read is counted while it runs, so its latency does not grow by a round trip; its
+                // result is dropped if the client is over its budget.
+                Some(budget) if method == Method::GET || method == Method::HEAD => {
+                    let (verdict, outcome) = tokio::join!(budget.count(state), handler(state, req));
+                    (within(budget, verdict).and(outcome), Some(verdict))
+                }
+                // A write is counted first: over the budget, nothing of it is performed.
+                Some(budget) => {
+                    let verdict = budget.count(state).await;
+                    let outcome = match within(budget, verdict) {
+                        Ok(()) => handler(state, req).await,
+                        Err(error) => Err(error),
+                    };
+                    (outcome, Some(verdict))
+                }
+            }
+        })
+        .await;
     let (mut response, error) = match outcome {
         Ok(response) => (response, None),
         Err(error) => (problem::render(&error, &request_id), Some(error)),
@@ -83,15 +94,22 @@ where
         accept_encoding.as_deref(),
     );
 
-    log_request(
-        &request_id,
-        method.as_str(),
-        route,
-        response.status(),
-        started,
-        user.get(),
-        error.as_ref(),
-    );
+    let cause = error
+        .as_ref()
+        .filter(|_| response.status().is_server_error())
+        .map(error_chain);
+    state.telemetry.record(&RequestLine {
+        request_id: &request_id,
+        method: method.as_str(),
+        route: &route_name(route),
+        status: response.status(),
+        duration: started.elapsed(),
+        storage: storage.total(),
+        user_id: user.get(),
+        trace_id: trace_id.as_deref(),
+        error: cause.as_deref(),
+        at: state.clock.now(),
+    });
     response
 }
 
@@ -108,27 +126,45 @@ where
     Fut: Future<Output = Result<Response<Body>, ApiError>>,
 {
     let LambdaEvent { payload, context } = invocation;
-    let response = match event::into_request(payload, context) {
-        Ok(req) => respond(state, route, req, handler).await,
-        Err(rejected) => respond_rejected(state, route, &rejected),
-    };
+    // Every line logged while the invocation runs carries its X-Ray trace id.
+    let span = tracing::info_span!(
+        "invocation",
+        traceId = context.xray_trace_id.as_deref().unwrap_or_default()
+    );
+    let trace_id = context.xray_trace_id.clone();
+    let response = async {
+        match event::into_request(payload, context) {
+            Ok(req) => respond(state, route, req, handler).await,
+            Err(rejected) => respond_rejected(state, route, &rejected, trace_id.as_deref()),
+        }
+    }
+    .instrument(span)
+    .await;
     event::into_gateway_response(response)
 }
 
 /// The 400 of an event that never became a request: problem, standard headers, log line.
-fn respond_rejected(state: &AppState, route: &Route, rejected: &RejectedEvent) -> Response<Body> {
+fn respond_rejected(
+    state: &AppState,
+    route: &Route,
+    rejected: &RejectedEvent,
+    trace_id: Option<&str>,
+) -> Response<Body> {
     let started = Instant::now();
     let mut response = problem::render(&rejected.error, &rejected.request_id);
     finish(&mut response, state, &rejected.request_id, None, None);
-    log_request(
-        &rejected.request_id,
-        &rejected.method,
-        route,
-        response.status(),
-        started,
-        None,
-        Some(&rejected.error),
-    );
+    state.telemetry.record(&RequestLine {
+        request_id: &rejected.request_id,
+        method: &rejected.method,
+        route: &route_name(route),
+        status: response.status(),
+        duration: started.elapsed(),
+        storage: Duration::ZERO,
+        user_id: None,
+        trace_id,
+        error: None,
+        at: state.clock.now(),
+    });
     response
 }
 
@@ -206,45 +242,12 @@ fn compress(response: &mut Response<Body>, accept_encoding: Option<&str>) {
     }
 }
 
-/// The request's one structured log line. Server-side failures carry their full cause chain.
-fn log_request(
-    request_id: &str,
-    method: &str,
-    route: &Route,
-    status: StatusCode,
-    started: Instant,
-    user_id: Option<&str>,
-    error: Option<&ApiError>,
-) {
-    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let duration_ms = (duration_ms * 1000.0).round() / 1000.0;
-    let route = if route.path.starts_with('/') {
+/// The route as the request line names it: API Gateway's route key, `$default` for the fallback.
+fn route_name(route: &Route) -> String {
+    if route.path.starts_with('/') {
         route.key()
     } else {
         route.path.to_owned()
-    };
-    if status.is_server_error() {
-        let cause = error.map(error_chain);
-        tracing::error!(
-            requestId = request_id,
-            method = method,
-            route = route.as_str(),
-            status = status.as_u16(),
-            durationMs = duration_ms,
-            userId = user_id,
-            error = cause.as_deref(),
-            "request failed"
-        );
-    } else {
-        tracing::info!(
-            requestId = request_id,
-            method = method,
-            route = route.as_str(),
-            status = status.as_u16(),
-            durationMs = duration_ms,
-            userId = user_id,
-            "request"
-        );
     }
 }
 

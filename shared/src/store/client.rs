@@ -10,6 +10,8 @@ use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::Client;
 
+use crate::telemetry::StorageTimer;
+
 /// Time budget of one DynamoDB call, retries included. It fits, with room for the rest of the
 /// request, inside the shortest function timeout in `template.yaml`.
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(3);
@@ -77,6 +79,7 @@ pub fn build(endpoint: Option<&str>, region: &str, credentials: Credentials) -> 
         .region(Region::new(region.to_owned()))
         .credentials_provider(credentials)
         .timeout_config(timeouts)
+        .interceptor(StorageTimer)
         .retry_config(
             RetryConfig::standard()
                 .with_max_attempts(MAX_ATTEMPTS)

@@ -230,6 +230,21 @@ fn sessions_section(out: &mut String, results: &[FunctionResult]) {
     let _ = writeln!(out, "\nIn DynamoDB units (items under 1 KB): an authenticated request adds 2 read request units (two strongly consistent item reads), about $0.25 per million requests at us-east-1's on-demand $0.125 per million read units. A successful login now costs 1 read unit (the account) and 5 write units (two reservations, the session, clearing the account's failures, giving back the IP's reservation) where it cost 3 read units before; about $3 more per million logins at $0.625 per million write units.");
 }
 
+/// health's figures in the run before the request line became EMF (2026-11-25): health does
+/// nothing else that changed since, so its difference is what the metrics cost.
+const HEALTH_BEFORE_METRICS: (f64, f64) = (0.03, 4.1);
+
+fn metrics_section(out: &mut String, results: &[FunctionResult]) {
+    let Some(health) = find(results, "health") else {
+        return;
+    };
+    let (warm_before, cold_before) = HEALTH_BEFORE_METRICS;
+    let warm = health.warm.p50 - warm_before;
+    let cold = health.cold.p50 - cold_before;
+    let _ = writeln!(out, "\n## What the metrics cost\n");
+    let _ = writeln!(out, "Every request line is now also its metrics (CloudWatch EMF): one JSON object with the `_aws` block and eight values, written in one call, and a timer on every DynamoDB call. health runs nothing else that changed since the last run before metrics (no storage, no limiter, no sessions), so its difference is their cost: warm p50 {warm_before:.2} → {:.2} ms ({warm:+.2} ms, budget ≤ +0.05 ms — {}), cold start p50 {cold_before:.1} → {:.1} ms ({cold:+.1} ms, budget ≤ +0.5 ms — {}).", health.warm.p50, verdict(warm <= 0.05), health.cold.p50, verdict(cold <= 0.5));
+}
+
 fn targets_section(out: &mut String, results: &[FunctionResult], costs: &PasswordCosts) {
     let hashing = |r: &FunctionResult| r.cold_excludes_hash;
     let _ = writeln!(out, "\n## Targets\n");
@@ -298,6 +313,7 @@ pub fn render(
     passwords_section(&mut out, setup, results, costs);
     sessions_section(&mut out, results);
     limiter_section(&mut out, limiter);
+    metrics_section(&mut out, results);
     targets_section(&mut out, results, costs);
     if !failures.is_empty() {
         let _ = writeln!(out, "\n**Unexpected answers:** {}", failures.join("; "));

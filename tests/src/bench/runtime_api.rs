@@ -77,10 +77,11 @@ async fn handle(
         let Some(invocation) = queue.lock().await.recv().await else {
             return Ok(respond(StatusCode::GONE, "shutting down"));
         };
-        let id = {
+        let (id, trace) = {
             let mut state = lock(&shared);
             state.next_id += 1;
             let id = format!("bench-{:08}", state.next_id);
+            let trace = format!("Root=1-00000000-{:024x};Sampled=1", state.next_id);
             state.in_flight.insert(
                 id.clone(),
                 InFlight {
@@ -88,7 +89,7 @@ async fn handle(
                     done: invocation.done,
                 },
             );
-            id
+            (id, trace)
         };
         let deadline = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -103,10 +104,7 @@ async fn handle(
                 "lambda-runtime-invoked-function-arn",
                 "arn:aws:lambda:us-east-1:123456789012:function:bench".to_owned(),
             ),
-            (
-                "lambda-runtime-trace-id",
-                "Root=1-00000000-000000000000000000000000".to_owned(),
-            ),
+            ("lambda-runtime-trace-id", trace),
             ("content-type", "application/json".to_owned()),
         ] {
             if let Ok(value) = value.parse() {
