@@ -12,7 +12,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 help:
 	@echo "make dev     serve the API at http://127.0.0.1:9000 on DynamoDB Local"
 	@echo "make test    unit, handler, integration and end-to-end tests"
-	@echo "make lint    rustfmt, clippy, cfn-lint and sam validate"
+	@echo "make lint    rustfmt, clippy, cargo deny, cfn-lint and sam validate"
 	@echo "make build   sam build (release binaries for arm64 Lambda)"
 	@echo "make bench   cold-start and latency benchmarks into BENCHMARKS.md"
 
@@ -41,6 +41,7 @@ test: tools
 lint: tools
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	scripts/deny.sh
 	cfn-lint template.yaml
 	sam validate --lint --template template.yaml
 

@@ -90,6 +90,13 @@ impl fmt::Display for Timestamp {
     }
 }
 
+/// Timestamps travel in JSON as their RFC 3339 text.
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 // Calendar conversions from Howard Hinnant's "chrono-Compatible Low-Level Date Algorithms"
 // (https://howardhinnant.github.io/date_algorithms.html), exact for the proleptic Gregorian calendar.
 fn civil_from_days(days: i64) -> (i64, i64, i64) {

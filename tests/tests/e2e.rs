@@ -108,7 +108,15 @@ fn assert_standard_headers(reply: &Reply) {
 fn health_is_served_with_the_standard_headers() {
     let reply = get("/api/health", &[]);
     assert_eq!(reply.status, 200);
-    assert_eq!(reply.json()["data"]["status"], "ok");
+    assert_eq!(reply.json()["status"], "ok");
+    let timestamp = reply.json()["timestamp"].as_str().map(str::to_owned);
+    assert!(
+        timestamp
+            .as_deref()
+            .and_then(shared::Timestamp::parse_rfc3339)
+            .is_some(),
+        "{timestamp:?}"
+    );
     assert_standard_headers(&reply);
 }
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use api_tests::app::{client_for, endpoint};
 use api_tests::bench::report::{
-    render, FunctionResult, LimiterCost, PasswordCosts, Setup, INTERLEAVED_BLOCK,
+    render, FunctionResult, LimiterCost, MetricsCost, PasswordCosts, Setup, INTERLEAVED_BLOCK,
 };
 use api_tests::bench::runtime_api::RuntimeApi;
 use api_tests::bench::Percentiles;
@@ -398,6 +398,38 @@ async fn measure(
     measured
 }
 
+/// One request line written, 10,000 times, in blocks of 100 (a single line is too short to
+/// time alone): what the metrics add to every request.
+fn time_request_lines() -> Vec<Duration> {
+    use shared::telemetry::{LogSink, RequestLine, Telemetry};
+    let telemetry = Telemetry {
+        namespace: "ProductsApi".to_owned(),
+        service: "products-api".to_owned(),
+        sink: LogSink::memory(),
+    };
+    let line = RequestLine {
+        request_id: "43cfa122-e620-5cfb-aa3e-09d360c1b56f",
+        method: "GET",
+        route: "GET /api/products/{id}",
+        status: shared::lambda_http::http::StatusCode::OK,
+        duration: Duration::from_micros(1_234),
+        storage: Duration::from_micros(987),
+        user_id: Some("01JDQ4ZK8X9T6S2V3M5N7P8Q9R"),
+        trace_id: Some("Root=1-00000000-000000000000000000000001;Sampled=1"),
+        error: None,
+        at: Clock::System.now(),
+    };
+    (0..100)
+        .map(|_| {
+            let started = Instant::now();
+            for _ in 0..100 {
+                telemetry.record(&line);
+            }
+            started.elapsed() / 100
+        })
+        .collect()
+}
+
 async fn time_verification(hash: &str) -> Duration {
     let started = Instant::now();
     verify_password(SecretString::from(PASSWORD), hash.to_owned())
@@ -629,7 +661,10 @@ async fn main() {
         wrong_password: Percentiles::of(&wrong.warm),
         unknown_email: Percentiles::of(&unknown.warm),
     };
-    let report = render(&setup, &results, &costs, &limiter, &failures);
+    let metrics = MetricsCost {
+        request_line: Percentiles::of(&time_request_lines()),
+    };
+    let report = render(&setup, &results, &costs, &limiter, &metrics, &failures);
     std::fs::write(&output, report).expect("write report");
     eprintln!("wrote {output}");
     if !failures.is_empty() {
