@@ -9,18 +9,15 @@ use shared::auth::authenticate;
 use shared::auth::limits::Limit;
 use shared::auth::password::{hash_password, verify_password};
 use shared::domain::{PasswordChange, PasswordChangeRequest};
-use shared::http::{json_object, no_content, with_header};
+use shared::http::body::RequestBody;
+use shared::http::{no_content, with_header};
 use shared::lambda_http::{Body, Request, Response};
 use shared::store::users::{self, PasswordChange as Outcome};
 use shared::{ApiError, AppState};
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(state, &req).await?;
-    let mut body = json_object(&req, PasswordChangeRequest::FIELDS)?;
-    let change = PasswordChange::try_from(PasswordChangeRequest {
-        current_password: body.take("currentPassword"),
-        new_password: body.take("newPassword"),
-    })?;
+    let change = PasswordChange::try_from(PasswordChangeRequest::read(&req)?)?;
 
     let limit = Limit::login_failures_for_email(&state.config.limits, &caller.user.user.email);
     let reservation = limit.reserve(state).await?;

@@ -2,8 +2,9 @@
 
 use shared::auth::authenticate;
 use shared::domain::{Id, Product, ProductInput, ProductRequest};
+use shared::http::body::RequestBody;
 use shared::http::response::product_response;
-use shared::http::{json_object, with_header};
+use shared::http::with_header;
 use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, Response};
 use shared::store::products;
@@ -11,13 +12,7 @@ use shared::{ApiError, AppState};
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(state, &req).await?;
-    let mut body = json_object(&req, ProductRequest::FIELDS)?;
-    let input = ProductInput::try_from(ProductRequest {
-        name: body.take("name"),
-        price: body.take("price"),
-        description: body.take("description"),
-        category: body.take("category"),
-    })?;
+    let input = ProductInput::try_from(ProductRequest::read(&req)?)?;
 
     let now = state.clock.now();
     let product = Product {

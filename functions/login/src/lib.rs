@@ -13,8 +13,9 @@ use shared::auth::password::{verify_password, DUMMY_HASH};
 use shared::auth::token_cookie;
 use shared::domain::session::truncate_user_agent;
 use shared::domain::{Credentials, LoginRequest, Session, SessionId};
+use shared::http::body::RequestBody;
 use shared::http::context::source_ip;
-use shared::http::{json, json_object, with_header, RequestContextExt};
+use shared::http::{json, with_header, RequestContextExt};
 use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, Response};
 use shared::store::users::StoredUser;
@@ -30,11 +31,7 @@ struct TokenResponse<'a> {
 }
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let mut body = json_object(&req, LoginRequest::FIELDS)?;
-    let credentials = Credentials::try_from(LoginRequest {
-        email: body.take("email"),
-        password: body.take("password"),
-    })?;
+    let credentials = Credentials::try_from(LoginRequest::read(&req)?)?;
 
     let limits = &state.config.limits;
     let ip = source_ip(&req);

@@ -5,20 +5,16 @@
 use shared::auth::limits::Limit;
 use shared::auth::password::hash_password;
 use shared::domain::{Id, RegisterRequest, Registration, User};
+use shared::http::body::RequestBody;
 use shared::http::context::source_ip;
-use shared::http::{data, json_object, with_header};
+use shared::http::{data, with_header};
 use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, Response};
 use shared::store::users;
 use shared::{ApiError, AppState};
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let mut body = json_object(&req, RegisterRequest::FIELDS)?;
-    let registration = Registration::try_from(RegisterRequest {
-        email: body.take("email"),
-        password: body.take("password"),
-        name: body.take("name"),
-    })?;
+    let registration = Registration::try_from(RegisterRequest::read(&req)?)?;
 
     // Counted before the costly hash, atomically, so racing requests cannot pass the limit.
     if let Some(ip) = source_ip(&req) {

@@ -6,7 +6,7 @@
 
 use shared::auth::authenticate;
 use shared::domain::{ProductInput, ProductRequest};
-use shared::http::json_object;
+use shared::http::body::RequestBody;
 use shared::http::path::product_id;
 use shared::http::preconditions::if_match;
 use shared::http::response::{product_response, write_refused};
@@ -18,13 +18,7 @@ use shared::{ApiError, AppState};
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(state, &req).await?;
     let id = product_id(&req)?;
-    let mut body = json_object(&req, ProductRequest::FIELDS)?;
-    let input = ProductInput::try_from(ProductRequest {
-        name: body.take("name"),
-        price: body.take("price"),
-        description: body.take("description"),
-        category: body.take("category"),
-    })?;
+    let input = ProductInput::try_from(ProductRequest::read(&req)?)?;
 
     let expected = if_match(&req, &id);
     let now = state.clock.now();

@@ -8,6 +8,7 @@ use super::price::Price;
 use crate::clock::Timestamp;
 use crate::collect_fields;
 use crate::error::{ApiError, FieldError};
+use crate::http::body::{JsonObject, RequestBody};
 
 /// A product name: trimmed, 1–200 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -101,9 +102,17 @@ pub struct ProductRequest {
     pub category: Field,
 }
 
-impl ProductRequest {
-    /// Every field a client may send; any other is rejected.
-    pub const FIELDS: &'static [&'static str] = &["name", "price", "description", "category"];
+impl RequestBody for ProductRequest {
+    const FIELDS: &'static [&'static str] = &["name", "price", "description", "category"];
+
+    fn take_fields(object: &mut JsonObject) -> Self {
+        Self {
+            name: object.take("name"),
+            price: object.take("price"),
+            description: object.take("description"),
+            category: object.take("category"),
+        }
+    }
 }
 
 /// What a client may set on a product, checked.

@@ -10,6 +10,7 @@ use super::product::serialize_timestamp;
 use crate::clock::Timestamp;
 use crate::collect_fields;
 use crate::error::{ApiError, FieldError};
+use crate::http::body::{JsonObject, RequestBody};
 
 /// A password as typed: 8–128 characters (not bytes), never trimmed, never logged.
 #[derive(Debug)]
@@ -68,8 +69,16 @@ pub struct RegisterRequest {
     pub name: Field,
 }
 
-impl RegisterRequest {
-    pub const FIELDS: &'static [&'static str] = &["email", "password", "name"];
+impl RequestBody for RegisterRequest {
+    const FIELDS: &'static [&'static str] = &["email", "password", "name"];
+
+    fn take_fields(object: &mut JsonObject) -> Self {
+        Self {
+            email: object.take("email"),
+            password: object.take("password"),
+            name: object.take("name"),
+        }
+    }
 }
 
 /// A registration, checked.
@@ -117,8 +126,15 @@ pub struct LoginRequest {
     pub password: Field,
 }
 
-impl LoginRequest {
-    pub const FIELDS: &'static [&'static str] = &["email", "password"];
+impl RequestBody for LoginRequest {
+    const FIELDS: &'static [&'static str] = &["email", "password"];
+
+    fn take_fields(object: &mut JsonObject) -> Self {
+        Self {
+            email: object.take("email"),
+            password: object.take("password"),
+        }
+    }
 }
 
 /// Login credentials; the password as [`presented_password`] takes it.
@@ -150,8 +166,15 @@ pub struct PasswordChangeRequest {
     pub new_password: Field,
 }
 
-impl PasswordChangeRequest {
-    pub const FIELDS: &'static [&'static str] = &["currentPassword", "newPassword"];
+impl RequestBody for PasswordChangeRequest {
+    const FIELDS: &'static [&'static str] = &["currentPassword", "newPassword"];
+
+    fn take_fields(object: &mut JsonObject) -> Self {
+        Self {
+            current_password: object.take("currentPassword"),
+            new_password: object.take("newPassword"),
+        }
+    }
 }
 
 /// A password change, checked: the current password only for presence and length (as at

@@ -36,6 +36,22 @@ pub fn body_bytes(req: &Request) -> &[u8] {
     }
 }
 
+/// A request body as received: its field list, written once, and how it takes its fields from
+/// the parsed object. Each body's checks then happen in its domain type's `TryFrom`.
+pub trait RequestBody: Sized {
+    /// Every field a client may send; any other is rejected.
+    const FIELDS: &'static [&'static str];
+
+    fn take_fields(object: &mut JsonObject) -> Self;
+
+    /// Reads `req`'s body: 415, 413 or 400 for a body that is not a JSON object of only
+    /// [`RequestBody::FIELDS`], then the fields.
+    fn read(req: &Request) -> Result<Self, ApiError> {
+        let mut object = json_object(req, Self::FIELDS)?;
+        Ok(Self::take_fields(&mut object))
+    }
+}
+
 /// Checks the content type, size and shape of a JSON body, rejecting any key not in `allowed`.
 pub fn json_object(req: &Request, allowed: &[&str]) -> Result<JsonObject, ApiError> {
     let content_type = req
