@@ -122,7 +122,7 @@ build_functions() {
 
 # serve_api PORT ENV_FILE LOGFILE [watch flags...]: the functions behind `cargo lambda watch`
 # (its router in Cargo.toml maps the API.md paths), fronted on PORT by the local gateway, which
-# hands non-UTF-8 bodies on as API Gateway does (see tests/src/bin/local-gateway.rs).
+# hands non-UTF-8 bodies on as API Gateway does (see tools/src/bin/local-gateway.rs).
 serve_api() {
   local port=$1 env_file=$2 logfile=$3 watch_port
   shift 3

@@ -2,11 +2,11 @@
 //! `template.yaml`, DynamoDB Local, the sample events of `events/`, and a spawned app.
 
 pub mod app;
-pub mod bench;
 pub mod dynamodb_local;
 pub mod dynamodb_proxy;
 pub mod emf;
 pub mod events;
+pub mod runtime_api;
 pub mod tables;
 
 pub use app::{TestApp, TestResponse};

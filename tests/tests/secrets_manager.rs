@@ -7,7 +7,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use api_tests::app::{endpoint, public_key, signing_key_pem};
-use api_tests::bench::runtime_api::RuntimeApi;
+use api_tests::runtime_api::RuntimeApi;
 use api_tests::{Event, TestApp};
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};

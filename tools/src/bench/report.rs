@@ -296,7 +296,7 @@ pub fn render(
         out,
         "Written by `make bench` ({}). Machine: {}. Every function's release binary \
          (`target/release`, stripped, LTO) runs under the Lambda Runtime API host in \
-         `tests/src/bench`, as Lambda runs it, against DynamoDB Local on loopback, with \
+         `tests/src/runtime_api.rs`, as Lambda runs it, against DynamoDB Local on loopback, with \
          `AWS_LAMBDA_FUNCTION_MEMORY_SIZE={}` and nothing else competing for the CPU. {}\n",
         setup.written_at, setup.machine, setup.memory_mb, setup.placement
     );

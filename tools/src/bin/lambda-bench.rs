@@ -1,5 +1,5 @@
 //! Runs every function's release binary as Lambda would, under the Runtime API host in
-//! `api_tests::bench`, against DynamoDB Local, and writes BENCHMARKS.md.
+//! `api_tests::runtime_api`, against DynamoDB Local, and writes BENCHMARKS.md.
 //!
 //! Per function: cold starts (process start to first event poll = Init Duration, then the first
 //! invocation), warm invocations in one process (p50/p90/p99), peak RSS, and binary size.
@@ -10,11 +10,11 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use api_tests::app::{client_for, endpoint};
-use api_tests::bench::report::{
+use tools::bench::report::{
     render, FunctionResult, LimiterCost, MetricsCost, PasswordCosts, Setup, INTERLEAVED_BLOCK,
 };
-use api_tests::bench::runtime_api::RuntimeApi;
-use api_tests::bench::Percentiles;
+use api_tests::runtime_api::RuntimeApi;
+use tools::bench::Percentiles;
 use api_tests::tables::Ttl;
 use api_tests::Event;
 use secrecy::SecretString;

@@ -1,7 +1,7 @@
-//! `make bench`: every function binary under a Lambda Runtime API host, against DynamoDB Local.
+//! `make bench`: every function binary under a Lambda Runtime API host (the tests' own,
+//! `api_tests::runtime_api`), against DynamoDB Local; and the report it writes.
 
 pub mod report;
-pub mod runtime_api;
 
 use std::time::Duration;
 
