@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Stdio;
 
-use api_tests::runtime_api::RuntimeApi;
 use api_tests::emf::check_request_line;
+use api_tests::runtime_api::RuntimeApi;
 use api_tests::{Event, TestApp};
 use serde_json::{json, Value};
 use shared::http::routes::ROUTES;

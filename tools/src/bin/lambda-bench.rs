@@ -10,11 +10,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use api_tests::app::{client_for, endpoint};
-use tools::bench::report::{
-    render, FunctionResult, LimiterCost, MetricsCost, PasswordCosts, Setup, INTERLEAVED_BLOCK,
-};
 use api_tests::runtime_api::RuntimeApi;
-use tools::bench::Percentiles;
 use api_tests::tables::Ttl;
 use api_tests::Event;
 use secrecy::SecretString;
@@ -25,6 +21,10 @@ use shared::auth::TokenSigner;
 use shared::domain::{Category, Email, Id, Price, Product, ProductName, Session, SessionId, User};
 use shared::{AppState, Clock, Config};
 use tokio::process::Command;
+use tools::bench::report::{
+    render, FunctionResult, LimiterCost, MetricsCost, PasswordCosts, Setup, INTERLEAVED_BLOCK,
+};
+use tools::bench::Percentiles;
 
 const COLD_RUNS: usize = 30;
 const WARM_RUNS: usize = 300;
