@@ -18,6 +18,28 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
+/// The debug build of the workspace binary `name`, built now if it has not been: tests that
+/// run a function as Lambda does must not depend on an earlier `cargo build`.
+pub fn built_binary(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    // target/debug/deps/<test> → target/debug
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir")
+        .to_path_buf();
+    let target_dir = profile_dir.parent().expect("target dir").to_path_buf();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--quiet", "--locked", "--bin", name])
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "cargo build --bin {name} failed");
+    profile_dir.join(name)
+}
+
 /// What the function answered, and how long after the event was handed over.
 #[derive(Debug)]
 pub struct Outcome {

@@ -3,11 +3,10 @@
 //! per process; the X-Ray trace id on every line.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::process::Stdio;
 
 use api_tests::emf::check_request_line;
-use api_tests::runtime_api::RuntimeApi;
+use api_tests::runtime_api::{built_binary, RuntimeApi};
 use api_tests::{Event, TestApp};
 use serde_json::{json, Value};
 use shared::http::routes::ROUTES;
@@ -135,21 +134,12 @@ async fn a_server_error_and_the_limit_are_counted_as_such() {
     assert_eq!(lines_of(&limited)[1]["Throttled"], 1);
 }
 
-/// A binary of this workspace, built next to the test executables.
-fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable");
-    exe.parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir")
-        .join(name)
-}
-
 #[tokio::test]
 async fn a_process_counts_its_cold_start_once_and_every_line_carries_its_trace() {
     let runtime = RuntimeApi::start().await.expect("runtime API");
     // Storage that refuses connections: the limiter cannot count, and logs a warning.
     let closed = api_tests::dynamodb_local::free_port();
-    let mut process = Command::new(binary("jwks"))
+    let mut process = Command::new(built_binary("jwks"))
         .env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string())
         .env("AWS_LAMBDA_FUNCTION_NAME", "jwks")

@@ -2,12 +2,11 @@
 //! the service (moto's server, which `make test` starts and names in
 //! `AWS_ENDPOINT_URL_SECRETSMANAGER`), and the real login binary run as Lambda runs it.
 
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
 use api_tests::app::{endpoint, public_key, signing_key_pem};
-use api_tests::runtime_api::RuntimeApi;
+use api_tests::runtime_api::{built_binary, RuntimeApi};
 use api_tests::{Event, TestApp};
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
@@ -42,20 +41,10 @@ async fn put_secret(name: &str, value: &str) {
         .expect("the emulator stores the secret");
 }
 
-/// A binary of this workspace, built next to the test executables.
-fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir");
-    dir.join(name)
-}
-
 /// The login binary with the environment a deployment gives it, on `app`'s tables.
 fn login_process(app: &TestApp, secret_id: &str, public_keys: &str, runtime: &str) -> Command {
     let tables = &app.state.config.tables;
-    let mut command = Command::new(binary("login"));
+    let mut command = Command::new(built_binary("login"));
     command
         .env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", runtime)
