@@ -75,7 +75,7 @@ pub fn check_request_line(line: &str, namespace: &str) -> Value {
 
     let metrics = directive["Metrics"].as_array().expect("Metrics");
     let names: Vec<&str> = metrics.iter().filter_map(|m| m["Name"].as_str()).collect();
-    let promised: Vec<&str> = METRICS.iter().map(|(name, _)| *name).collect();
+    let promised: Vec<&str> = METRICS.iter().map(|metric| metric.name).collect();
     assert_eq!(names, promised, "{line}");
     for metric in metrics {
         let name = metric["Name"].as_str().expect("Name");

@@ -11,16 +11,29 @@ use serde::Serialize;
 use super::LogSink;
 use crate::clock::Timestamp;
 
-/// The metrics of every request line: name and CloudWatch unit.
-pub const METRICS: &[(&str, &str)] = &[
-    ("Latency", "Milliseconds"),
-    ("StorageLatency", "Milliseconds"),
-    ("Requests", "Count"),
-    ("ClientErrors", "Count"),
-    ("ServerErrors", "Count"),
-    ("Throttled", "Count"),
-    ("Unauthorized", "Count"),
-    ("ColdStart", "Count"),
+/// One metric definition of the `_aws` block: its name and CloudWatch unit.
+#[derive(Debug, Serialize)]
+pub struct Metric {
+    #[serde(rename = "Name")]
+    pub name: &'static str,
+    #[serde(rename = "Unit")]
+    pub unit: &'static str,
+}
+
+const fn metric(name: &'static str, unit: &'static str) -> Metric {
+    Metric { name, unit }
+}
+
+/// The metrics of every request line, defined once: nothing is built per request.
+pub const METRICS: &[Metric] = &[
+    metric("Latency", "Milliseconds"),
+    metric("StorageLatency", "Milliseconds"),
+    metric("Requests", "Count"),
+    metric("ClientErrors", "Count"),
+    metric("ServerErrors", "Count"),
+    metric("Throttled", "Count"),
+    metric("Unauthorized", "Count"),
+    metric("ColdStart", "Count"),
 ];
 
 /// The dimension sets every metric is published under.
@@ -56,21 +69,13 @@ pub struct RequestLine<'a> {
 }
 
 #[derive(Serialize)]
-struct Metric {
-    #[serde(rename = "Name")]
-    name: &'static str,
-    #[serde(rename = "Unit")]
-    unit: &'static str,
-}
-
-#[derive(Serialize)]
 struct Directive<'a> {
     #[serde(rename = "Namespace")]
     namespace: &'a str,
     #[serde(rename = "Dimensions")]
     dimensions: &'static [&'static [&'static str]],
     #[serde(rename = "Metrics")]
-    metrics: Vec<Metric>,
+    metrics: &'static [Metric],
 }
 
 #[derive(Serialize)]
@@ -155,10 +160,7 @@ impl Telemetry {
                 cloudwatch_metrics: [Directive {
                     namespace: &self.namespace,
                     dimensions: DIMENSIONS,
-                    metrics: METRICS
-                        .iter()
-                        .map(|&(name, unit)| Metric { name, unit })
-                        .collect(),
+                    metrics: METRICS,
                 }],
             },
             service: &self.service,
