@@ -11,7 +11,9 @@ use crate::error::ApiError;
 use crate::http::routes::Route;
 use crate::pagination::CursorKey;
 use crate::secrets::SecretSource;
-use crate::store;
+use crate::store::{
+    self, limits::Limits, products::Products, sessions::Sessions, users::Users, Table,
+};
 use crate::telemetry::{LogSink, Telemetry};
 
 /// Configuration, clients and keys, shared by every invocation of a function. The private keys
@@ -74,6 +76,26 @@ impl AppState {
             cursors: Some(key),
             ..self
         }
+    }
+
+    /// The products table.
+    pub fn products(&self) -> Products<'_> {
+        Table::new(&self.dynamo, &self.config.tables.products)
+    }
+
+    /// The users table.
+    pub fn users(&self) -> Users<'_> {
+        Table::new(&self.dynamo, &self.config.tables.users)
+    }
+
+    /// The sessions table.
+    pub fn sessions(&self) -> Sessions<'_> {
+        Table::new(&self.dynamo, &self.config.tables.sessions)
+    }
+
+    /// The limits table.
+    pub fn limits(&self) -> Limits<'_> {
+        Table::new(&self.dynamo, &self.config.tables.limits)
     }
 
     /// The token signer; only login's state has one.

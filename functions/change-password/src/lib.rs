@@ -41,8 +41,18 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
         hash_password(change.new.secret().clone())
     );
     reset?;
+    let new_hash = new_hash?;
+    let (users, sessions) = (state.users(), state.sessions());
     let keep = &caller.session.id;
-    match users::change_password(state, &caller.user, &verified_hash, &new_hash?, keep).await? {
+    let changed = users::change_password(
+        users,
+        sessions,
+        &caller.user,
+        &verified_hash,
+        &new_hash,
+        keep,
+    );
+    match changed.await? {
         Outcome::Changed => Ok(with_header(no_content(), "cache-control", "no-store")),
         Outcome::Conflict => Err(ApiError::Conflict(
             "The password or the sessions changed while this request ran; try again.".to_owned(),

@@ -26,7 +26,7 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
         updated_at: now,
         version: 1,
     };
-    products::insert(state, &product).await?;
+    products::insert(state.products(), &product).await?;
 
     let response = product_response(StatusCode::CREATED, &product)?;
     let location = format!("/api/products/{}", product.id);

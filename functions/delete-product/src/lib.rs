@@ -4,7 +4,6 @@ use shared::auth::authenticate;
 use shared::http::no_content;
 use shared::http::path::product_id;
 use shared::http::preconditions::if_match;
-use shared::http::response::write_refused;
 use shared::lambda_http::{Body, Request, Response};
 use shared::store::products;
 use shared::{ApiError, AppState};
@@ -13,8 +12,6 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
     let caller = authenticate(state, &req).await?;
     let id = product_id(&req)?;
     let expected = if_match(&req, &id);
-    match products::delete(state, &id, caller.user_id(), &expected).await? {
-        Ok(()) => Ok(no_content()),
-        Err(refused) => Err(write_refused(&refused)),
-    }
+    products::delete(state.products(), &id, caller.user_id(), &expected).await?;
+    Ok(no_content())
 }

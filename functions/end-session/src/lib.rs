@@ -13,7 +13,7 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
     let id = session_id(&req)?;
     let epoch = caller.user.session_epoch;
     let now = state.clock.now();
-    if !sessions::end_live(state, caller.user_id(), &id, epoch, now).await? {
+    if !sessions::end_live(state.sessions(), caller.user_id(), &id, epoch, now).await? {
         return Err(session_not_found());
     }
     Ok(with_header(no_content(), "cache-control", "no-store"))

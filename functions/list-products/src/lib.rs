@@ -76,7 +76,7 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
         }
     };
 
-    let page = products::list(state, limit, after.as_ref(), category.as_ref()).await?;
+    let page = products::list(state.products(), limit, after.as_ref(), category.as_ref()).await?;
     let next_cursor = page
         .products
         .last()

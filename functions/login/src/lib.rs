@@ -42,7 +42,7 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
 
     // The account and both reservations in one round trip's time.
     let (stored, email_reserved, ip_reserved) = tokio::join!(
-        users::find_by_email(state, &credentials.email),
+        users::find_by_email(state.users(), &credentials.email),
         email_limit.reserve(state),
         reserve(state, ip_limit.as_ref()),
     );
@@ -126,7 +126,7 @@ async fn start_session(
         user_agent: req.header_str("user-agent").and_then(truncate_user_agent),
         epoch: stored.session_epoch,
     };
-    sessions::insert(state, &session).await?;
+    sessions::insert(state.sessions(), &session).await?;
     req.record_user(stored.user.id.as_str());
 
     let response = json(

@@ -8,6 +8,6 @@ use shared::{ApiError, AppState};
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(state, &req).await?;
-    users::end_all_sessions(state, &caller.user.user).await?;
+    users::end_all_sessions(state.users(), &caller.user.user).await?;
     Ok(logged_out())
 }

@@ -8,6 +8,6 @@ use shared::{ApiError, AppState};
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(state, &req).await?;
-    sessions::delete(state, caller.user_id(), &caller.session.id).await?;
+    sessions::delete(state.sessions(), caller.user_id(), &caller.session.id).await?;
     Ok(logged_out())
 }

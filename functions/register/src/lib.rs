@@ -31,7 +31,7 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
         created_at: now,
     };
     let hash = hash_password(registration.password.secret().clone()).await?;
-    if !users::insert(state, &user, &hash).await? {
+    if !users::insert(state.users(), &user, &hash).await? {
         return Err(ApiError::Conflict(
             "An account with this email already exists.".to_owned(),
         ));

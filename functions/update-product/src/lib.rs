@@ -9,7 +9,7 @@ use shared::domain::{ProductInput, ProductRequest};
 use shared::http::body::RequestBody;
 use shared::http::path::product_id;
 use shared::http::preconditions::if_match;
-use shared::http::response::{product_response, write_refused};
+use shared::http::response::product_response;
 use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, Response};
 use shared::store::products;
@@ -22,8 +22,14 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
 
     let expected = if_match(&req, &id);
     let now = state.clock.now();
-    match products::update(state, &id, caller.user_id(), &expected, &input, now).await? {
-        Ok(product) => product_response(StatusCode::OK, &product),
-        Err(refused) => Err(write_refused(&refused)),
-    }
+    let product = products::update(
+        state.products(),
+        &id,
+        caller.user_id(),
+        &expected,
+        &input,
+        now,
+    )
+    .await?;
+    product_response(StatusCode::OK, &product)
 }

@@ -67,17 +67,24 @@ pub async fn authenticate(state: &AppState, req: &Request) -> Result<Authenticat
         }
     }
 
-    let (user, session) =
-        sessions::read_with_user(state, &subject.email, &subject.user_id, &subject.session_id)
-            .await?;
+    let found = sessions::read_with_user(
+        state.users(),
+        state.sessions(),
+        &subject.email,
+        &subject.user_id,
+        &subject.session_id,
+    )
+    .await?;
     // The account must still be the one the token names, and the session one of its live ones.
-    let user = user
+    let user = found
+        .user
         .filter(|stored| stored.user.id == subject.user_id)
         .ok_or_else(|| {
             tracing::debug!("token refused: account gone");
             unauthorized()
         })?;
-    let session = session
+    let session = found
+        .session
         .filter(|session| session.is_live(user.session_epoch, now))
         .ok_or_else(|| {
             tracing::debug!("token refused: session ended");

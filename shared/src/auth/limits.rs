@@ -82,7 +82,7 @@ impl Limit {
     pub async fn reserve(&self, state: &AppState) -> Result<Reservation, ApiError> {
         let now = state.clock.now();
         let window = state.config.limits.window;
-        match counters::increment(state, &self.key, now, window, self.max).await? {
+        match counters::increment(state.limits(), &self.key, now, window, self.max).await? {
             Increment::Counted(window) => Ok(Reservation {
                 ends_at: window.ends_at,
             }),
@@ -96,7 +96,7 @@ impl Limit {
         state: &AppState,
         reservation: Reservation,
     ) -> Result<(), ApiError> {
-        counters::decrement(state, &self.key, reservation.ends_at).await
+        counters::decrement(state.limits(), &self.key, reservation.ends_at).await
     }
 
     fn exceeded(&self, window: Window, now: Timestamp) -> ApiError {
@@ -110,7 +110,7 @@ impl Limit {
 
     /// Forgets the window: a successful login wipes the account's earlier failures.
     pub async fn reset(&self, state: &AppState) -> Result<(), ApiError> {
-        counters::clear(state, &self.key).await
+        counters::clear(state.limits(), &self.key).await
     }
 }
 

@@ -12,7 +12,10 @@ pub use email::Email;
 pub use field::Field;
 pub use id::Id;
 pub use price::Price;
-pub use product::{Category, Description, Product, ProductInput, ProductName, ProductRequest};
+pub use product::{
+    product_not_found, Category, Description, Expected, Product, ProductInput, ProductName,
+    ProductRequest, WriteRefused,
+};
 pub use session::{Session, SessionId};
 pub use user::{
     Credentials, DisplayName, LoginRequest, Password, PasswordChange, PasswordChangeRequest,

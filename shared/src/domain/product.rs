@@ -172,6 +172,52 @@ pub fn etag_for(id: &Id, version: u64) -> String {
     format!("\"{id}.{version}\"")
 }
 
+/// The version `tag` names if it is a strong entity tag of product `id` (the inverse of
+/// [`etag_for`]); a weak tag, another product's tag or anything else names none.
+pub fn version_in_etag(tag: &str, id: &Id) -> Option<u64> {
+    tag.strip_prefix('"')
+        .and_then(|tag| tag.strip_suffix('"'))
+        .and_then(|opaque| opaque.split_once('.'))
+        .filter(|(tag_id, _)| *tag_id == id.as_str())
+        .and_then(|(_, version)| version.parse().ok())
+}
+
+/// Which stored versions a conditional write may replace (from `If-Match`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expected {
+    /// No `If-Match`, or `If-Match: *`: whatever version is current.
+    AnyVersion,
+    /// Only one of these versions; an empty list matches nothing.
+    Versions(Vec<u64>),
+}
+
+/// Why a conditional write on a product did not happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteRefused {
+    NotFound,
+    NotOwner,
+    VersionMismatch,
+}
+
+impl From<WriteRefused> for ApiError {
+    fn from(refused: WriteRefused) -> Self {
+        match refused {
+            WriteRefused::NotFound => product_not_found(),
+            WriteRefused::NotOwner => {
+                ApiError::Forbidden("Only the product's owner may change it.".to_owned())
+            }
+            WriteRefused::VersionMismatch => ApiError::PreconditionFailed(
+                "The product has changed since the given If-Match version.".to_owned(),
+            ),
+        }
+    }
+}
+
+/// The 404 for a product id that names nothing, wherever that is found out.
+pub fn product_not_found() -> ApiError {
+    ApiError::NotFound("No product has this id.".to_owned())
+}
+
 pub(crate) fn serialize_timestamp<S: serde::Serializer>(
     at: &Timestamp,
     serializer: S,
@@ -287,5 +333,21 @@ mod tests {
         let id = Id::parse("01ARZ3NDEKTSV4RRFFQ69G5FAV").expect("id");
         assert_eq!(etag_for(&id, 1), "\"01ARZ3NDEKTSV4RRFFQ69G5FAV.1\"");
         assert_ne!(etag_for(&id, 1), etag_for(&id, 2));
+    }
+
+    #[test]
+    fn an_etag_names_its_version_back() {
+        let id = Id::parse("01ARZ3NDEKTSV4RRFFQ69G5FAV").expect("id");
+        let other = Id::parse("01ARZ3NDEKTSV4RRFFQ69G5FAW").expect("id");
+        assert_eq!(version_in_etag(&etag_for(&id, 7), &id), Some(7));
+        assert_eq!(version_in_etag(&etag_for(&other, 7), &id), None);
+        assert_eq!(
+            version_in_etag(&format!("W/{}", etag_for(&id, 7)), &id),
+            None
+        );
+        assert_eq!(
+            version_in_etag("\"01ARZ3NDEKTSV4RRFFQ69G5FAV.x\"", &id),
+            None
+        );
     }
 }

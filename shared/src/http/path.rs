@@ -2,7 +2,7 @@
 
 use lambda_http::{Request, RequestExt};
 
-use crate::domain::{Id, SessionId};
+use crate::domain::{product_not_found, Id, SessionId};
 use crate::error::ApiError;
 
 /// The `{id}` of the path, as API Gateway passed it.
@@ -18,7 +18,7 @@ fn raw_id(req: &Request) -> Option<&str> {
 pub fn product_id(req: &Request) -> Result<Id, ApiError> {
     raw_id(req)
         .and_then(Id::parse)
-        .ok_or_else(|| ApiError::NotFound("No product has this id.".to_owned()))
+        .ok_or_else(product_not_found)
 }
 
 /// The `{id}` of a session path; the wrong shape is a 404 likewise.

@@ -4,8 +4,8 @@
 use lambda_http::Request;
 
 use super::context::RequestContextExt;
-use crate::domain::Id;
-use crate::store::products::Expected;
+use crate::domain::product::version_in_etag;
+use crate::domain::{Expected, Id};
 
 /// The entity tags listed in a header, `*` kept as is.
 fn entity_tags(value: &str) -> impl Iterator<Item = &str> {
@@ -35,13 +35,7 @@ pub fn if_match(req: &Request, id: &Id) -> Expected {
         if tag == "*" {
             return Expected::AnyVersion;
         }
-        let version = tag
-            .strip_prefix('"')
-            .and_then(|tag| tag.strip_suffix('"'))
-            .and_then(|opaque| opaque.split_once('.'))
-            .filter(|(tag_id, _)| *tag_id == id.as_str())
-            .and_then(|(_, version)| version.parse::<u64>().ok());
-        versions.extend(version);
+        versions.extend(version_in_etag(tag, id));
     }
     Expected::Versions(versions)
 }

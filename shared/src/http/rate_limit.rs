@@ -72,7 +72,7 @@ impl Budget {
 
     /// Counts the request.
     pub async fn count(&self, state: &AppState) -> Verdict {
-        match count_request(state, &self.key, self.ends_at).await {
+        match count_request(state.limits(), &self.key, self.ends_at).await {
             Ok(count) if count <= u64::from(self.limit) => Verdict::Allowed {
                 remaining: self.limit - u32::try_from(count).unwrap_or(self.limit),
             },

@@ -7,7 +7,6 @@ use serde::Serialize;
 
 use crate::domain::Product;
 use crate::error::ApiError;
-use crate::store::products::WriteRefused;
 
 #[derive(Serialize)]
 struct Data<'a, T> {
@@ -61,24 +60,16 @@ pub const PRODUCT_CACHE_CONTROL: &str = "no-cache";
 
 /// `{"data": product}` with its `ETag` and `Cache-Control`.
 pub fn product_response(status: StatusCode, product: &Product) -> Result<Response<Body>, ApiError> {
-    let response = data(status, product)?;
-    let response = with_header(response, "etag", &product.etag());
-    Ok(with_header(
-        response,
-        "cache-control",
-        PRODUCT_CACHE_CONTROL,
-    ))
+    Ok(with_product_validators(data(status, product)?, product))
 }
 
-/// The error for a conditional write on a product that did not happen.
-pub fn write_refused(refused: &WriteRefused) -> ApiError {
-    match refused {
-        WriteRefused::NotFound => ApiError::NotFound("No product has this id.".to_owned()),
-        WriteRefused::NotOwner => {
-            ApiError::Forbidden("Only the product's owner may change it.".to_owned())
-        }
-        WriteRefused::VersionMismatch => ApiError::PreconditionFailed(
-            "The product has changed since the given If-Match version.".to_owned(),
-        ),
-    }
+/// 304 Not Modified for a product the client holds: its `ETag` and `Cache-Control` again, no
+/// body (RFC 9110 §15.4.5).
+pub fn not_modified(product: &Product) -> Response<Body> {
+    with_product_validators(empty(StatusCode::NOT_MODIFIED), product)
+}
+
+fn with_product_validators(response: Response<Body>, product: &Product) -> Response<Body> {
+    let response = with_header(response, "etag", &product.etag());
+    with_header(response, "cache-control", PRODUCT_CACHE_CONTROL)
 }

@@ -4,18 +4,18 @@
 //! TTL deletion is best effort (it can lag by days), so an expired counter is treated as absent
 //! by comparing `expiresAt` with the clock on every read and write.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::error::ProvideErrorMetadata;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 
-use super::{corrupt_item, storage_error};
+use super::{
+    conditional, corrupt_item, is_throttling, kind, storage_error, Conditional, Item, Table,
+};
 use crate::clock::Timestamp;
 use crate::error::ApiError;
-use crate::state::AppState;
+
+/// A handle on the limits table.
+pub type Limits<'a> = Table<'a, kind::Limits>;
 
 /// The attribute DynamoDB's TTL deletes counters by (epoch seconds), as template.yaml names it.
 pub const TTL_ATTRIBUTE: &str = "expiresAt";
@@ -27,7 +27,7 @@ pub struct Window {
     pub ends_at: Timestamp,
 }
 
-fn number(item: &HashMap<String, AttributeValue>, name: &str) -> Option<i64> {
+fn number(item: &Item, name: &str) -> Option<i64> {
     match item.get(name) {
         Some(AttributeValue::N(text)) => text.parse().ok(),
         _ => None,
@@ -43,7 +43,7 @@ pub enum Increment {
     Refused(Window),
 }
 
-fn window_of(item: &HashMap<String, AttributeValue>) -> Option<Window> {
+fn window_of(item: &Item) -> Option<Window> {
     Some(Window {
         count: u32::try_from(number(item, "count")?).unwrap_or(u32::MAX),
         ends_at: Timestamp::from_millis(number(item, "endsAt")?),
@@ -54,19 +54,18 @@ fn window_of(item: &HashMap<String, AttributeValue>) -> Option<Window> {
 /// of `length` with a count of one. Every path is a conditional write, so concurrent increments
 /// are neither lost nor let past the ceiling.
 pub async fn increment(
-    state: &AppState,
+    table: Limits<'_>,
     key: &str,
     now: Timestamp,
     length: Duration,
     ceiling: u32,
 ) -> Result<Increment, ApiError> {
-    let table = &state.config.tables.limits;
     let now_value = AttributeValue::N(now.millis().to_string());
     for _ in 0..3 {
-        let bumped = state
-            .dynamo
+        let bumped = table
+            .client
             .update_item()
-            .table_name(table)
+            .table_name(table.name)
             .key("key", AttributeValue::S(key.to_owned()))
             .update_expression("SET #count = #count + :one")
             .condition_expression("attribute_exists(#key) AND endsAt > :now AND #count < :ceiling")
@@ -79,8 +78,8 @@ pub async fn increment(
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match bumped {
-            Ok(output) => {
+        match conditional("count limit", bumped)? {
+            Conditional::Written(output) => {
                 let window = output
                     .attributes
                     .as_ref()
@@ -88,26 +87,20 @@ pub async fn increment(
                     .ok_or_else(|| corrupt_item("count limit", "count or endsAt"))?;
                 return Ok(Increment::Counted(window));
             }
-            Err(error) => match error.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
-                    // A live window that failed the condition is a full one.
-                    let live = failed
-                        .item()
-                        .and_then(window_of)
-                        .filter(|w| w.ends_at > now);
-                    if let Some(window) = live {
-                        return Ok(Increment::Refused(window));
-                    }
+            Conditional::Refused(old) => {
+                // A live window that failed the condition is a full one.
+                let live = old.as_ref().and_then(window_of).filter(|w| w.ends_at > now);
+                if let Some(window) = live {
+                    return Ok(Increment::Refused(window));
                 }
-                _ => return Err(storage_error("count limit", error)),
-            },
+            }
         }
 
         let ends_at = now.plus(length);
-        let opened = state
-            .dynamo
+        let opened = table
+            .client
             .put_item()
-            .table_name(table)
+            .table_name(table.name)
             .item("key", AttributeValue::S(key.to_owned()))
             .item("count", AttributeValue::N("1".to_owned()))
             .item("endsAt", AttributeValue::N(ends_at.millis().to_string()))
@@ -121,13 +114,10 @@ pub async fn increment(
             .expression_attribute_values(":now", now_value.clone())
             .send()
             .await;
-        match opened {
-            Ok(_) => return Ok(Increment::Counted(Window { count: 1, ends_at })),
+        match conditional("open limit window", opened)? {
+            Conditional::Written(_) => return Ok(Increment::Counted(Window { count: 1, ends_at })),
             // Another request opened the window first: count in it.
-            Err(error) => match error.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(_)) => continue,
-                _ => return Err(storage_error("open limit window", error)),
-            },
+            Conditional::Refused(_) => continue,
         }
     }
     Err(ApiError::unexpected(
@@ -138,11 +128,11 @@ pub async fn increment(
 
 /// Takes back one count from the window of `key` that ends at `ends_at`, if that window is still
 /// the stored one: a later window is left alone.
-pub async fn decrement(state: &AppState, key: &str, ends_at: Timestamp) -> Result<(), ApiError> {
-    let result = state
-        .dynamo
+pub async fn decrement(table: Limits<'_>, key: &str, ends_at: Timestamp) -> Result<(), ApiError> {
+    let result = table
+        .client
         .update_item()
-        .table_name(&state.config.tables.limits)
+        .table_name(table.name)
         .key("key", AttributeValue::S(key.to_owned()))
         .update_expression("SET #count = #count - :one")
         .condition_expression("endsAt = :endsAt AND #count > :zero")
@@ -152,21 +142,19 @@ pub async fn decrement(state: &AppState, key: &str, ends_at: Timestamp) -> Resul
         .expression_attribute_values(":endsAt", AttributeValue::N(ends_at.millis().to_string()))
         .send()
         .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(error) => match error.as_service_error() {
-            Some(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(()),
-            _ => Err(storage_error("give back limit count", error)),
-        },
+    match conditional("give back limit count", result)? {
+        Conditional::Written(_) => Ok(()),
+        // A later window is the stored one (or none is): nothing to give back.
+        Conditional::Refused(_) => Ok(()),
     }
 }
 
 /// Removes the counter for `key`.
-pub async fn clear(state: &AppState, key: &str) -> Result<(), ApiError> {
-    state
-        .dynamo
+pub async fn clear(table: Limits<'_>, key: &str) -> Result<(), ApiError> {
+    table
+        .client
         .delete_item()
-        .table_name(&state.config.tables.limits)
+        .table_name(table.name)
         .key("key", AttributeValue::S(key.to_owned()))
         .send()
         .await
@@ -183,25 +171,18 @@ pub enum CountError {
     Failed(ApiError),
 }
 
-/// Error codes with which DynamoDB refuses a write for its rate.
-const THROTTLING_CODES: &[&str] = &[
-    "ThrottlingException",
-    "ProvisionedThroughputExceededException",
-    "RequestLimitExceeded",
-];
-
 /// Counts one request under `key` (one client, one window) and returns the window's count so
 /// far, this request included. An unconditional `ADD`: concurrent requests each get their own
 /// count, none lost, and the item expires with its window.
 pub async fn count_request(
-    state: &AppState,
+    table: Limits<'_>,
     key: &str,
     window_ends: Timestamp,
 ) -> Result<u64, CountError> {
-    let result = state
-        .dynamo
+    let result = table
+        .client
         .update_item()
-        .table_name(&state.config.tables.limits)
+        .table_name(table.name)
         .key("key", AttributeValue::S(key.to_owned()))
         .update_expression("ADD #count :one SET #ttl = :ttl")
         .expression_attribute_names("#count", "count")
@@ -218,15 +199,7 @@ pub async fn count_request(
             .and_then(|item| number(item, "count"))
             .and_then(|count| u64::try_from(count).ok())
             .ok_or_else(|| CountError::Failed(corrupt_item("count request", "count"))),
-        Err(error) => {
-            let code = error
-                .as_service_error()
-                .and_then(ProvideErrorMetadata::code);
-            if code.is_some_and(|code| THROTTLING_CODES.contains(&code)) {
-                Err(CountError::Throttled)
-            } else {
-                Err(CountError::Failed(storage_error("count request", error)))
-            }
-        }
+        Err(error) if is_throttling(&error) => Err(CountError::Throttled),
+        Err(error) => Err(CountError::Failed(storage_error("count request", error))),
     }
 }

@@ -1,4 +1,9 @@
 //! DynamoDB storage: the client, and one module per table.
+//!
+//! Every store function takes the [`Table`] handles it works on (a client and a table's name),
+//! never the whole application state: what a function may touch is in its signature. Failures
+//! come back as [`ApiError`]s; a conditional write's refusal is told apart from a storage
+//! failure by [`conditional`], the one place a condition failure is matched.
 
 pub mod client;
 pub mod limits;
@@ -6,22 +11,149 @@ pub mod products;
 pub mod sessions;
 pub mod users;
 
+use std::collections::HashMap;
+use std::marker::PhantomData;
+
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
 
 use crate::error::ApiError;
+
+/// A stored item, attribute by attribute.
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+/// One DynamoDB table: the client and the table's name. `Kind` (one of [`kind`]'s markers) ties
+/// a handle to the module of its table, so a users handle cannot reach a products function.
+pub struct Table<'a, Kind> {
+    client: &'a Client,
+    name: &'a str,
+    kind: PhantomData<Kind>,
+}
+
+impl<'a, Kind> Table<'a, Kind> {
+    pub fn new(client: &'a Client, name: &'a str) -> Self {
+        Self {
+            client,
+            name,
+            kind: PhantomData,
+        }
+    }
+
+    pub fn name(&self) -> &'a str {
+        self.name
+    }
+}
+
+impl<Kind> Clone for Table<'_, Kind> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<Kind> Copy for Table<'_, Kind> {}
+
+impl<Kind> std::fmt::Debug for Table<'_, Kind> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Table").field(&self.name).finish()
+    }
+}
+
+/// The tables, as type markers for [`Table`].
+pub mod kind {
+    /// `PRODUCTS_TABLE`: [`super::products`].
+    pub enum Products {}
+    /// `USERS_TABLE`: [`super::users`].
+    pub enum Users {}
+    /// `SESSIONS_TABLE`: [`super::sessions`].
+    pub enum Sessions {}
+    /// `LIMITS_TABLE`: [`super::limits`].
+    pub enum Limits {}
+}
+
+/// How a conditional write ended, when storage did not fail.
+pub(crate) enum Conditional<T> {
+    Written(T),
+    /// Its condition did not hold; the item as it was, if the write asked for it
+    /// (`ReturnValuesOnConditionCheckFailure`) and there was one.
+    Refused(Option<Item>),
+}
+
+/// The operation errors that can mean a condition did not hold.
+pub(crate) trait ConditionFailure {
+    fn condition_failure(&self) -> Option<&ConditionalCheckFailedException>;
+}
+
+macro_rules! condition_failure {
+    ($($error:ident),*) => {$(
+        impl ConditionFailure for $error {
+            fn condition_failure(&self) -> Option<&ConditionalCheckFailedException> {
+                match self {
+                    Self::ConditionalCheckFailedException(failed) => Some(failed),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+condition_failure!(PutItemError, UpdateItemError, DeleteItemError);
+
+/// Tells a conditional write's refusal apart from a storage failure (see [`storage_error`]).
+pub(crate) fn conditional<T, E, R>(
+    context: &'static str,
+    result: Result<T, SdkError<E, R>>,
+) -> Result<Conditional<T>, ApiError>
+where
+    E: ConditionFailure + ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+    SdkError<E, R>: std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(output) => Ok(Conditional::Written(output)),
+        Err(error) => match error
+            .as_service_error()
+            .and_then(ConditionFailure::condition_failure)
+        {
+            Some(failed) => Ok(Conditional::Refused(failed.item.clone())),
+            None => Err(storage_error(context, error)),
+        },
+    }
+}
 
 /// Seconds a client is asked to wait when storage is unavailable.
 pub const RETRY_AFTER_SECONDS: u64 = 2;
 
-/// Error codes DynamoDB uses for a transient failure worth retrying.
-const TRANSIENT_CODES: &[&str] = &[
+/// Error codes with which DynamoDB refuses a request for its rate.
+const THROTTLING_CODES: &[&str] = &[
     "ThrottlingException",
     "ProvisionedThroughputExceededException",
     "RequestLimitExceeded",
+];
+
+/// Error codes of other transient failures, worth retrying like throttling.
+const TRANSIENT_CODES: &[&str] = &[
     "InternalServerError",
     "ServiceUnavailable",
     "TransactionConflictException",
 ];
+
+/// The code DynamoDB answered with. Failures are classified by code, one way for every
+/// operation: the typed variants differ from one operation's error type to the next.
+fn code<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<&str> {
+    error
+        .as_service_error()
+        .and_then(ProvideErrorMetadata::code)
+}
+
+/// Whether DynamoDB refused the request for its rate (a hot key, or the table's throughput).
+pub(crate) fn is_throttling<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
+    code(error).is_some_and(|code| THROTTLING_CODES.contains(&code))
+}
 
 /// Maps an SDK failure: unreachable, timed out or throttled storage is a 503; anything else is
 /// unexpected (a 500 with the full cause in the log).
@@ -35,10 +167,10 @@ where
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
             true
         }
-        SdkError::ServiceError(service) => service
-            .err()
-            .code()
-            .is_some_and(|code| TRANSIENT_CODES.contains(&code)),
+        SdkError::ServiceError(_) => {
+            is_throttling(&error)
+                || code(&error).is_some_and(|code| TRANSIENT_CODES.contains(&code))
+        }
         _ => false,
     };
     let source = Box::new(error);

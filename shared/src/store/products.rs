@@ -11,11 +11,15 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use serde::{Deserialize, Serialize};
 
-use super::{corrupt_item, storage_error};
+use super::{conditional, corrupt_item, kind, storage_error, Conditional, Item, Table};
 use crate::clock::Timestamp;
-use crate::domain::{Category, Description, Id, Price, Product, ProductInput, ProductName};
+use crate::domain::{
+    Category, Description, Expected, Id, Price, Product, ProductInput, ProductName, WriteRefused,
+};
 use crate::error::ApiError;
-use crate::state::AppState;
+
+/// A handle on the products table.
+pub type Products<'a> = Table<'a, kind::Products>;
 
 pub const BY_CREATED_INDEX: &str = "byCreated";
 pub const BY_CATEGORY_INDEX: &str = "byCategory";
@@ -81,7 +85,7 @@ impl TryFrom<ProductItem> for Product {
     }
 }
 
-fn product_from_item(item: HashMap<String, AttributeValue>) -> Result<Product, ApiError> {
+fn product_from_item(item: Item) -> Result<Product, ApiError> {
     let item: ProductItem =
         serde_dynamo::from_item(item).map_err(|e| corrupt_item("read product", e))?;
     Product::try_from(item)
@@ -96,13 +100,13 @@ fn n(value: u64) -> AttributeValue {
 }
 
 /// Stores a new product; its id is fresh, so the write cannot replace another.
-pub async fn insert(state: &AppState, product: &Product) -> Result<(), ApiError> {
+pub async fn insert(table: Products<'_>, product: &Product) -> Result<(), ApiError> {
     let item = serde_dynamo::to_item(ProductItem::from(product))
         .map_err(|e| ApiError::unexpected("encode product", e))?;
-    state
-        .dynamo
+    table
+        .client
         .put_item()
-        .table_name(&state.config.tables.products)
+        .table_name(table.name)
         .set_item(Some(item))
         .condition_expression("attribute_not_exists(id)")
         .send()
@@ -112,11 +116,11 @@ pub async fn insert(state: &AppState, product: &Product) -> Result<(), ApiError>
 }
 
 /// The product with `id`, read consistently so an ETag is never older than the last write.
-pub async fn find(state: &AppState, id: &Id) -> Result<Option<Product>, ApiError> {
-    let output = state
-        .dynamo
+pub async fn find(table: Products<'_>, id: &Id) -> Result<Option<Product>, ApiError> {
+    let output = table
+        .client
         .get_item()
-        .table_name(&state.config.tables.products)
+        .table_name(table.name)
         .key("id", s(id.as_str()))
         .consistent_read(true)
         .send()
@@ -135,7 +139,7 @@ pub struct Page {
 /// Reads up to `limit` products older than `after`, optionally of one category: a Query on an
 /// index, never a Scan, costing O(limit) reads.
 pub async fn list(
-    state: &AppState,
+    table: Products<'_>,
     limit: usize,
     after: Option<&Id>,
     category: Option<&Category>,
@@ -145,10 +149,10 @@ pub async fn list(
         None => (BY_CREATED_INDEX, "listPartition", ALL_PRODUCTS),
     };
     let mut key_condition = "#partition = :partition".to_owned();
-    let mut query = state
-        .dynamo
+    let mut query = table
+        .client
         .query()
-        .table_name(&state.config.tables.products)
+        .table_name(table.name)
         .index_name(index)
         .expression_attribute_names("#partition", partition_attribute)
         .expression_attribute_values(":partition", s(partition_value))
@@ -177,29 +181,8 @@ pub async fn list(
     Ok(Page { products, has_more })
 }
 
-/// Which stored versions a conditional write may replace (from `If-Match`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Expected {
-    /// No `If-Match`, or `If-Match: *`: whatever version is current.
-    AnyVersion,
-    /// Only one of these versions; an empty list matches nothing.
-    Versions(Vec<u64>),
-}
-
-/// Why a conditional write on a product did not happen.
-#[derive(Debug)]
-pub enum WriteRefused {
-    NotFound,
-    NotOwner,
-    VersionMismatch,
-}
-
 /// Adds the ownership and version condition to an expression's values and returns its text.
-fn write_condition(
-    owner: &Id,
-    expected: &Expected,
-    values: &mut HashMap<String, AttributeValue>,
-) -> String {
+fn write_condition(owner: &Id, expected: &Expected, values: &mut Item) -> String {
     values.insert(":owner".to_owned(), s(owner.as_str()));
     let mut condition = "attribute_exists(id) AND ownerId = :owner".to_owned();
     if let Expected::Versions(versions) = expected {
@@ -219,8 +202,8 @@ fn write_condition(
     condition
 }
 
-/// Tells apart the reasons a condition failed from the item as it was.
-fn refusal(old: Option<&HashMap<String, AttributeValue>>, owner: &Id) -> WriteRefused {
+/// Why a write conditional on [`write_condition`] was refused, from the item as it was.
+fn refusal(old: Option<Item>, owner: &Id) -> WriteRefused {
     match old {
         None => WriteRefused::NotFound,
         Some(item) => match item.get("ownerId") {
@@ -233,15 +216,16 @@ fn refusal(old: Option<&HashMap<String, AttributeValue>>, owner: &Id) -> WriteRe
 }
 
 /// Replaces a product's writable fields if `owner` owns it and its version is as expected,
-/// bumping the version atomically: concurrent updates never both apply to one version.
+/// bumping the version atomically: concurrent updates never both apply to one version. A refusal
+/// is the [`WriteRefused`] error it stands for.
 pub async fn update(
-    state: &AppState,
+    table: Products<'_>,
     id: &Id,
     owner: &Id,
     expected: &Expected,
     input: &ProductInput,
     now: Timestamp,
-) -> Result<Result<Product, WriteRefused>, ApiError> {
+) -> Result<Product, ApiError> {
     let mut values = HashMap::from([
         (":name".to_owned(), s(input.name.as_str())),
         (":price".to_owned(), n(input.price.cents())),
@@ -275,10 +259,10 @@ pub async fn update(
     }
     let condition = write_condition(owner, expected, &mut values);
 
-    let result = state
-        .dynamo
+    let result = table
+        .client
         .update_item()
-        .table_name(&state.config.tables.products)
+        .table_name(table.name)
         .key("id", s(id.as_str()))
         .update_expression(expression)
         .condition_expression(condition)
@@ -288,56 +272,39 @@ pub async fn update(
         .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
         .send()
         .await;
-    match result {
-        Ok(output) => {
+    match conditional("update product", result)? {
+        Conditional::Written(output) => {
             let item = output
                 .attributes
                 .ok_or_else(|| corrupt_item("update product", "no attributes returned"))?;
-            product_from_item(item).map(Ok)
+            product_from_item(item)
         }
-        Err(error) => match error.as_service_error() {
-            Some(service) if service.is_conditional_check_failed_exception() => {
-                let old = match service {
-                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(e) => e.item(),
-                    _ => None,
-                };
-                Ok(Err(refusal(old, owner)))
-            }
-            _ => Err(storage_error("update product", error)),
-        },
+        Conditional::Refused(old) => Err(refusal(old, owner).into()),
     }
 }
 
-/// Deletes a product if `owner` owns it and its version is as expected.
+/// Deletes a product if `owner` owns it and its version is as expected; a refusal is the
+/// [`WriteRefused`] error it stands for.
 pub async fn delete(
-    state: &AppState,
+    table: Products<'_>,
     id: &Id,
     owner: &Id,
     expected: &Expected,
-) -> Result<Result<(), WriteRefused>, ApiError> {
+) -> Result<(), ApiError> {
     let mut values = HashMap::new();
     let condition = write_condition(owner, expected, &mut values);
-    let result = state
-        .dynamo
+    let result = table
+        .client
         .delete_item()
-        .table_name(&state.config.tables.products)
+        .table_name(table.name)
         .key("id", s(id.as_str()))
         .condition_expression(condition)
         .set_expression_attribute_values(Some(values))
         .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
         .send()
         .await;
-    match result {
-        Ok(_) => Ok(Ok(())),
-        Err(error) => match error.as_service_error() {
-            Some(service) if service.is_conditional_check_failed_exception() => {
-                let old = match service {
-                    aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(e) => e.item(),
-                    _ => None,
-                };
-                Ok(Err(refusal(old, owner)))
-            }
-            _ => Err(storage_error("delete product", error)),
-        },
+    match conditional("delete product", result)? {
+        Conditional::Written(_) => Ok(()),
+        Conditional::Refused(old) => Err(refusal(old, owner).into()),
     }
 }

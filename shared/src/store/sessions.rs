@@ -6,18 +6,17 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use serde::{Deserialize, Serialize};
 
-use super::users::{stored_user_from_item, StoredUser};
-use super::{corrupt_item, storage_error};
+use super::users::{stored_user_from_item, StoredUser, Users};
+use super::{conditional, corrupt_item, kind, storage_error, Conditional, Item, Table};
 use crate::clock::Timestamp;
 use crate::domain::{Email, Id, Session, SessionId};
 use crate::error::ApiError;
-use crate::state::AppState;
 
-type Item = HashMap<String, AttributeValue>;
+/// A handle on the sessions table.
+pub type Sessions<'a> = Table<'a, kind::Sessions>;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -59,7 +58,7 @@ fn key(user_id: &Id, id: &SessionId) -> Item {
 }
 
 /// Stores a new session.
-pub async fn insert(state: &AppState, session: &Session) -> Result<(), ApiError> {
+pub async fn insert(table: Sessions<'_>, session: &Session) -> Result<(), ApiError> {
     let item = SessionItem {
         user_id: session.user_id.to_string(),
         id: session.id.to_string(),
@@ -72,10 +71,10 @@ pub async fn insert(state: &AppState, session: &Session) -> Result<(), ApiError>
     };
     let item =
         serde_dynamo::to_item(item).map_err(|e| ApiError::unexpected("encode session", e))?;
-    state
-        .dynamo
+    table
+        .client
         .put_item()
-        .table_name(&state.config.tables.sessions)
+        .table_name(table.name)
         .set_item(Some(item))
         .send()
         .await
@@ -83,14 +82,21 @@ pub async fn insert(state: &AppState, session: &Session) -> Result<(), ApiError>
     Ok(())
 }
 
+/// An account and one of its sessions, as [`read_with_user`] found them.
+#[derive(Debug)]
+pub struct AccountSession {
+    pub user: Option<StoredUser>,
+    pub session: Option<Session>,
+}
+
 /// The account under `email` and one of its sessions, read consistently in one round trip.
 pub async fn read_with_user(
-    state: &AppState,
+    users: Users<'_>,
+    sessions: Sessions<'_>,
     email: &Email,
     user_id: &Id,
     id: &SessionId,
-) -> Result<(Option<StoredUser>, Option<Session>), ApiError> {
-    let tables = &state.config.tables;
+) -> Result<AccountSession, ApiError> {
     let consistent = |key: Item| {
         KeysAndAttributes::builder()
             .keys(key)
@@ -100,20 +106,22 @@ pub async fn read_with_user(
     };
     let mut request = HashMap::from([
         (
-            tables.users.clone(),
+            users.name.to_owned(),
             consistent(HashMap::from([(
                 "email".to_owned(),
                 AttributeValue::S(email.to_string()),
             )]))?,
         ),
-        (tables.sessions.clone(), consistent(key(user_id, id))?),
+        (sessions.name.to_owned(), consistent(key(user_id, id))?),
     ]);
-    let mut user = None;
-    let mut session = None;
+    let mut found = AccountSession {
+        user: None,
+        session: None,
+    };
     // BatchGetItem may leave keys unprocessed under load: ask again for those, a few times.
     for _ in 0..3 {
-        let output = state
-            .dynamo
+        let output = users
+            .client
             .batch_get_item()
             .set_request_items(Some(request))
             .send()
@@ -121,20 +129,20 @@ pub async fn read_with_user(
             .map_err(|e| storage_error("read session", e))?;
         let mut responses = output.responses.unwrap_or_default();
         if let Some(item) = responses
-            .remove(&tables.users)
+            .remove(users.name)
             .and_then(|items| items.into_iter().next())
         {
-            user = Some(stored_user_from_item(item)?);
+            found.user = Some(stored_user_from_item(item)?);
         }
         if let Some(item) = responses
-            .remove(&tables.sessions)
+            .remove(sessions.name)
             .and_then(|items| items.into_iter().next())
         {
-            session = Some(session_from_item(item)?);
+            found.session = Some(session_from_item(item)?);
         }
         request = output.unprocessed_keys.unwrap_or_default();
         if request.is_empty() {
-            return Ok((user, session));
+            return Ok(found);
         }
     }
     Err(ApiError::Unavailable {
@@ -145,14 +153,14 @@ pub async fn read_with_user(
 }
 
 /// Every stored session of a user, live or not, read consistently.
-pub async fn list(state: &AppState, user_id: &Id) -> Result<Vec<Session>, ApiError> {
+pub async fn list(table: Sessions<'_>, user_id: &Id) -> Result<Vec<Session>, ApiError> {
     let mut sessions = Vec::new();
     let mut start: Option<Item> = None;
     loop {
-        let output = state
-            .dynamo
+        let output = table
+            .client
             .query()
-            .table_name(&state.config.tables.sessions)
+            .table_name(table.name)
             .key_condition_expression("userId = :user")
             .expression_attribute_values(":user", AttributeValue::S(user_id.to_string()))
             .consistent_read(true)
@@ -171,11 +179,11 @@ pub async fn list(state: &AppState, user_id: &Id) -> Result<Vec<Session>, ApiErr
 }
 
 /// Ends a session, whatever its state.
-pub async fn delete(state: &AppState, user_id: &Id, id: &SessionId) -> Result<(), ApiError> {
-    state
-        .dynamo
+pub async fn delete(table: Sessions<'_>, user_id: &Id, id: &SessionId) -> Result<(), ApiError> {
+    table
+        .client
         .delete_item()
-        .table_name(&state.config.tables.sessions)
+        .table_name(table.name)
         .set_key(Some(key(user_id, id)))
         .send()
         .await
@@ -186,28 +194,25 @@ pub async fn delete(state: &AppState, user_id: &Id, id: &SessionId) -> Result<()
 /// Ends one of the user's sessions if it is live (of `epoch`, unexpired at `now`); `false` if
 /// there is no such live session.
 pub async fn end_live(
-    state: &AppState,
+    table: Sessions<'_>,
     user_id: &Id,
     id: &SessionId,
     epoch: u64,
     now: Timestamp,
 ) -> Result<bool, ApiError> {
-    let result = state
-        .dynamo
+    let result = table
+        .client
         .delete_item()
-        .table_name(&state.config.tables.sessions)
+        .table_name(table.name)
         .set_key(Some(key(user_id, id)))
         .condition_expression("attribute_exists(id) AND epoch = :epoch AND endsAt > :now")
         .expression_attribute_values(":epoch", AttributeValue::N(epoch.to_string()))
         .expression_attribute_values(":now", AttributeValue::N(now.millis().to_string()))
         .send()
         .await;
-    match result {
-        Ok(_) => Ok(true),
-        Err(error) => match error.as_service_error() {
-            Some(DeleteItemError::ConditionalCheckFailedException(_)) => Ok(false),
-            _ => Err(storage_error("end session", error)),
-        },
+    match conditional("end session", result)? {
+        Conditional::Written(_) => Ok(true),
+        Conditional::Refused(_) => Ok(false),
     }
 }
 

@@ -1,17 +1,17 @@
 //! The users table, keyed by normalised email so that uniqueness is a conditional write.
 
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
-use super::sessions::session_key;
-use super::{corrupt_item, storage_error};
+use super::sessions::{session_key, Sessions};
+use super::{conditional, corrupt_item, kind, storage_error, Conditional, Item, Table};
 use crate::clock::Timestamp;
 use crate::domain::{DisplayName, Email, Id, SessionId, User};
 use crate::error::ApiError;
-use crate::state::AppState;
+
+/// A handle on the users table.
+pub type Users<'a> = Table<'a, kind::Users>;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -37,7 +37,7 @@ pub struct StoredUser {
 
 /// Stores a new account. `Ok(false)` means the email is taken, even under a race: the write is
 /// conditional on the email being absent, so two registrations cannot both succeed.
-pub async fn insert(state: &AppState, user: &User, password_hash: &str) -> Result<bool, ApiError> {
+pub async fn insert(table: Users<'_>, user: &User, password_hash: &str) -> Result<bool, ApiError> {
     let item = UserItem {
         email: user.email.to_string(),
         id: user.id.to_string(),
@@ -47,32 +47,29 @@ pub async fn insert(state: &AppState, user: &User, password_hash: &str) -> Resul
         session_epoch: 0,
     };
     let item = serde_dynamo::to_item(item).map_err(|e| ApiError::unexpected("encode user", e))?;
-    let result = state
-        .dynamo
+    let result = table
+        .client
         .put_item()
-        .table_name(&state.config.tables.users)
+        .table_name(table.name)
         .set_item(Some(item))
         .condition_expression("attribute_not_exists(email)")
         .send()
         .await;
-    match result {
-        Ok(_) => Ok(true),
-        Err(error) => match error.as_service_error() {
-            Some(PutItemError::ConditionalCheckFailedException(_)) => Ok(false),
-            _ => Err(storage_error("put user", error)),
-        },
+    match conditional("put user", result)? {
+        Conditional::Written(_) => Ok(true),
+        Conditional::Refused(_) => Ok(false),
     }
 }
 
 /// The account registered under `email`, if any.
 pub async fn find_by_email(
-    state: &AppState,
+    table: Users<'_>,
     email: &Email,
 ) -> Result<Option<StoredUser>, ApiError> {
-    let output = state
-        .dynamo
+    let output = table
+        .client
         .get_item()
-        .table_name(&state.config.tables.users)
+        .table_name(table.name)
         .key("email", AttributeValue::S(email.to_string()))
         .consistent_read(true)
         .send()
@@ -82,9 +79,7 @@ pub async fn find_by_email(
 }
 
 /// A user item as stored, checked back into its domain types.
-pub(crate) fn stored_user_from_item(
-    item: std::collections::HashMap<String, AttributeValue>,
-) -> Result<StoredUser, ApiError> {
+pub(crate) fn stored_user_from_item(item: Item) -> Result<StoredUser, ApiError> {
     let item: UserItem = serde_dynamo::from_item(item).map_err(|e| corrupt_item("read user", e))?;
     let bad = |what: &str| corrupt_item("read user", what.to_owned());
     let user = User {
@@ -101,11 +96,11 @@ pub(crate) fn stored_user_from_item(
 }
 
 /// Ends every session of the user: one write moves the user to a new session epoch.
-pub async fn end_all_sessions(state: &AppState, user: &User) -> Result<(), ApiError> {
-    let result = state
-        .dynamo
+pub async fn end_all_sessions(table: Users<'_>, user: &User) -> Result<(), ApiError> {
+    let result = table
+        .client
         .update_item()
-        .table_name(&state.config.tables.users)
+        .table_name(table.name)
         .key("email", AttributeValue::S(user.email.to_string()))
         .update_expression("ADD sessionEpoch :one")
         .condition_expression("id = :id")
@@ -113,13 +108,10 @@ pub async fn end_all_sessions(state: &AppState, user: &User) -> Result<(), ApiEr
         .expression_attribute_values(":id", AttributeValue::S(user.id.to_string()))
         .send()
         .await;
-    match result {
-        Ok(_) => Ok(()),
+    match conditional("end sessions", result)? {
+        Conditional::Written(_) => Ok(()),
         // The account is gone: it has no sessions left to end.
-        Err(error) => match error.as_service_error() {
-            Some(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(()),
-            _ => Err(storage_error("end sessions", error)),
-        },
+        Conditional::Refused(_) => Ok(()),
     }
 }
 
@@ -138,13 +130,13 @@ pub enum PasswordChange {
 /// conditional on the hash and epoch read, so a login that verified the old password cannot
 /// leave a session alive after the change.
 pub async fn change_password(
-    state: &AppState,
+    users: Users<'_>,
+    sessions: Sessions<'_>,
     stored: &StoredUser,
     verified_hash: &str,
     new_hash: &str,
     keep: &SessionId,
 ) -> Result<PasswordChange, ApiError> {
-    let tables = &state.config.tables;
     let epoch = stored.session_epoch;
     let next = AttributeValue::N((epoch + 1).to_string());
     let epoch_condition = if epoch == 0 {
@@ -153,7 +145,7 @@ pub async fn change_password(
         "sessionEpoch = :epoch"
     };
     let user_update = Update::builder()
-        .table_name(&tables.users)
+        .table_name(users.name)
         .key("email", AttributeValue::S(stored.user.email.to_string()))
         .update_expression("SET passwordHash = :new, sessionEpoch = :next")
         .condition_expression(format!(
@@ -167,7 +159,7 @@ pub async fn change_password(
         .build()
         .map_err(|e| ApiError::unexpected("build password change", e))?;
     let session_update = Update::builder()
-        .table_name(&tables.sessions)
+        .table_name(sessions.name)
         .set_key(Some(session_key(&stored.user.id, keep)))
         .update_expression("SET epoch = :next")
         .condition_expression("attribute_exists(id) AND epoch = :epoch")
@@ -175,8 +167,8 @@ pub async fn change_password(
         .expression_attribute_values(":epoch", AttributeValue::N(epoch.to_string()))
         .build()
         .map_err(|e| ApiError::unexpected("build password change", e))?;
-    let result = state
-        .dynamo
+    let result = users
+        .client
         .transact_write_items()
         .transact_items(TransactWriteItem::builder().update(user_update).build())
         .transact_items(TransactWriteItem::builder().update(session_update).build())

@@ -126,7 +126,7 @@ async fn seed(state: &AppState) -> Seeded {
     // The functions under test run on the system clock: the seeded token must be valid now.
     let now = Clock::System.now();
     let email = Email::parse("bench@example.com").expect("email");
-    let stored = shared::store::users::find_by_email(state, &email)
+    let stored = shared::store::users::find_by_email(state.users(), &email)
         .await
         .expect("read user");
     let (user, password_hash, epoch) = match stored {
@@ -141,7 +141,7 @@ async fn seed(state: &AppState) -> Seeded {
             let hash = hash_password(SecretString::from(PASSWORD))
                 .await
                 .expect("hash");
-            shared::store::users::insert(state, &user, &hash)
+            shared::store::users::insert(state.users(), &user, &hash)
                 .await
                 .expect("user");
             (user, hash, 0)
@@ -162,7 +162,7 @@ async fn seed(state: &AppState) -> Seeded {
         user_agent: None,
         epoch,
     };
-    shared::store::sessions::insert(state, &session)
+    shared::store::sessions::insert(state.sessions(), &session)
         .await
         .expect("session");
     let token = issued.token;
@@ -179,7 +179,7 @@ async fn seed(state: &AppState) -> Seeded {
             updated_at: now,
             version: 1,
         };
-        shared::store::products::insert(state, &product)
+        shared::store::products::insert(state.products(), &product)
             .await
             .expect("product");
         product_ids.push(product.id.to_string());
@@ -206,17 +206,17 @@ async fn warm_up_storage(state: &AppState, seeded: &Seeded) {
     let now = Clock::System.now();
     let window = state.config.limits.window;
     for round in 0..STORAGE_WARM_UP_ROUNDS {
-        shared::store::users::find_by_email(state, &email)
+        shared::store::users::find_by_email(state.users(), &email)
             .await
             .expect("login read");
-        shared::store::products::find(state, &id)
+        shared::store::products::find(state.products(), &id)
             .await
             .expect("product");
-        shared::store::products::list(state, 20, None, None)
+        shared::store::products::list(state.products(), 20, None, None)
             .await
             .expect("product page");
         let key = format!("warm-up#{round}");
-        shared::store::limits::increment(state, &key, now, window, u32::MAX)
+        shared::store::limits::increment(state.limits(), &key, now, window, u32::MAX)
             .await
             .expect("counter");
         let user = User {
@@ -225,7 +225,7 @@ async fn warm_up_storage(state: &AppState, seeded: &Seeded) {
             name: None,
             created_at: now,
         };
-        shared::store::users::insert(state, &user, &seeded.password_hash)
+        shared::store::users::insert(state.users(), &user, &seeded.password_hash)
             .await
             .expect("user");
     }
