@@ -1,12 +1,14 @@
 //! `GET /api/products`: products newest first, a page at a time, optionally of one category.
 
 use serde::Serialize;
-use shared::domain::{Category, Product};
+use shared::collect_fields;
+use shared::domain::{Category, Id, Product};
 use shared::error::FieldError;
 use shared::http::query::query_param;
 use shared::http::{json, with_header};
 use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, Response};
+use shared::pagination::CursorKey;
 use shared::store::products;
 use shared::{ApiError, AppState};
 
@@ -36,45 +38,46 @@ fn parse_limit(raw: Option<&str>) -> Result<usize, FieldError> {
         .ok_or_else(|| FieldError::new("limit", "must be a whole number from 1 to 100"))
 }
 
+fn parse_category(raw: Option<&str>) -> Result<Option<Category>, FieldError> {
+    raw.map(|raw| {
+        Category::parse_str(raw).ok_or_else(|| {
+            FieldError::new(
+                "category",
+                "must be 1-50 characters of lowercase letters, digits and hyphens",
+            )
+        })
+    })
+    .transpose()
+}
+
+/// A cursor is signed for one category filter, so it is read once the filter is known (and not
+/// at all when the filter is itself invalid). An empty `cursor=` is read as no cursor.
+fn parse_cursor(
+    cursors: &CursorKey,
+    raw: Option<&str>,
+    category: &Result<Option<Category>, FieldError>,
+) -> Result<Option<Id>, FieldError> {
+    let (Some(raw), Ok(category)) = (raw.filter(|raw| !raw.is_empty()), category) else {
+        return Ok(None);
+    };
+    cursors
+        .decode(raw, category.as_ref())
+        .map(Some)
+        .ok_or_else(|| {
+            FieldError::new(
+                "cursor",
+                "is not a cursor this listing issued; start again without it",
+            )
+        })
+}
+
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let cursors = state.cursors()?;
-    let limit = parse_limit(query_param(&req, "limit"));
-    let category = query_param(&req, "category")
-        .map(|raw| {
-            Category::parse_str(raw).ok_or_else(|| {
-                FieldError::new(
-                    "category",
-                    "must be 1-50 characters of lowercase letters, digits and hyphens",
-                )
-            })
-        })
-        .transpose();
-    // A cursor is signed for one category filter, so it is read once the filter is known.
-    let after = match &category {
-        // An empty `cursor=` is read as no cursor: the first page.
-        Ok(category) => query_param(&req, "cursor")
-            .filter(|raw| !raw.is_empty())
-            .map(|raw| {
-                cursors.decode(raw, category.as_ref()).ok_or_else(|| {
-                    FieldError::new(
-                        "cursor",
-                        "is not a cursor this listing issued; start again without it",
-                    )
-                })
-            })
-            .transpose(),
-        Err(_) => Ok(None),
-    };
-    let (limit, category, after) = match (limit, category, after) {
-        (Ok(limit), Ok(category), Ok(after)) => (limit, category, after),
-        (limit, category, after) => {
-            let errors = [limit.err(), category.err(), after.err()]
-                .into_iter()
-                .flatten()
-                .collect();
-            return Err(ApiError::invalid_fields(errors));
-        }
-    };
+    let (limit, category, after) = collect_fields!(
+        limit = parse_limit(query_param(&req, "limit")),
+        category = parse_category(query_param(&req, "category")),
+        after = parse_cursor(cursors, query_param(&req, "cursor"), &category),
+    )?;
 
     let page = products::list(state.products(), limit, after.as_ref(), category.as_ref()).await?;
     let next_cursor = page
