@@ -1,10 +1,8 @@
 //! Lambda entry point of `PUT /api/profile/password`: see the crate's `handle` for what it does.
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), shared::lambda_http::Error> {
+fn main() -> Result<(), shared::lambda_http::Error> {
     shared::run(
         &shared::http::routes::CHANGE_PASSWORD,
         change_password::handle,
     )
-    .await
 }

@@ -1,6 +1,5 @@
 //! Lambda entry point of `DELETE /api/auth/sessions/{id}`: see the crate's `handle` for what it does.
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), shared::lambda_http::Error> {
-    shared::run(&shared::http::routes::END_SESSION, end_session::handle).await
+fn main() -> Result<(), shared::lambda_http::Error> {
+    shared::run(&shared::http::routes::END_SESSION, end_session::handle)
 }

@@ -1,6 +1,5 @@
 //! Lambda entry point of `POST /api/auth/register`: see the crate's `handle` for what it does.
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), shared::lambda_http::Error> {
-    shared::run(&shared::http::routes::REGISTER, register::handle).await
+fn main() -> Result<(), shared::lambda_http::Error> {
+    shared::run(&shared::http::routes::REGISTER, register::handle)
 }

@@ -1,10 +1,8 @@
 //! Lambda entry point of `PUT /api/products/{id}`: see the crate's `handle` for what it does.
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), shared::lambda_http::Error> {
+fn main() -> Result<(), shared::lambda_http::Error> {
     shared::run(
         &shared::http::routes::UPDATE_PRODUCT,
         update_product::handle,
     )
-    .await
 }

@@ -172,8 +172,20 @@ fn respond_rejected(
 /// (see [`AppState::for_route`]), then every invocation answered by `handler`.
 ///
 /// The events are read here rather than by `lambda_http::run`, whose conversion panics on some
-/// malformed input (see [`event`]); nothing reaches the runtime as an `Err`.
-pub async fn run<F, Fut>(route: &'static Route, handler: F) -> Result<(), lambda_runtime::Error>
+/// malformed input (see [`event`]); nothing reaches the runtime as an `Err`. One thread serves:
+/// Lambda hands an environment one invocation at a time.
+pub fn run<F, Fut>(route: &'static Route, handler: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(&'static AppState, Request) -> Fut + Copy,
+    Fut: Future<Output = Result<Response<Body>, ApiError>>,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(route, handler))
+}
+
+async fn serve<F, Fut>(route: &'static Route, handler: F) -> Result<(), lambda_runtime::Error>
 where
     F: Fn(&'static AppState, Request) -> Fut + Copy,
     Fut: Future<Output = Result<Response<Body>, ApiError>>,
