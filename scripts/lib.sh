@@ -113,6 +113,19 @@ write_env_file() { # path
   done
 }
 
+# The API reference: openapi.yaml rendered by the pinned Redocly CLI (package.json) into one
+# self-contained HTML file, which the local gateway serves at /docs. Its page template allows no
+# fetch from anywhere (scripts/api-reference.hbs); telemetry off, no update check.
+DOCS_FILE="$ROOT/target/docs/index.html"
+build_docs() {
+  local out
+  mkdir -p "$(dirname "$DOCS_FILE")"
+  if ! out=$(REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true     "$ROOT/node_modules/.bin/redocly" build-docs "$ROOT/openapi.yaml" --inlineBundle     --template "$ROOT/scripts/api-reference.hbs" --title "Products API reference"     --output "$DOCS_FILE" 2>&1); then
+    printf '%s\n' "$out" >&2
+    return 1
+  fi
+}
+
 # Builds every binary the way `cargo lambda watch` will ask for them (`cargo run --bin NAME` at
 # the workspace root, features unified across the workspace), so the first request to each
 # function finds it built instead of compiling it.
@@ -122,7 +135,8 @@ build_functions() {
 
 # serve_api PORT ENV_FILE LOGFILE [watch flags...]: the functions behind `cargo lambda watch`
 # (its router in Cargo.toml maps the API.md paths), fronted on PORT by the local gateway, which
-# hands non-UTF-8 bodies on as API Gateway does (see tools/src/bin/local-gateway.rs).
+# hands non-UTF-8 bodies on as API Gateway does (see tools/src/bin/local-gateway.rs) and serves
+# the API reference (build_docs) at /docs.
 serve_api() {
   local port=$1 env_file=$2 logfile=$3 watch_port
   shift 3
@@ -134,6 +148,6 @@ serve_api() {
   # For `cargo lambda invoke --invoke-port`, which talks to watch directly.
   echo "$watch_port" >"${LOG_DIR:-$ROOT/.dev}/watch-port"
   start_group "${LOG_DIR:-$ROOT/.dev}/gateway.log" \
-    "$ROOT/target/debug/local-gateway" "127.0.0.1:$port" "127.0.0.1:$watch_port"
+    "$ROOT/target/debug/local-gateway" "127.0.0.1:$port" "127.0.0.1:$watch_port" "$DOCS_FILE"
   wait_for_port "$port" 30 "the local gateway"
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: one in-memory DynamoDB Local for the run; unit, handler and integration tests;
 # then the whole API over HTTP through `cargo lambda watch`, checked by the end-to-end tests
-# and by schemathesis against openapi.yaml. Stops what it started, pass or fail.
+# and by schemathesis against openapi.yaml, and the API reference it serves read in Chromium.
+# Stops what it started, pass or fail.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -52,6 +53,7 @@ log "end-to-end over HTTP through cargo lambda watch"
   # cannot reach by accident. The limit itself is tested with small budgets.
   export RATE_LIMIT_REQUESTS="${E2E_RATE_LIMIT_REQUESTS:-10000000}"
   build_functions
+  build_docs
   export_local_env "$DYNAMODB_PORT"
   target/debug/create-tables
   API_PORT=$(free_port)
@@ -61,6 +63,8 @@ log "end-to-end over HTTP through cargo lambda watch"
   trap 'stop_started' EXIT
   export E2E_BASE_URL="http://127.0.0.1:$API_PORT"
   cargo test --locked -p api-tests --test e2e -- --ignored
+  log "the API reference at /docs, read in headless Chromium"
+  cargo test --locked -p api-tests --test docs_page -- --ignored
   log "tokens verified against the JWKS by an independent JOSE library (PyJWT)"
   python3 tests/python/verify_token.py "$E2E_BASE_URL"
   if [ -f openapi.yaml ]; then

@@ -10,18 +10,26 @@
 //! media type. A missing type becomes `application/octet-stream`, which the functions answer
 //! with the 415 they give any body without `Content-Type: application/json`.
 //!
-//! Usage: `local-gateway LISTEN_ADDR UPSTREAM_ADDR`, e.g. `127.0.0.1:9000 127.0.0.1:9001`.
+//!
+//! Given a third argument, the API reference `make docs` renders from openapi.yaml, it also
+//! serves that page at `/docs`: read anew on every request, so `make docs` while `make dev` runs
+//! shows at the next reload. `/docs` is not an API path; deployed, the reference is a file.
+//!
+//! Usage: `local-gateway LISTEN_ADDR UPSTREAM_ADDR [DOCS_FILE]`, e.g.
+//! `127.0.0.1:9000 127.0.0.1:9001 target/docs/index.html`.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode, Uri};
+use hyper::{Method, Request, Response, StatusCode, Uri};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
@@ -63,11 +71,52 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
     response
 }
 
+/// Where the API reference is served.
+fn is_docs_path(path: &str) -> bool {
+    matches!(path, "/docs" | "/docs/")
+}
+
+/// The API reference page, or why there is none.
+async fn docs(method: &Method, file: &Path) -> Response<Full<Bytes>> {
+    if method != Method::GET && method != Method::HEAD {
+        let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return response;
+    }
+    let Ok(page) = tokio::fs::read(file).await else {
+        return plain(
+            StatusCode::NOT_FOUND,
+            "The API reference is not built: run make docs.",
+        );
+    };
+    let body = if method == Method::HEAD {
+        Bytes::new()
+    } else {
+        Bytes::from(page)
+    };
+    let mut response = Response::new(Full::new(body));
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
 async fn forward(
     upstream: Upstream,
     upstream_addr: SocketAddr,
+    docs_file: Arc<Option<PathBuf>>,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
+    if let Some(file) = docs_file.as_ref() {
+        if is_docs_path(request.uri().path()) {
+            return Ok(docs(request.method(), file).await);
+        }
+    }
     let (mut parts, body) = request.into_parts();
     let body = match Limited::new(body, MAX_PAYLOAD).collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -110,9 +159,10 @@ async fn forward(
 async fn main() {
     let mut args = std::env::args().skip(1);
     let (Some(listen), Some(upstream_addr)) = (args.next(), args.next()) else {
-        eprintln!("usage: local-gateway LISTEN_ADDR UPSTREAM_ADDR");
+        eprintln!("usage: local-gateway LISTEN_ADDR UPSTREAM_ADDR [DOCS_FILE]");
         std::process::exit(2);
     };
+    let docs_file = Arc::new(args.next().map(PathBuf::from));
     let (listen, upstream_addr): (SocketAddr, SocketAddr) =
         match (listen.parse(), upstream_addr.parse()) {
             (Ok(listen), Ok(upstream)) => (listen, upstream),
@@ -134,9 +184,16 @@ async fn main() {
             continue;
         };
         let upstream = upstream.clone();
+        let docs_file = Arc::clone(&docs_file);
         tokio::spawn(async move {
-            let service =
-                service_fn(move |request| forward(upstream.clone(), upstream_addr, request));
+            let service = service_fn(move |request| {
+                forward(
+                    upstream.clone(),
+                    upstream_addr,
+                    Arc::clone(&docs_file),
+                    request,
+                )
+            });
             let _ = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .await;

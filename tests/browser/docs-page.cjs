@@ -1,0 +1,67 @@
+// Loads the API reference in headless Chromium (Debian's, driven by the pinned playwright-core)
+// and prints, as JSON, what a reader of the page sees: the operations it lists (every tag's list
+// opened), the requests the page tried to make anywhere but its own origin and how each ended,
+// and any script error. tests/tests/docs_page.rs holds that against the route table.
+//
+// Usage: node tests/browser/docs-page.cjs URL   (CHROMIUM overrides /usr/bin/chromium)
+'use strict';
+
+const { chromium } = require('playwright-core');
+
+async function main(url) {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+      '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  try {
+    const page = await browser.newPage();
+    const origin = new URL(url).origin;
+    const offsite = new Map();
+    const local = (address) => address.startsWith(origin) || /^(data|blob|about):/.test(address);
+    page.on('request', (request) => {
+      if (!local(request.url())) offsite.set(request.url(), 'pending');
+    });
+    page.on('requestfailed', (request) => {
+      if (!local(request.url())) offsite.set(request.url(), `failed: ${request.failure()?.errorText}`);
+    });
+    page.on('requestfinished', (request) => {
+      if (!local(request.url())) offsite.set(request.url(), 'fetched');
+    });
+    const errors = [];
+    page.on('pageerror', (error) => errors.push(String(error)));
+
+    const response = await page.goto(url, { waitUntil: 'load' });
+    const operation = '[data-component-name="Tag/Tag"]';
+    await page.waitForSelector(operation, { timeout: 30000 });
+    // A tag's list shows its first operations and a "Show N more" button for the rest.
+    for (const more of await page.getByText(/^Show \d+ more/).all()) {
+      await more.click();
+    }
+    await page.waitForFunction(() => !/Show \d+ more/.test(document.body.innerText));
+    const operations = await page.$$eval(operation, (methods) => methods.map((method) => {
+      const row = method.parentElement;
+      return {
+        method: method.textContent.trim().toUpperCase(),
+        path: row.textContent.trim().slice(method.textContent.trim().length).trim(),
+        visible: row.offsetWidth > 0 && row.offsetHeight > 0,
+      };
+    }));
+    const title = await page.title();
+    return {
+      status: response.status(),
+      contentType: response.headers()['content-type'] || '',
+      title,
+      operations,
+      offsite: [...offsite].map(([address, outcome]) => ({ url: address, outcome })),
+      errors,
+    };
+  } finally {
+    await browser.close();
+  }
+}
+
+main(process.argv[2]).then(
+  (result) => console.log(JSON.stringify(result)),
+  (error) => { console.error(error); process.exit(1); },
+);
