@@ -40,7 +40,7 @@ browser:
 dev: tools
 	scripts/dev.sh
 
-docs: tools
+docs: node_modules/.installed
 	scripts/docs.sh
 
 test: tools browser

@@ -134,7 +134,7 @@ build_functions() {
 }
 
 # serve_api PORT ENV_FILE LOGFILE [watch flags...]: the functions behind `cargo lambda watch`
-# (its router in Cargo.toml maps the API.md paths), fronted on PORT by the local gateway, which
+# (its router in Cargo.toml maps the API's paths), fronted on PORT by the local gateway, which
 # hands non-UTF-8 bodies on as API Gateway does (see tools/src/bin/local-gateway.rs) and serves
 # the API reference (build_docs) at /docs.
 serve_api() {

@@ -97,8 +97,8 @@ impl serde::Serialize for Timestamp {
     }
 }
 
-// Calendar conversions from Howard Hinnant's "chrono-Compatible Low-Level Date Algorithms"
-// (https://howardhinnant.github.io/date_algorithms.html), exact for the proleptic Gregorian calendar.
+// Calendar conversions from Howard Hinnant's "chrono-Compatible Low-Level Date Algorithms",
+// exact for the proleptic Gregorian calendar.
 fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);

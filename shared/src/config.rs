@@ -47,7 +47,7 @@ pub struct TableNames {
     pub sessions: String,
 }
 
-/// The brute-force limits of API.md; every number can be changed by environment.
+/// The brute-force limits of the auth routes; every number can be changed by environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LimitConfig {
     pub window: Duration,
@@ -65,7 +65,7 @@ pub struct MetricsConfig {
     pub service: String,
 }
 
-/// The per-client request budget of API.md's "Rate limits": `requests` per fixed `window`.
+/// The per-client request budget (every request but health checks and preflights): `requests` per fixed `window`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimitConfig {
     /// 0 turns the limiter off.

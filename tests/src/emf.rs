@@ -1,6 +1,4 @@
-//! Checks a request line against the CloudWatch Embedded Metric Format specification
-//! (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>)
-//! and against what the API promises to measure.
+//! Checks a request line against the CloudWatch Embedded Metric Format specification and against what the API promises to measure.
 
 use serde_json::Value;
 use shared::telemetry::request_line::{DIMENSIONS, METRICS};

@@ -1,4 +1,4 @@
-//! A Lambda Runtime API host (<https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>):
+//! A Lambda Runtime API host (the interface Lambda serves its runtimes on):
 //! just enough of it to run a function binary as Lambda does and time it from outside. One host
 //! serves one function process.
 

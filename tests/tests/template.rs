@@ -162,7 +162,7 @@ fn every_function_is_configured_with_the_public_keys() {
 
 #[test]
 fn exactly_the_functions_whose_requests_count_may_update_the_limits_table() {
-    // Every route counts against its client's budget but health (API.md, "Rate limits").
+    // Every route counts against its client's budget but health (openapi.yaml, `TooManyRequests`).
     for function in functions() {
         let counts = function.grants.iter().any(|(action, target)| {
             action == "dynamodb:UpdateItem"

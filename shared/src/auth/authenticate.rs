@@ -15,7 +15,7 @@ use crate::store::users::StoredUser;
 
 /// Name of the cookie login sets. The `__Host-` prefix makes browsers refuse it unless it is
 /// `Secure`, has `Path=/` and no `Domain`, so a sibling subdomain cannot plant one of its own
-/// (<https://www.rfc-editor.org/rfc/rfc6265bis> §4.1.3.2). No other cookie name is read.
+/// (RFC 6265bis §4.1.3.2). No other cookie name is read.
 pub const TOKEN_COOKIE: &str = "__Host-token";
 
 /// Who is making a request, and in which session: both read in the same round trip.

@@ -1,5 +1,4 @@
-//! Access tokens: EdDSA (Ed25519) JWTs with a `kid` (<https://www.rfc-editor.org/rfc/rfc7519>,
-//! <https://www.rfc-editor.org/rfc/rfc8037>).
+//! Access tokens: EdDSA (Ed25519) JWTs with a `kid` (RFC 7519, RFC 8037).
 //!
 //! Login alone signs ([`TokenSigner`], with the private key it fetched at cold start); every
 //! other function only verifies ([`TokenVerifier`], with public keys from its configuration),

@@ -1,5 +1,5 @@
-//! Password hashing with argon2id at OWASP's minimum cost or above
-//! (<https://cheatsheetseries.owasp.org/cheatsheets/Password_Storage_Cheat_Sheet.html>).
+//! Password hashing with argon2id at the minimum cost of OWASP's Password Storage Cheat Sheet,
+//! or above.
 //!
 //! Hashing takes tens of milliseconds of CPU, so it runs on the blocking thread pool, never on
 //! the async executor.

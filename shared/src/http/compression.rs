@@ -1,5 +1,5 @@
 //! Response compression: gzip, or brotli where the client prefers it, for bodies of 1 KiB or more
-//! (<https://www.rfc-editor.org/rfc/rfc9110#name-accept-encoding>).
+//! (RFC 9110 §12.5.3, `Accept-Encoding`).
 
 use std::io::Write;
 

@@ -1,5 +1,5 @@
-//! CORS for browser clients on the origins in `ALLOWED_ORIGINS`
-//! (<https://fetch.spec.whatwg.org/#http-cors-protocol>).
+//! CORS for browser clients on the origins in `ALLOWED_ORIGINS` (the Fetch standard's CORS
+//! protocol).
 //!
 //! The functions answer CORS themselves, so local runs and API Gateway behave the same.
 

@@ -2,7 +2,7 @@
 
 use lambda_http::http::header::{HeaderMap, HeaderName, HeaderValue};
 
-/// The security headers of API.md. The API serves JSON only, so the policy forbids everything.
+/// The security headers every response carries. The API serves JSON only, so the policy forbids everything.
 pub const SECURITY_HEADERS: &[(&str, &str)] = &[
     (
         "content-security-policy",

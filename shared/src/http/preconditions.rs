@@ -1,5 +1,5 @@
 //! Conditional requests: `If-None-Match` for cached reads and `If-Match` for safe writes
-//! (<https://www.rfc-editor.org/rfc/rfc9110#name-conditional-requests>).
+//! (RFC 9110 §13, conditional requests).
 
 use lambda_http::Request;
 

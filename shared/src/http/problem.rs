@@ -1,5 +1,4 @@
-//! The one place an [`ApiError`] becomes a response: RFC 9457 problem details
-//! (<https://www.rfc-editor.org/rfc/rfc9457>).
+//! The one place an [`ApiError`] becomes a response: RFC 9457 problem details.
 
 use lambda_http::http::header::HeaderValue;
 use lambda_http::{Body, Response};

@@ -1,7 +1,7 @@
-//! The per-client request budget of every route (API.md, "Rate limits"): fixed windows counted
-//! in the limits table, so every instance of every function shares them, answered with the IETF
-//! `RateLimit` and `RateLimit-Policy` headers
-//! (<https://datatracker.ietf.org/doc/draft-ietf-httpapi-ratelimit-headers/>).
+//! The per-client request budget of every request but health checks and preflights (openapi.yaml,
+//! `TooManyRequests`): fixed windows counted in the limits table, so every instance of every
+//! function shares them, answered with the `RateLimit` and `RateLimit-Policy` headers of the IETF
+//! draft draft-ietf-httpapi-ratelimit-headers.
 //!
 //! Failure policy: the limiter never turns a request that would have succeeded into a 5xx. A
 //! counter DynamoDB throttles means one client is hammering its key, so that client is over its

@@ -1,4 +1,4 @@
-//! The route table of API.md: which function answers which method on which path.
+//! The route table of the API: which function answers which method on which path.
 //!
 //! API Gateway (and `cargo lambda watch` locally) does the routing; this table lets the fallback
 //! function tell an unknown path (404) from a known path with another method (405).

@@ -2,8 +2,10 @@
 //!
 //! Every store function takes the [`Table`] handles it works on (a client and a table's name),
 //! never the whole application state: what a function may touch is in its signature. Failures
-//! come back as [`ApiError`]s; a conditional write's refusal is told apart from a storage
-//! failure by [`conditional`], the one place a condition failure is matched.
+//! come back as [`ApiError`]s. A conditional write's refusal is told apart from a storage
+//! failure in one place, `conditional`; failures are classified (throttled, transient,
+//! unexpected) in one place, `storage_error`. Only a transaction's cancellation reasons are read
+//! where the transaction is built (`users::change_password`).
 
 pub mod client;
 pub mod limits;
@@ -42,10 +44,6 @@ impl<'a, Kind> Table<'a, Kind> {
             name,
             kind: PhantomData,
         }
-    }
-
-    pub fn name(&self) -> &'a str {
-        self.name
     }
 }
 

@@ -3,7 +3,7 @@
 //! in CloudWatch Embedded Metric Format ([`request_line`]).
 //!
 //! Metrics: a small module of our own rather than a crate. EMF is one JSON shape
-//! (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>),
+//! (CloudWatch's Embedded Metric Format specification),
 //! which the request's log line already almost is; the EMF crates on crates.io either pull in a
 //! logging stack of their own or write a second line per request.
 

@@ -256,8 +256,8 @@ fn targets_section(out: &mut String, results: &[FunctionResult], costs: &Passwor
     let _ = writeln!(
         out,
         "- Peak RSS ≤ 16 MB: the functions that do not hash, worst {name} at {:.1} MB — {}. \
-         register and login, worst {hasher} at {:.1} MB — {}, and not reachable under API.md, \
-         which requires argon2id with at least {buffer_mib:.0} MiB ({:.1} MB) of working memory: \
+         register and login, worst {hasher} at {:.1} MB — {}, and not reachable under the \
+         contract, which requires argon2id with at least {buffer_mib:.0} MiB ({:.1} MB) of working memory: \
          that buffer alone is over the target. Besides it they hold {:.1} MB, as the others do; \
          the buffer is allocated once per process and reused, so it does not grow.",
         mb(rss),
