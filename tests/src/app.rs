@@ -408,7 +408,7 @@ macro_rules! dispatch {
         $(
             // Boxed: sixteen handlers' futures side by side would not fit a test thread's stack
             // in a debug build.
-            if key == routes::$route.key() {
+            if key == routes::$route.key {
                 Box::pin(respond_to_event(state, &routes::$route, $invocation, $handler)).await
             } else
         )+

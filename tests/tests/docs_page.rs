@@ -66,7 +66,7 @@ fn the_api_reference_lists_every_route_and_fetches_nothing_offsite() {
         .collect();
     let unique: BTreeSet<String> = listed.iter().cloned().collect();
     assert_eq!(unique.len(), listed.len(), "listed once each: {listed:?}");
-    let routed: BTreeSet<String> = ROUTES.iter().map(|route| route.key()).collect();
+    let routed: BTreeSet<String> = ROUTES.iter().map(|route| route.key.to_owned()).collect();
     assert_eq!(unique, routed);
     let hidden: Vec<&Operation> = page.operations.iter().filter(|op| !op.visible).collect();
     assert!(hidden.is_empty(), "listed but not shown: {hidden:?}");

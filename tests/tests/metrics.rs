@@ -9,7 +9,7 @@ use api_tests::emf::check_request_line;
 use api_tests::runtime_api::{built_binary, RuntimeApi};
 use api_tests::{Event, TestApp};
 use serde_json::{json, Value};
-use shared::http::routes::ROUTES;
+use shared::http::routes::{FALLBACK, ROUTES};
 use tokio::io::AsyncBufReadExt;
 use tokio::process::Command;
 
@@ -67,8 +67,8 @@ async fn every_function_logs_one_emf_line_per_request() {
     assert_eq!(lines.len(), setup + events.len(), "one line per request");
     let new = &lines[setup..];
     let routes: BTreeSet<&str> = new.iter().filter_map(|l| l["Route"].as_str()).collect();
-    let mut expected: BTreeSet<String> = ROUTES.iter().map(|r| r.key()).collect();
-    expected.insert("$default".to_owned());
+    let mut expected: BTreeSet<String> = ROUTES.iter().map(|r| r.key.to_owned()).collect();
+    expected.insert(FALLBACK.key.to_owned());
     assert_eq!(
         routes
             .iter()

@@ -111,15 +111,10 @@ fn every_function_has_its_sample_event_for_its_route() {
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|_| panic!("{} has no event: {}", route.function, path.display()));
         let event: Value = serde_json::from_str(&text).expect("JSON");
-        let expected = if route.path.starts_with('/') {
-            route.key()
-        } else {
-            route.path.to_owned()
-        };
-        assert_eq!(event["routeKey"], expected.as_str(), "{}", path.display());
+        assert_eq!(event["routeKey"], route.key, "{}", path.display());
         assert_eq!(
             event["requestContext"]["routeKey"],
-            expected.as_str(),
+            route.key,
             "{}",
             path.display()
         );
@@ -160,9 +155,9 @@ fn every_template_function_is_a_route_with_its_event() {
     }
     let mut expected: BTreeMap<String, String> = ROUTES
         .iter()
-        .map(|route| (route.function.to_owned(), route.key()))
+        .map(|route| (route.function.to_owned(), route.key.to_owned()))
         .collect();
-    expected.insert(FALLBACK.function.to_owned(), FALLBACK.path.to_owned());
+    expected.insert(FALLBACK.function.to_owned(), FALLBACK.key.to_owned());
     assert_eq!(
         deployed, expected,
         "template.yaml's functions against the route table"

@@ -198,7 +198,7 @@ fn route_of(binary: &str) -> String {
     shared::http::ROUTES
         .iter()
         .find(|route| route.function == binary)
-        .map(|route| route.key())
+        .map(|route| route.key.to_owned())
         .unwrap_or_else(|| panic!("{binary} serves no route"))
 }
 

@@ -101,7 +101,7 @@ where
     state.telemetry.record(&RequestLine {
         request_id: &request_id,
         method: method.as_str(),
-        route: &route_name(route),
+        route: route.key,
         status: response.status(),
         duration: started.elapsed(),
         storage: storage.total(),
@@ -156,7 +156,7 @@ fn respond_rejected(
     state.telemetry.record(&RequestLine {
         request_id: &rejected.request_id,
         method: &rejected.method,
-        route: &route_name(route),
+        route: route.key,
         status: response.status(),
         duration: started.elapsed(),
         storage: Duration::ZERO,
@@ -251,15 +251,6 @@ fn compress(response: &mut Response<Body>, accept_encoding: Option<&str>) {
             "content-encoding",
             lambda_http::http::HeaderValue::from_static(encoding.name()),
         );
-    }
-}
-
-/// The route as the request line names it: API Gateway's route key, `$default` for the fallback.
-fn route_name(route: &Route) -> String {
-    if route.path.starts_with('/') {
-        route.key()
-    } else {
-        route.path.to_owned()
     }
 }
 

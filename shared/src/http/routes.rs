@@ -9,6 +9,9 @@
 pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
+    /// How API Gateway names the route (`GET /api/products/{id}`, `$default`): request lines
+    /// carry it, so it is written once here rather than formatted per request.
+    pub key: &'static str,
     pub function: &'static str,
     pub needs: Needs,
 }
@@ -24,12 +27,24 @@ pub struct Needs {
     pub cursor_key: bool,
 }
 
+/// A route whose function uses storage and holds no private key, keyed `METHOD path`.
+macro_rules! route {
+    ($method:literal, $path:literal, $function:literal) => {
+        Route::new($method, $path, concat!($method, " ", $path), $function)
+    };
+}
+
 impl Route {
-    /// A route whose function uses storage and holds no private key.
-    pub const fn new(method: &'static str, path: &'static str, function: &'static str) -> Self {
+    const fn new(
+        method: &'static str,
+        path: &'static str,
+        key: &'static str,
+        function: &'static str,
+    ) -> Self {
         Self {
             method,
             path,
+            key,
             function,
             needs: Needs {
                 storage: true,
@@ -53,32 +68,26 @@ impl Route {
         self.needs.cursor_key = true;
         self
     }
-
-    /// The route key as API Gateway writes it, for logs: `GET /api/products/{id}`.
-    pub fn key(&self) -> String {
-        format!("{} {}", self.method, self.path)
-    }
 }
 
-pub const HEALTH: Route = Route::new("GET", "/api/health", "health").without_storage();
-pub const REGISTER: Route = Route::new("POST", "/api/auth/register", "register");
-pub const LOGIN: Route = Route::new("POST", "/api/auth/login", "login").with_signing_key();
-pub const LOGOUT: Route = Route::new("POST", "/api/auth/logout", "logout");
-pub const LOGOUT_ALL: Route = Route::new("POST", "/api/auth/logout-all", "logout-all");
-pub const LIST_SESSIONS: Route = Route::new("GET", "/api/auth/sessions", "list-sessions");
-pub const END_SESSION: Route = Route::new("DELETE", "/api/auth/sessions/{id}", "end-session");
-pub const JWKS: Route = Route::new("GET", "/api/auth/jwks.json", "jwks");
-pub const PROFILE: Route = Route::new("GET", "/api/profile", "profile");
-pub const CHANGE_PASSWORD: Route = Route::new("PUT", "/api/profile/password", "change-password");
-pub const LIST_PRODUCTS: Route =
-    Route::new("GET", "/api/products", "list-products").with_cursor_key();
-pub const CREATE_PRODUCT: Route = Route::new("POST", "/api/products", "create-product");
-pub const GET_PRODUCT: Route = Route::new("GET", "/api/products/{id}", "get-product");
-pub const UPDATE_PRODUCT: Route = Route::new("PUT", "/api/products/{id}", "update-product");
-pub const DELETE_PRODUCT: Route = Route::new("DELETE", "/api/products/{id}", "delete-product");
+pub const HEALTH: Route = route!("GET", "/api/health", "health").without_storage();
+pub const REGISTER: Route = route!("POST", "/api/auth/register", "register");
+pub const LOGIN: Route = route!("POST", "/api/auth/login", "login").with_signing_key();
+pub const LOGOUT: Route = route!("POST", "/api/auth/logout", "logout");
+pub const LOGOUT_ALL: Route = route!("POST", "/api/auth/logout-all", "logout-all");
+pub const LIST_SESSIONS: Route = route!("GET", "/api/auth/sessions", "list-sessions");
+pub const END_SESSION: Route = route!("DELETE", "/api/auth/sessions/{id}", "end-session");
+pub const JWKS: Route = route!("GET", "/api/auth/jwks.json", "jwks");
+pub const PROFILE: Route = route!("GET", "/api/profile", "profile");
+pub const CHANGE_PASSWORD: Route = route!("PUT", "/api/profile/password", "change-password");
+pub const LIST_PRODUCTS: Route = route!("GET", "/api/products", "list-products").with_cursor_key();
+pub const CREATE_PRODUCT: Route = route!("POST", "/api/products", "create-product");
+pub const GET_PRODUCT: Route = route!("GET", "/api/products/{id}", "get-product");
+pub const UPDATE_PRODUCT: Route = route!("PUT", "/api/products/{id}", "update-product");
+pub const DELETE_PRODUCT: Route = route!("DELETE", "/api/products/{id}", "delete-product");
 /// Everything no other route takes: API Gateway's `$default` route.
 /// It counts requests on unknown `/api/` paths against their client's budget, so it uses storage.
-pub const FALLBACK: Route = Route::new("ANY", "$default", "fallback");
+pub const FALLBACK: Route = Route::new("ANY", "$default", "$default", "fallback");
 
 pub const ROUTES: &[Route] = &[
     HEALTH,
