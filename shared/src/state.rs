@@ -1,11 +1,14 @@
 //! Per-execution-environment state: built once at cold start, borrowed by every request.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
 use aws_sdk_dynamodb::Client;
 use secrecy::ExposeSecret;
 
 use crate::auth::jwt::{TokenSigner, TokenVerifier};
 use crate::auth::keys::SigningKey;
-use crate::clock::Clock;
+use crate::clock::{Clock, Timestamp};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::http::routes::Route;
@@ -24,6 +27,8 @@ pub struct AppState {
     pub clock: Clock,
     pub tokens: TokenVerifier,
     pub telemetry: Telemetry,
+    /// What this instance has learnt of its clients' request counters (the rate limit).
+    pub counters: CounterMemory,
     signer: Option<TokenSigner>,
     cursors: Option<CursorKey>,
 }
@@ -53,6 +58,7 @@ impl AppState {
             clock,
             tokens,
             telemetry,
+            counters: CounterMemory::default(),
             signer: None,
             cursors: None,
         }
@@ -137,6 +143,48 @@ impl AppState {
             state = state.with_cursor_key(key);
         }
         Box::leak(Box::new(state))
+    }
+}
+
+/// What one instance has seen of request counters, by counter key (one client, one window):
+/// the count a counter result last showed, and whether it showed the budget spent. Lambda runs
+/// one request at a time per instance, so what one request learns, the next one knows.
+#[derive(Debug, Default)]
+pub struct CounterMemory {
+    seen: Mutex<HashMap<String, Seen>>,
+}
+
+/// A counter as an instance last saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    pub count: u64,
+    pub spent: bool,
+    /// When the counter's window ends; the entry means nothing after it.
+    pub ends_at: Timestamp,
+}
+
+impl CounterMemory {
+    /// Counters an instance keeps before it forgets those of ended windows.
+    const TIDY_AT: usize = 4096;
+
+    pub fn get(&self, key: &str) -> Option<Seen> {
+        let seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        seen.get(key).copied()
+    }
+
+    /// Keeps `seen` under `key`, never lowering a count already seen in the window (results of
+    /// concurrent requests can land in any order).
+    pub fn remember(&self, key: &str, seen: Seen, now: Timestamp) {
+        let mut memory = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        if memory.len() >= Self::TIDY_AT {
+            memory.retain(|_, kept| kept.ends_at > now);
+            if memory.len() >= Self::TIDY_AT {
+                memory.clear();
+            }
+        }
+        let entry = memory.entry(key.to_owned()).or_insert(seen);
+        entry.count = entry.count.max(seen.count);
+        entry.spent |= seen.spent;
     }
 }
 

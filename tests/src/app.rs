@@ -13,6 +13,7 @@ use lambda_http::{Context, LambdaEvent};
 use secrecy::SecretString;
 use shared::auth::keys::SigningKey;
 use shared::auth::TokenSigner;
+use shared::http::after_response::AfterResponse;
 use shared::http::respond_to_event;
 use shared::http::routes;
 use shared::pagination::CursorKey;
@@ -390,7 +391,7 @@ impl TestApp {
             name: None,
             created_at: start(),
         };
-        let session = SessionId::generate().expect("session id");
+        let session = SessionId::generate(start()).expect("session id");
         let signer = self.state.signer().expect("test apps sign");
         signer
             .issue(&user, &session, self.state.clock.now())
@@ -421,10 +422,20 @@ macro_rules! dispatch {
 
 impl TestApp {
     /// Invokes the function API Gateway would route `event` to (by its `routeKey`) exactly as
-    /// the Lambda runtime does: the event's JSON in, the gateway response's JSON out.
+    /// the Lambda runtime does: the event's JSON in, the gateway response's JSON out, and then
+    /// the work the request left for after its response, before the instance takes its next
+    /// event.
     pub async fn invoke(&self, event: &Event) -> TestResponse {
+        let (response, after) = self.answer(event).await;
+        after.finish().await;
+        response
+    }
+
+    /// The response to `event` as the runtime posts it, and the work the request left for
+    /// after it (which the caller must finish, as the runtime does before its next event).
+    pub async fn answer(&self, event: &Event) -> (TestResponse, AfterResponse<'_>) {
         let invocation = LambdaEvent::new(event.payload().clone(), Context::default());
-        let response = dispatch!(self, event.route_key(), invocation, {
+        let answer = dispatch!(self, event.route_key(), invocation, {
             HEALTH => health::handle,
             REGISTER => register::handle,
             LOGIN => login::handle,
@@ -441,6 +452,6 @@ impl TestApp {
             UPDATE_PRODUCT => update_product::handle,
             DELETE_PRODUCT => delete_product::handle,
         } else FALLBACK => fallback::handle);
-        TestResponse::from_gateway(&response)
+        (TestResponse::from_gateway(&answer.response), answer.after)
     }
 }

@@ -84,6 +84,30 @@ impl LocalDynamo {
         }
     }
 
+    /// Freezes the process (SIGSTOP): connections are still accepted by the kernel, but nothing
+    /// answers, as with a hung store.
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a frozen process run again (SIGCONT).
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self
+            .child
+            .as_ref()
+            .and_then(Child::id)
+            .expect("DynamoDB Local is running");
+        let status = std::process::Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {signal} {pid}");
+    }
+
     /// Kills the process and waits until it is gone.
     pub async fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {

@@ -1,9 +1,14 @@
-//! A stand-in for DynamoDB in front of DynamoDB Local that refuses the rate limiter's counter
-//! writes with one of DynamoDB's own errors and passes everything else through. DynamoDB Local
-//! never throttles, so this is how the limiter's failure policy meets a throttled counter.
+//! A stand-in for DynamoDB in front of DynamoDB Local that does something else with the rate
+//! limiter's counter writes (answers them with one of DynamoDB's own errors, or holds them until
+//! the test lets them through), passes everything else on, and notes every call it sees.
+//! DynamoDB Local never throttles, so this is how the limiter's failure policy meets a throttled
+//! counter; and holding a counter shows what does not wait for it.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::Semaphore;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -34,6 +39,44 @@ pub const INTERNAL_ERROR: Fault = Fault {
     error_type: "com.amazonaws.dynamodb.v20120810#InternalServerError",
 };
 
+/// What the stand-in does with a request counter's write.
+#[derive(Debug, Clone, Copy)]
+pub enum CounterWrites {
+    /// Answers it with this error.
+    Fail(Fault),
+    /// Holds it until [`Proxy::release_counters`].
+    Held,
+    /// Passes it on like everything else.
+    Pass,
+}
+
+/// A running stand-in.
+#[derive(Clone)]
+pub struct Proxy {
+    pub addr: SocketAddr,
+    calls: Arc<Mutex<Vec<String>>>,
+    gate: Arc<Semaphore>,
+}
+
+impl Proxy {
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The operations (`GetItem`, `UpdateItem`, ...) of every call seen so far, in order.
+    pub fn calls(&self) -> Vec<String> {
+        self.calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Lets every held counter write, and every later one, through.
+    pub fn release_counters(&self) {
+        self.gate.add_permits(Semaphore::MAX_PERMITS / 2);
+    }
+}
+
 type Upstream = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
 
 fn is_request_counter(req: &hyper::http::request::Parts, body: &[u8]) -> bool {
@@ -49,7 +92,8 @@ async fn handle(
     req: Request<Incoming>,
     upstream: String,
     client: Upstream,
-    fault: Fault,
+    counters: CounterWrites,
+    proxy: Proxy,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
     let body = body
@@ -57,19 +101,26 @@ async fn handle(
         .await
         .map(|b| b.to_bytes())
         .unwrap_or_default();
+    let operation = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|target| target.rsplit('.').next())
+        .unwrap_or("-")
+        .to_owned();
+    proxy
+        .calls
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(operation);
     if is_request_counter(&parts, &body) {
-        let text = format!(
-            r#"{{"__type":"{}","message":"Rate of requests exceeds the allowed throughput."}}"#,
-            fault.error_type
-        );
-        let mut response = Response::new(Full::new(Bytes::from(text)));
-        *response.status_mut() =
-            StatusCode::from_u16(fault.status).unwrap_or(StatusCode::BAD_REQUEST);
-        response.headers_mut().insert(
-            "content-type",
-            hyper::header::HeaderValue::from_static("application/x-amz-json-1.0"),
-        );
-        return Ok(response);
+        match counters {
+            CounterWrites::Fail(fault) => return Ok(fault_response(fault)),
+            CounterWrites::Held => {
+                let _ = proxy.gate.acquire().await.map(|permit| permit.forget());
+            }
+            CounterWrites::Pass => {}
+        }
     }
     let uri = format!(
         "{upstream}{}",
@@ -99,26 +150,52 @@ async fn handle(
     Ok(Response::from_parts(parts, Full::new(body)))
 }
 
-/// Starts the stand-in for the DynamoDB at `upstream` (`http://127.0.0.1:8000`) and returns its
-/// address; it serves until the test process ends.
-pub async fn start(upstream: String, fault: Fault) -> std::io::Result<SocketAddr> {
+fn fault_response(fault: Fault) -> Response<Full<Bytes>> {
+    let text = format!(
+        r#"{{"__type":"{}","message":"Rate of requests exceeds the allowed throughput."}}"#,
+        fault.error_type
+    );
+    let mut response = Response::new(Full::new(Bytes::from(text)));
+    *response.status_mut() = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::BAD_REQUEST);
+    response.headers_mut().insert(
+        "content-type",
+        hyper::header::HeaderValue::from_static("application/x-amz-json-1.0"),
+    );
+    response
+}
+
+/// Starts the stand-in for the DynamoDB at `upstream` (`http://127.0.0.1:8000`); it serves until
+/// the test process ends.
+pub async fn start(upstream: String, counters: CounterWrites) -> std::io::Result<Proxy> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
+    let proxy = Proxy {
+        addr: listener.local_addr()?,
+        calls: Arc::default(),
+        gate: Arc::new(Semaphore::new(0)),
+    };
     let client: Upstream = Client::builder(TokioExecutor::new()).build_http();
+    let serving = proxy.clone();
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
             };
-            let (upstream, client) = (upstream.clone(), client.clone());
+            let (upstream, client, proxy) = (upstream.clone(), client.clone(), serving.clone());
             tokio::spawn(async move {
-                let service =
-                    service_fn(move |req| handle(req, upstream.clone(), client.clone(), fault));
+                let service = service_fn(move |req| {
+                    handle(
+                        req,
+                        upstream.clone(),
+                        client.clone(),
+                        counters,
+                        proxy.clone(),
+                    )
+                });
                 let _ = http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
                     .await;
             });
         }
     });
-    Ok(addr)
+    Ok(proxy)
 }

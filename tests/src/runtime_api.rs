@@ -61,6 +61,9 @@ struct InFlight {
 #[derive(Default)]
 struct Shared {
     first_poll: Option<Instant>,
+    /// Whether the function is waiting for its next event: done with the last one, its
+    /// after-response work included.
+    waiting: bool,
     in_flight: HashMap<String, InFlight>,
     next_id: u64,
 }
@@ -95,12 +98,14 @@ async fn handle(
         {
             let mut state = lock(&shared);
             state.first_poll.get_or_insert_with(Instant::now);
+            state.waiting = true;
         }
         let Some(invocation) = queue.lock().await.recv().await else {
             return Ok(respond(StatusCode::GONE, "shutting down"));
         };
         let (id, trace) = {
             let mut state = lock(&shared);
+            state.waiting = false;
             state.next_id += 1;
             let id = format!("bench-{:08}", state.next_id);
             let trace = format!("Root=1-00000000-{:024x};Sampled=1", state.next_id);
@@ -194,6 +199,14 @@ impl RuntimeApi {
     /// When the current process first asked for an event: the end of its init phase.
     pub fn first_poll(&self) -> Option<Instant> {
         lock(&self.shared).first_poll
+    }
+
+    /// Waits until the function asks for its next event: whatever it does after a response is
+    /// done.
+    pub async fn until_waiting(&self) {
+        while !lock(&self.shared).waiting {
+            tokio::time::sleep(Duration::from_micros(100)).await;
+        }
     }
 
     /// Hands `event` to the function and waits for its answer.

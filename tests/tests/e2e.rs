@@ -411,29 +411,32 @@ fn send_raw(request: &str) -> (u16, String) {
 
 #[test]
 #[ignore = "needs the served API: run through make test"]
-fn a_malformed_host_or_scheme_gets_a_400_problem_on_every_route() {
+fn a_malformed_host_or_scheme_changes_nothing_and_crashes_nothing_on_any_route() {
     let address = base_url().trim_start_matches("http://").to_owned();
     for route in shared::http::ROUTES {
         let path = route.path.replace("{id}", "01JDQXAMPLE0000000000000000");
-        for (host, proto) in [("a b", "https"), (address.as_str(), "a b")] {
-            let request = format!(
+        let request = |host: &str, proto: &str| {
+            format!(
                 "{} {path} HTTP/1.1\r\nHost: {host}\r\nX-Forwarded-Proto: {proto}\r\n\
                  Content-Length: 0\r\nConnection: close\r\n\r\n",
                 route.method
-            );
-
-            let (status, text) = send_raw(&request);
+            )
+        };
+        let (plain, _) = send_raw(&request(&address, "https"));
+        for (host, proto) in [
+            ("a b", "https"),
+            (address.as_str(), "a b"),
+            ("api.example/x", "https"),
+            (address.as_str(), "https:x"),
+        ] {
+            let (status, text) = send_raw(&request(host, proto));
 
             let what = format!(
                 "{} {path} with Host {host:?}, scheme {proto:?}",
                 route.method
             );
-            assert_eq!(status, 400, "{what}: {text}");
+            assert_eq!(status, plain, "{what}: {text}");
             let lower = text.to_ascii_lowercase();
-            assert!(
-                lower.contains("content-type: application/problem+json"),
-                "{what}: {text}"
-            );
             assert!(lower.contains("x-content-type-options: nosniff"), "{what}");
             assert!(!text.contains("panicked"), "{what}: {text}");
         }

@@ -391,3 +391,69 @@ async fn the_jwks_verifies_login_tokens_with_a_standard_library() {
     assert_eq!(body["keys"][0]["crv"], "Ed25519");
     assert_eq!(body["keys"][0]["use"], "sig");
 }
+
+#[tokio::test]
+async fn a_login_beyond_fifty_live_sessions_ends_the_oldest() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.register("many@example.com", PASSWORD).await.status, 201);
+    let mut tokens = Vec::new();
+    for _ in 0..52 {
+        tokens.push(login_as(&app, "many@example.com", PASSWORD).await);
+        app.clock().advance(std::time::Duration::from_millis(1));
+    }
+
+    let listed = sessions(&app, &tokens[51]).await;
+
+    assert_eq!(listed.status, 200);
+    let listed = listed.json()["data"].as_array().expect("sessions").len();
+    assert_eq!(listed, shared::domain::session::MAX_LIVE_SESSIONS);
+    assert_eq!(profile(&app, &tokens[0]).await, 401, "the oldest ended");
+    assert_eq!(
+        profile(&app, &tokens[1]).await,
+        401,
+        "the second oldest ended"
+    );
+    assert_eq!(profile(&app, &tokens[2]).await, 200);
+    assert_eq!(profile(&app, &tokens[51]).await, 200);
+}
+
+#[tokio::test]
+async fn listing_reads_only_unexpired_sessions_and_a_bounded_number_of_them() {
+    use shared::domain::{Id, Session, SessionId};
+    use shared::store::sessions::{insert, list_unexpired, LIST_READ_LIMIT};
+    let app = TestApp::spawn().await;
+    let user = Id::generate(app.clock().now()).expect("id");
+    // Sessions of an older epoch (as logout-all leaves them) far beyond what a listing reads.
+    for _ in 0..120 {
+        let now = app.clock().now();
+        let session = Session {
+            id: SessionId::generate(now).expect("id"),
+            user_id: user.clone(),
+            created_at: now,
+            expires_at: now.plus(shared::domain::session::SESSION_LIFETIME),
+            source_ip: None,
+            user_agent: None,
+            epoch: 0,
+        };
+        insert(app.state.sessions(), &session)
+            .await
+            .expect("insert");
+        app.clock().advance(std::time::Duration::from_millis(1));
+    }
+
+    let read = list_unexpired(app.state.sessions(), &user, app.clock().now())
+        .await
+        .expect("list");
+    app.clock()
+        .advance(shared::domain::session::SESSION_LIFETIME);
+    let after_expiry = list_unexpired(app.state.sessions(), &user, app.clock().now())
+        .await
+        .expect("list");
+
+    assert_eq!(read.len(), usize::try_from(LIST_READ_LIMIT).expect("limit"));
+    assert!(
+        read.windows(2).all(|pair| pair[0].id > pair[1].id),
+        "newest first"
+    );
+    assert!(after_expiry.is_empty(), "expired sessions are not read");
+}

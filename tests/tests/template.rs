@@ -24,6 +24,41 @@ struct Function {
     binary: String,
     environment: Vec<(String, Value)>,
     grants: Vec<(String, Value)>,
+    /// Each statement's actions, resources and condition.
+    statements: Vec<Statement>,
+}
+
+struct Statement {
+    actions: Vec<String>,
+    resources: Vec<Value>,
+    condition: Value,
+}
+
+impl Statement {
+    fn on(&self, table_arn: &str) -> bool {
+        self.resources.iter().any(|target| {
+            matches!(target, Value::Tagged(t) if t.tag == "GetAtt" && t.value.as_str() == Some(table_arn))
+        })
+    }
+
+    fn writes(&self) -> bool {
+        self.actions.iter().any(|action| {
+            [
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+            ]
+            .contains(&action.as_str())
+        })
+    }
+
+    /// The strings of `condition[operator][key]`.
+    fn condition_values(&self, operator: &str, key: &str) -> Vec<String> {
+        as_list(&self.condition[operator][key])
+            .iter()
+            .filter_map(|value| value.as_str().map(str::to_owned))
+            .collect()
+    }
 }
 
 fn as_list(value: &Value) -> Vec<Value> {
@@ -54,8 +89,17 @@ fn functions() -> Vec<Function> {
             .map(|(k, v)| (k.as_str().expect("variable").to_owned(), v.clone()))
             .collect();
         let mut grants = Vec::new();
+        let mut statements = Vec::new();
         for policy in as_list(&resource["Properties"]["Policies"]) {
             for statement in as_list(&policy["Statement"]) {
+                statements.push(Statement {
+                    actions: as_list(&statement["Action"])
+                        .iter()
+                        .filter_map(|a| a.as_str().map(str::to_owned))
+                        .collect(),
+                    resources: as_list(&statement["Resource"]),
+                    condition: statement["Condition"].clone(),
+                });
                 for action in as_list(&statement["Action"]) {
                     for target in as_list(&statement["Resource"]) {
                         let action = action.as_str().unwrap_or_default().to_owned();
@@ -72,6 +116,7 @@ fn functions() -> Vec<Function> {
                 .to_owned(),
             environment,
             grants,
+            statements,
         });
     }
     functions
@@ -160,16 +205,118 @@ fn every_function_is_configured_with_the_public_keys() {
     }
 }
 
+/// The route of a function, by its binary.
+fn route(binary: &str) -> &'static shared::http::Route {
+    if binary == shared::http::routes::FALLBACK.function {
+        return &shared::http::routes::FALLBACK;
+    }
+    shared::http::ROUTES
+        .iter()
+        .find(|route| route.function == binary)
+        .unwrap_or_else(|| panic!("{binary} serves no route"))
+}
+
 #[test]
 fn exactly_the_functions_whose_requests_count_may_update_the_limits_table() {
-    // Every route counts against its client's budget but health (openapi.yaml, `TooManyRequests`).
     for function in functions() {
         let counts = function.grants.iter().any(|(action, target)| {
             action == "dynamodb:UpdateItem"
                 && matches!(target, Value::Tagged(t) if t.tag == "GetAtt"
                     && t.value.as_str() == Some("AuthLimitsTable.Arn"))
         });
-        assert_eq!(counts, function.binary != "health", "{}", function.name);
+        assert_eq!(counts, route(&function.binary).counted, "{}", function.name);
+    }
+}
+
+#[test]
+fn each_function_may_write_only_the_counters_it_keeps() {
+    use shared::auth::limits::{LOGIN_EMAIL_COUNTERS, LOGIN_IP_COUNTERS, REGISTRATION_COUNTERS};
+    use shared::http::rate_limit::REQUEST_COUNTERS;
+    for function in functions() {
+        let mut keys: Vec<String> = Vec::new();
+        for statement in function
+            .statements
+            .iter()
+            .filter(|s| s.on("AuthLimitsTable.Arn"))
+        {
+            let leading =
+                statement.condition_values("ForAllValues:StringLike", "dynamodb:LeadingKeys");
+            assert!(
+                !leading.is_empty(),
+                "{}: a statement on the limits table without dynamodb:LeadingKeys",
+                function.name
+            );
+            keys.extend(leading);
+        }
+        keys.sort();
+        keys.dedup();
+        let binary = function.binary.as_str();
+        let mut expected: Vec<String> = Vec::new();
+        if route(binary).counted {
+            expected.push(format!("{REQUEST_COUNTERS}*"));
+        }
+        match binary {
+            "login" => expected.extend([
+                format!("{LOGIN_EMAIL_COUNTERS}*"),
+                format!("{LOGIN_IP_COUNTERS}*"),
+            ]),
+            "change-password" => expected.push(format!("{LOGIN_EMAIL_COUNTERS}*")),
+            "register" => expected.push(format!("{REGISTRATION_COUNTERS}*")),
+            _ => {}
+        }
+        expected.sort();
+        assert_eq!(keys, expected, "{}", function.name);
+    }
+}
+
+#[test]
+fn logout_all_may_write_only_the_session_epoch_of_an_account() {
+    let logout_all = functions()
+        .into_iter()
+        .find(|function| function.binary == "logout-all")
+        .expect("logout-all");
+    let writes: Vec<&Statement> = logout_all
+        .statements
+        .iter()
+        .filter(|s| s.on("UsersTable.Arn") && s.writes())
+        .collect();
+    assert_eq!(writes.len(), 1);
+    assert_eq!(writes[0].actions, ["dynamodb:UpdateItem"]);
+    let attributes = writes[0].condition_values("ForAllValues:StringEquals", "dynamodb:Attributes");
+    assert_eq!(attributes, ["email", "sessionEpoch"]);
+}
+
+#[test]
+fn no_offered_log_level_logs_request_bodies() {
+    let template = template();
+    let levels: Vec<String> = as_list(&template["Parameters"]["LogLevel"]["AllowedValues"])
+        .iter()
+        .filter_map(|level| level.as_str().map(str::to_owned))
+        .collect();
+    let levels: Vec<&str> = levels.iter().map(String::as_str).collect();
+    assert!(!levels.contains(&"TRACE"), "{levels:?}");
+    assert!(levels.contains(&"INFO"), "{levels:?}");
+}
+
+#[test]
+fn reserved_concurrency_is_a_parameter_off_by_default_applied_to_every_function() {
+    let template = template();
+    let parameter = &template["Parameters"]["ReservedConcurrency"];
+    assert_eq!(parameter["Default"].as_u64(), Some(0));
+    let global =
+        serde_yaml::to_string(&template["Globals"]["Function"]["ReservedConcurrentExecutions"])
+            .expect("yaml");
+    assert!(
+        global.contains("HasReservedConcurrency") && global.contains("ReservedConcurrency"),
+        "{global}"
+    );
+    for (name, resource) in template["Resources"].as_mapping().expect("resources") {
+        if resource["Type"].as_str() == Some("AWS::Serverless::Function") {
+            assert!(
+                resource["Properties"]["ReservedConcurrentExecutions"].is_null(),
+                "{name:?} overrides the reserved concurrency"
+            );
+        }
     }
 }
 
@@ -192,14 +339,7 @@ fn alarms() -> Vec<(String, String)> {
 
 /// The route key a function's request lines carry as their `Route` dimension.
 fn route_of(binary: &str) -> String {
-    if binary == shared::http::routes::FALLBACK.function {
-        return shared::http::routes::FALLBACK.path.to_owned();
-    }
-    shared::http::ROUTES
-        .iter()
-        .find(|route| route.function == binary)
-        .map(|route| route.key.to_owned())
-        .unwrap_or_else(|| panic!("{binary} serves no route"))
+    route(binary).key.to_owned()
 }
 
 #[test]
@@ -264,4 +404,26 @@ fn every_alarm_notifies_the_alarm_topic() {
             "{name}: {text}"
         );
     }
+}
+
+#[test]
+fn the_folder_the_deploy_steps_write_the_production_key_to_is_git_ignored() {
+    let readme = include_str!("../../README.md");
+    let folder = readme
+        .lines()
+        .find_map(|line| line.split("--bin keygen -- ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("README's deploy steps run keygen into a folder");
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let key = format!("{folder}/signing-key.pem");
+    assert!(
+        !std::path::Path::new(&key).is_absolute() && !key.starts_with(".."),
+        "{key}: the deploy steps keep the key inside the checkout, where .gitignore covers it"
+    );
+    let ignored = std::process::Command::new("git")
+        .args(["check-ignore", "--quiet", "--no-index", &key])
+        .current_dir(root)
+        .status()
+        .expect("git runs");
+    assert!(ignored.success(), "{key} is not git-ignored");
 }

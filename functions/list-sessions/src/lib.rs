@@ -11,7 +11,7 @@ use shared::{ApiError, AppState};
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(state, &req).await?;
     let now = state.clock.now();
-    let mut live: Vec<_> = sessions::list(state.sessions(), caller.user_id())
+    let mut live: Vec<_> = sessions::list_unexpired(state.sessions(), caller.user_id(), now)
         .await?
         .into_iter()
         .filter(|session| session.is_live(caller.user.session_epoch, now))

@@ -115,7 +115,7 @@ async fn start_session(
     ip: Option<String>,
 ) -> Result<Response<Body>, ApiError> {
     let now = state.clock.now();
-    let id = SessionId::generate()?;
+    let id = SessionId::generate(now)?;
     let issued = state.signer()?.issue(&stored.user, &id, now)?;
     let session = Session {
         id,
@@ -127,6 +127,8 @@ async fn start_session(
         epoch: stored.session_epoch,
     };
     sessions::insert(state.sessions(), &session).await?;
+    // One session more than the limit at most, and only until this ends the oldest.
+    sessions::end_beyond_limit(state.sessions(), &session.user_id, session.epoch, now).await?;
     req.record_user(stored.user.id.as_str());
 
     let response = json(

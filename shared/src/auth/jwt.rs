@@ -16,7 +16,7 @@ use crate::domain::{Email, Id, SessionId, User};
 use crate::error::ApiError;
 
 /// How long a token (and the login cookie, and the session) lives.
-pub const TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+pub const TOKEN_LIFETIME: Duration = crate::domain::session::SESSION_LIFETIME;
 
 /// The claims of an access token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

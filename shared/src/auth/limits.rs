@@ -24,6 +24,12 @@ pub fn client_of(ip: &str) -> String {
     }
 }
 
+/// Key prefixes of the counters in the limits table, by what they count: template.yaml lets each
+/// function write only the counters it keeps (`dynamodb:LeadingKeys`).
+pub const LOGIN_EMAIL_COUNTERS: &str = "login-email#";
+pub const LOGIN_IP_COUNTERS: &str = "login-ip#";
+pub const REGISTRATION_COUNTERS: &str = "register-ip#";
+
 /// An attempt counted in the window that ends at `ends_at`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use = "a reservation is either kept (the attempt failed) or released"]
@@ -42,7 +48,7 @@ pub struct Limit {
 impl Limit {
     pub fn login_failures_for_email(limits: &LimitConfig, email: &Email) -> Self {
         Self {
-            key: format!("login-email#{email}"),
+            key: format!("{LOGIN_EMAIL_COUNTERS}{email}"),
             max: limits.login_failures_per_email,
             what: "Too many failed logins for this account",
         }
@@ -50,7 +56,7 @@ impl Limit {
 
     pub fn login_failures_for_ip(limits: &LimitConfig, ip: &str) -> Self {
         Self {
-            key: format!("login-ip#{}", client_of(ip)),
+            key: format!("{LOGIN_IP_COUNTERS}{}", client_of(ip)),
             max: limits.login_failures_per_ip,
             what: "Too many failed logins from this address",
         }
@@ -58,7 +64,7 @@ impl Limit {
 
     pub fn registrations_for_ip(limits: &LimitConfig, ip: &str) -> Self {
         Self {
-            key: format!("register-ip#{}", client_of(ip)),
+            key: format!("{REGISTRATION_COUNTERS}{}", client_of(ip)),
             max: limits.registrations_per_ip,
             what: "Too many registrations from this address",
         }

@@ -17,6 +17,13 @@ use crate::error::ApiError;
 /// Characters of a user agent kept with a session: enough to tell browsers and devices apart.
 pub const USER_AGENT_CHARS: usize = 256;
 
+/// How long a session lives: its token's lifetime.
+pub const SESSION_LIFETIME: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
+/// The most live sessions a user may have: a login beyond it ends the oldest, so listing a
+/// user's sessions reads a bounded number of items.
+pub const MAX_LIVE_SESSIONS: usize = 50;
+
 /// 128 random bits as 32 lowercase hex digits.
 pub fn random_128_bits() -> Result<String, ApiError> {
     let mut bytes = [0u8; 16];
@@ -24,13 +31,33 @@ pub fn random_128_bits() -> Result<String, ApiError> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// A session id: 128 random bits, so one cannot be guessed.
+/// A session id: 32 lowercase hex digits, the first 12 the session's start in milliseconds and
+/// the other 20 random (80 bits, so one cannot be guessed). Ids sort by start time, so a user's
+/// unexpired sessions are one key range, newest first ([`SessionId::first_started_at`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SessionId(String);
 
+/// Hex digits of a session id that hold its start time.
+const TIME_DIGITS: usize = 12;
+
 impl SessionId {
-    pub fn generate() -> Result<Self, ApiError> {
-        random_128_bits().map(Self)
+    /// A fresh id for a session that starts at `now`.
+    pub fn generate(now: Timestamp) -> Result<Self, ApiError> {
+        let mut bytes = [0u8; 10];
+        getrandom::getrandom(&mut bytes)
+            .map_err(|e| ApiError::unexpected("generate session id", e))?;
+        let millis = now.millis().clamp(0, (1 << (4 * TIME_DIGITS)) - 1);
+        let random: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Self(format!("{millis:012x}{random}")))
+    }
+
+    /// The lowest id of a session started at `at` or later: every id above it is of a session
+    /// that started no earlier.
+    pub fn first_started_at(at: Timestamp) -> String {
+        format!(
+            "{:012x}",
+            at.millis().clamp(0, (1 << (4 * TIME_DIGITS)) - 1)
+        )
     }
 
     /// Accepts only the shape [`SessionId::generate`] produces; anything else names nothing.
@@ -121,10 +148,24 @@ mod tests {
 
     #[test]
     fn generated_session_ids_parse_back_and_differ() {
-        let a = SessionId::generate().expect("random");
-        let b = SessionId::generate().expect("random");
+        let now = Timestamp::from_millis(1_795_521_600_123);
+        let a = SessionId::generate(now).expect("random");
+        let b = SessionId::generate(now).expect("random");
         assert_eq!(SessionId::parse(a.as_str()), Some(a.clone()));
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn session_ids_sort_by_start_and_above_the_first_of_their_start() {
+        let earlier = Timestamp::from_millis(1_795_521_600_123);
+        let later = earlier.plus(std::time::Duration::from_millis(1));
+        for _ in 0..50 {
+            let a = SessionId::generate(earlier).expect("random");
+            let b = SessionId::generate(later).expect("random");
+            assert!(a < b, "{a} {b}");
+            assert!(a.as_str() > SessionId::first_started_at(earlier).as_str());
+            assert!(a.as_str() < SessionId::first_started_at(later).as_str());
+        }
     }
 
     #[test]
@@ -145,7 +186,7 @@ mod tests {
     #[test]
     fn a_session_of_an_old_epoch_or_past_its_expiry_is_over() {
         let session = Session {
-            id: SessionId::generate().expect("random"),
+            id: SessionId::generate(Timestamp::from_millis(0)).expect("random"),
             user_id: Id::generate(Timestamp::from_millis(0)).expect("id"),
             created_at: Timestamp::from_millis(0),
             expires_at: Timestamp::from_millis(1_000),

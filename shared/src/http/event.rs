@@ -6,11 +6,16 @@
 //! `.expect` on a body flagged base64 that is not, and on a query string `http` will not take.
 //! Built with `panic = "abort"`, each such event would kill the instance. Here the same
 //! conversion is done step by step, and every step that can fail becomes a 400 problem instead.
+//!
+//! The request's URI is built from what API Gateway itself vouches for, the API's domain
+//! (`requestContext.domainName`) and the raw path, never from the `Host` or `X-Forwarded-Proto`
+//! headers a client can write: nothing a client sends in them can change the path the pipeline
+//! sees (and, with it, what the rate limit counts).
 
 use base64::Engine;
 use lambda_http::aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use lambda_http::aws_lambda_events::query_map::QueryMap;
-use lambda_http::http::header::{HeaderMap, HeaderName, HeaderValue, COOKIE, HOST, SET_COOKIE};
+use lambda_http::http::header::{HeaderMap, HeaderName, HeaderValue, COOKIE, SET_COOKIE};
 use lambda_http::http::Uri;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Context, Request, RequestExt, Response};
@@ -58,17 +63,7 @@ fn gateway_request_id(payload: &Value) -> Option<String> {
 fn build_request(event: ApiGatewayV2httpRequest, context: Context) -> Result<Request, ApiError> {
     let raw_path = event.raw_path.clone().unwrap_or_default();
     let path = path_with_stage(event.request_context.stage.as_deref(), &raw_path);
-    let host = event
-        .headers
-        .get(HOST)
-        .and_then(|value| value.to_str().ok())
-        .or(event.request_context.domain_name.as_deref());
-    let scheme = event
-        .headers
-        .get("x-forwarded-proto")
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("https");
-    let mut uri = request_uri(scheme, host, &path)?;
+    let mut uri = request_uri(event.request_context.domain_name.as_deref(), &path)?;
     if let Some(query) = event.raw_query_string.as_deref().filter(|q| !q.is_empty()) {
         uri.push('?');
         uri.push_str(query);
@@ -126,28 +121,26 @@ fn path_with_stage(stage: Option<&str>, path: &str) -> String {
     }
 }
 
-/// The absolute URI `lambda_http` builds (same parser, same normalisation), or the 400 that names
-/// the part of the request that does not parse.
-fn request_uri(scheme: &str, host: Option<&str>, path: &str) -> Result<String, ApiError> {
-    let Some(host) = host else {
-        return url::Url::parse(&format!("http://localhost{path}"))
-            .map(|url| url.path().to_owned())
-            .map_err(|_| ApiError::bad_request("The request path is not valid."));
-    };
-    if url::Url::parse(&format!("https://{host}/")).is_err() {
-        // RFC 9112 §3.2: a Host that is not a valid host is a 400.
-        return Err(ApiError::bad_request(
-            "The Host header is not a valid host.",
-        ));
-    }
-    if url::Url::parse(&format!("{scheme}://localhost/")).is_err() {
-        return Err(ApiError::bad_request(
-            "The X-Forwarded-Proto header is not a valid scheme.",
-        ));
-    }
-    url::Url::parse(&format!("{scheme}://{host}{path}"))
+/// The absolute URI of the request on the API's domain (`localhost` when the event names none,
+/// or none that is a host), parsed and normalised as `lambda_http` does; a 400 when the path
+/// makes no URL.
+fn request_uri(domain: Option<&str>, path: &str) -> Result<String, ApiError> {
+    let domain = domain
+        .filter(|domain| is_host(domain))
+        .unwrap_or("localhost");
+    url::Url::parse(&format!("https://{domain}{path}"))
+        .ok()
+        .filter(|url| url.host_str() == Some(domain))
         .map(|url| url.to_string())
-        .map_err(|_| ApiError::bad_request("The request path is not valid."))
+        .ok_or_else(|| ApiError::bad_request("The request path is not valid."))
+}
+
+/// Whether `text` is a bare host name or address (with an optional port), as a domain name is.
+fn is_host(text: &str) -> bool {
+    !text.is_empty()
+        && !text.contains(['/', '?', '#', '@', '\\'])
+        && url::Url::parse(&format!("https://{text}/"))
+            .is_ok_and(|url| url.path() == "/" && url.host_str().is_some())
 }
 
 /// The response as API Gateway's payload 2.0 wants it: cookies apart from the headers, binary
@@ -189,6 +182,7 @@ mod tests {
             "rawQueryString": "",
             "headers": { "host": "api.example", "x-forwarded-proto": "https" },
             "requestContext": {
+                "domainName": "api.example",
                 "http": { "method": "GET", "path": "/api/health", "sourceIp": "203.0.113.10" },
                 "requestId": "req-1",
                 "stage": "$default"
@@ -226,24 +220,52 @@ mod tests {
     }
 
     #[test]
-    fn a_host_that_is_not_a_host_is_a_bad_request() {
-        let detail = rejection(event(|e| e["headers"]["host"] = json!("a b")));
-        assert!(detail.contains("Host"), "{detail}");
+    fn neither_host_nor_scheme_headers_change_the_uri() {
+        for (host, proto) in [
+            ("api.example/x", "https"),
+            ("a b", "https"),
+            ("api.example", "https:x"),
+            ("api.example", "a b"),
+            ("evil.example", "http"),
+        ] {
+            let req = into_request(
+                event(|e| {
+                    e["headers"]["host"] = json!(host);
+                    e["headers"]["x-forwarded-proto"] = json!(proto);
+                    e["requestContext"]["domainName"] = json!("api.example");
+                }),
+                Context::default(),
+            )
+            .expect("request");
+            assert_eq!(
+                req.uri().to_string(),
+                "https://api.example/api/health",
+                "{host} {proto}"
+            );
+            assert_eq!(req.uri().path(), "/api/health");
+        }
     }
 
     #[test]
-    fn a_scheme_that_is_not_a_scheme_is_a_bad_request() {
-        let detail = rejection(event(|e| e["headers"]["x-forwarded-proto"] = json!("a b")));
-        assert!(detail.contains("X-Forwarded-Proto"), "{detail}");
+    fn without_a_domain_the_uri_is_on_localhost() {
+        for domain in [json!(null), json!("a b"), json!("x.example/y"), json!("")] {
+            let req = into_request(
+                event(|e| e["requestContext"]["domainName"] = domain.clone()),
+                Context::default(),
+            )
+            .expect("request");
+            assert_eq!(
+                req.uri().to_string(),
+                "https://localhost/api/health",
+                "{domain}"
+            );
+        }
     }
 
     #[test]
     fn a_path_that_makes_no_url_is_a_bad_request() {
         rejection(event(|e| e["rawPath"] = json!(":99999")));
-        rejection(event(|e| {
-            e["rawPath"] = json!(":99999");
-            e["headers"].as_object_mut().map(|h| h.remove("host"));
-        }));
+        rejection(event(|e| e["rawPath"] = json!("@evil.example/api/health")));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The HTTP layer every function shares: request parsing, responses, problems, headers, CORS,
 //! compression and the per-request pipeline that applies them.
 
+pub mod after_response;
 pub mod body;
 pub mod compression;
 pub mod context;
@@ -18,6 +19,6 @@ pub mod routes;
 
 pub use body::json_object;
 pub use context::RequestContextExt;
-pub use pipeline::{respond, respond_to_event, run};
+pub use pipeline::{respond, respond_to_event, run, Answer};
 pub use response::{data, json, no_content, with_header};
 pub use routes::{Route, ROUTES};

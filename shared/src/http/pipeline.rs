@@ -1,5 +1,7 @@
-//! The per-request pipeline around every handler: preflights, the per-client rate limit,
-//! problem rendering, standard and CORS headers, compression and the request's one log line.
+//! The per-request pipeline around every handler: preflights, the per-client rate limit, one
+//! storage deadline, problem rendering, standard and CORS headers, compression and the
+//! request's one log line; and the function's runtime, which finishes each request's
+//! after-response work (a read's counter) once the response is posted.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -7,26 +9,62 @@ use std::time::{Duration, Instant};
 
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use lambda_http::http::{Method, StatusCode};
-use lambda_http::lambda_runtime::{self, LambdaEvent};
+use lambda_http::lambda_runtime::{self, layers::TracingLayer, LambdaEvent, Runtime};
 use lambda_http::{service_fn, Body, Request, RequestExt, Response};
 use serde_json::Value;
 
+use super::after_response::{AfterResponse, AfterResponseLayer, Pending};
 use super::compression;
 use super::context::{self, RequestContextExt, UserSlot};
 use super::cors;
 use super::event::{self, RejectedEvent};
 use super::headers::{add_vary, apply_standard_headers};
 use super::problem;
-use super::rate_limit::{Budget, Verdict};
+use super::rate_limit::{is_read, Budget, Verdict};
 use super::response;
 use super::routes::{allowed_methods, Route};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::RETRY_AFTER_SECONDS;
 use crate::telemetry::storage_time::StorageTime;
 use crate::telemetry::RequestLine;
 use tracing::Instrument;
 
-/// Runs `handler` for `req` and turns whatever it returns into a finished response.
+/// How long a request may take from its arrival, all its storage calls together: the rate
+/// limit's counter, the session check, login's counters and the route's own calls share it. Past
+/// it, the answer is a 503 with `Retry-After` (openapi.yaml: within 5 s of arrival, whatever the
+/// route), with room to spare for the gateway.
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(4);
+
+/// How long a read's counter may still take once the response is posted: a hung store holds an
+/// environment this long at most, not until the function's timeout.
+pub const AFTER_RESPONSE_LIMIT: Duration = Duration::from_secs(1);
+
+/// A finished response, and the work the request left for after it is sent.
+#[derive(Debug)]
+pub struct Answer<'a, R = Response<Body>> {
+    pub response: R,
+    pub after: AfterResponse<'a>,
+}
+
+/// `work`, or a 503 if it has not finished by `deadline`.
+async fn by_deadline<T>(
+    deadline: tokio::time::Instant,
+    work: impl Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    tokio::time::timeout_at(deadline, work)
+        .await
+        .unwrap_or_else(|_| {
+            Err(ApiError::Unavailable {
+                context: "request deadline",
+                retry_after: RETRY_AFTER_SECONDS,
+                source: "storage did not answer within the request's deadline".into(),
+            })
+        })
+}
+
+/// Runs `handler` for `req` and turns whatever it returns into a finished response, with the
+/// work the request leaves for after it (see [`AfterResponse`]).
 ///
 /// Never fails: every error becomes a problem response here, so no `Err` reaches the Lambda
 /// runtime (which API Gateway would turn into a bare 502).
@@ -35,12 +73,13 @@ pub async fn respond<'a, F, Fut>(
     route: &Route,
     mut req: Request,
     handler: F,
-) -> Response<Body>
+) -> Answer<'a>
 where
     F: FnOnce(&'a AppState, Request) -> Fut,
     Fut: Future<Output = Result<Response<Body>, ApiError>>,
 {
     let started = Instant::now();
+    let deadline = tokio::time::Instant::from_std(started) + REQUEST_DEADLINE;
     let request_id = context::request_id(&req);
     let method = req.method().clone();
     let origin = req.header_str("origin").map(str::to_owned);
@@ -51,31 +90,50 @@ where
     let user = UserSlot::default();
     req.extensions_mut().insert(user.clone());
 
+    // On the heap: the handler's future is the largest part of a request's state, and the
+    // wrappers below would otherwise hold it inline, several levels deep (a debug build's test
+    // thread runs out of stack).
+    let handler = move |state, req| Box::pin(handler(state, req));
     let budget = Budget::of(state, route, &req);
     let storage = StorageTime::default();
+    let mut read_counter = None;
     let (outcome, verdict) = storage
         .measure(async {
             match &budget {
                 _ if method == Method::OPTIONS => (preflight(req.uri().path()), None),
-                None => (handler(state, req).await, None),
-                // A read is counted while it runs, so its latency does not grow by a round trip; its
-                // result is dropped if the client is over its budget.
-                Some(budget) if method == Method::GET || method == Method::HEAD => {
-                    let (verdict, outcome) = tokio::join!(budget.count(state), handler(state, req));
-                    (within(budget, verdict).and(outcome), Some(verdict))
+                None => (by_deadline(deadline, handler(state, req)).await, None),
+                // The instance already knows the budget is spent: no storage call at all.
+                Some(budget) if budget.is_spent(&state.counters) => {
+                    (Err(budget.exceeded()), Some(Verdict::Over))
+                }
+                // A read is answered as soon as its own work is done, with what the instance
+                // knows; it is counted once the response is on its way (see `count_read`).
+                Some(budget) if is_read(&method) => {
+                    let outcome = by_deadline(deadline, handler(state, req)).await;
+                    read_counter = Some(budget.clone());
+                    (outcome, Some(budget.expected(&state.counters)))
                 }
                 // A write is counted first: over the budget, nothing of it is performed.
                 Some(budget) => {
-                    let verdict = budget.count(state).await;
-                    let outcome = match within(budget, verdict) {
-                        Ok(()) => handler(state, req).await,
-                        Err(error) => Err(error),
-                    };
-                    (outcome, Some(verdict))
+                    let mut verdict = None;
+                    let outcome = by_deadline(deadline, async {
+                        let counted = budget.count_write(state).await;
+                        budget.remember(&state.counters, counted);
+                        verdict = Some(counted);
+                        match within(budget, counted) {
+                            Ok(()) => handler(state, req).await,
+                            Err(error) => Err(error),
+                        }
+                    })
+                    .await;
+                    (outcome, verdict)
                 }
             }
         })
         .await;
+    let after = read_counter.map_or_else(AfterResponse::none, |budget| {
+        AfterResponse::new(count_read(state, budget))
+    });
     let (mut response, error) = match outcome {
         Ok(response) => (response, None),
         Err(error) => (problem::render(&error, &request_id), Some(error)),
@@ -110,7 +168,23 @@ where
         error: cause.as_deref(),
         at: state.clock.now(),
     });
-    response
+    Answer { response, after }
+}
+
+/// Counts a served read, after its response is posted, within [`AFTER_RESPONSE_LIMIT`], and keeps
+/// what the counter says for the client's next requests to this instance.
+///
+/// Not beside the read: the read's own storage call would share the connection's and the
+/// store's time with the counter's write, and its response would wait for that (`make bench`).
+async fn count_read(state: &AppState, budget: Budget) {
+    let counting = budget.clone().count_read(state);
+    let verdict = tokio::time::timeout(AFTER_RESPONSE_LIMIT, counting)
+        .await
+        .unwrap_or_else(|_| {
+            tracing::warn!("read not counted: the rate limiter's store did not answer in time");
+            Verdict::Unknown
+        });
+    budget.remember(&state.counters, verdict);
 }
 
 /// Answers one Lambda invocation: the event becomes a request (or, malformed, a 400 problem
@@ -120,7 +194,7 @@ pub async fn respond_to_event<'a, F, Fut>(
     route: &Route,
     invocation: LambdaEvent<Value>,
     handler: F,
-) -> ApiGatewayV2httpResponse
+) -> Answer<'a, ApiGatewayV2httpResponse>
 where
     F: FnOnce(&'a AppState, Request) -> Fut,
     Fut: Future<Output = Result<Response<Body>, ApiError>>,
@@ -132,15 +206,21 @@ where
         traceId = context.xray_trace_id.as_deref().unwrap_or_default()
     );
     let trace_id = context.xray_trace_id.clone();
-    let response = async {
+    let answer = async {
         match event::into_request(payload, context) {
             Ok(req) => respond(state, route, req, handler).await,
-            Err(rejected) => respond_rejected(state, route, &rejected, trace_id.as_deref()),
+            Err(rejected) => Answer {
+                response: respond_rejected(state, route, &rejected, trace_id.as_deref()),
+                after: AfterResponse::none(),
+            },
         }
     }
-    .instrument(span)
+    .instrument(span.clone())
     .await;
-    event::into_gateway_response(response)
+    Answer {
+        response: event::into_gateway_response(answer.response),
+        after: answer.after.in_span(span),
+    }
 }
 
 /// The 400 of an event that never became a request: problem, standard headers, log line.
@@ -169,15 +249,17 @@ fn respond_rejected(
 }
 
 /// A function's whole life: logging set up, the state its route needs built once at cold start
-/// (see [`AppState::for_route`]), then every invocation answered by `handler`.
+/// (see [`AppState::for_route`]), then every invocation answered by `handler`, and the work each
+/// leaves for after its response finished before the next event is asked for
+/// ([`AfterResponseLayer`]).
 ///
 /// The events are read here rather than by `lambda_http::run`, whose conversion panics on some
 /// malformed input (see [`event`]); nothing reaches the runtime as an `Err`. One thread serves:
 /// Lambda hands an environment one invocation at a time.
 pub fn run<F, Fut>(route: &'static Route, handler: F) -> Result<(), lambda_runtime::Error>
 where
-    F: Fn(&'static AppState, Request) -> Fut + Copy,
-    Fut: Future<Output = Result<Response<Body>, ApiError>>,
+    F: Fn(&'static AppState, Request) -> Fut + Copy + 'static,
+    Fut: Future<Output = Result<Response<Body>, ApiError>> + 'static,
 {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -187,17 +269,26 @@ where
 
 async fn serve<F, Fut>(route: &'static Route, handler: F) -> Result<(), lambda_runtime::Error>
 where
-    F: Fn(&'static AppState, Request) -> Fut + Copy,
-    Fut: Future<Output = Result<Response<Body>, ApiError>>,
+    F: Fn(&'static AppState, Request) -> Fut + Copy + 'static,
+    Fut: Future<Output = Result<Response<Body>, ApiError>> + 'static,
 {
     crate::telemetry::init();
     let state = AppState::for_route(route).await;
-    lambda_runtime::run(service_fn(
-        move |invocation: LambdaEvent<Value>| async move {
-            Ok::<_, Infallible>(respond_to_event(state, route, invocation, handler).await)
-        },
-    ))
-    .await
+    let pending = Pending::default();
+    let slot = pending.clone();
+    let service = service_fn(move |invocation: LambdaEvent<Value>| {
+        let slot = slot.clone();
+        async move {
+            let answer = respond_to_event(state, route, invocation, handler).await;
+            slot.push(answer.after);
+            Ok::<_, Infallible>(answer.response)
+        }
+    });
+    Runtime::new(service)
+        .layer(AfterResponseLayer::new(pending))
+        .layer(TracingLayer::new())
+        .run()
+        .await
 }
 
 /// The 429 of a request over its budget, or nothing.

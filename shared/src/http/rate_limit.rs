@@ -1,7 +1,16 @@
-//! The per-client request budget of every request but health checks and preflights (openapi.yaml,
-//! `TooManyRequests`): fixed windows counted in the limits table, so every instance of every
-//! function shares them, answered with the `RateLimit` and `RateLimit-Policy` headers of the IETF
-//! draft draft-ietf-httpapi-ratelimit-headers.
+//! The per-client request budget of every counted request (openapi.yaml, `TooManyRequests`):
+//! fixed windows counted in the limits table, so every instance of every function shares them,
+//! answered with the `RateLimit` and `RateLimit-Policy` headers of the IETF draft
+//! draft-ietf-httpapi-ratelimit-headers.
+//!
+//! Writes are exact: each is counted before it runs by a conditional increment that refuses
+//! once the window holds the budget, so no more writes than the budget are ever performed.
+//! Reads never wait for their counter: a read is decided from what this instance already knows
+//! of its client ([`CounterMemory`]), answered, and counted once its response is posted (the
+//! pipeline's after-response work), before the instance takes its next event. Once a result shows the budget spent, the
+//! instance refuses the client's reads at once, without touching storage, for the rest of the
+//! window. One client reading serially from one instance gets exactly its budget; reading
+//! concurrently, at most one more read per instance serving it.
 //!
 //! Failure policy: the limiter never turns a request that would have succeeded into a 5xx. A
 //! counter DynamoDB throttles means one client is hammering its key, so that client is over its
@@ -11,16 +20,20 @@
 use std::time::Duration;
 
 use lambda_http::http::{HeaderMap, HeaderValue, Method};
-use lambda_http::Request;
+use lambda_http::{Request, RequestExt};
 
 use super::context::source_ip;
-use super::routes::{Route, HEALTH};
+use super::routes::Route;
 use crate::auth::limits::client_of;
 use crate::clock::Timestamp;
 use crate::config::RateLimitConfig;
 use crate::error::ApiError;
-use crate::state::AppState;
-use crate::store::limits::{count_request, CountError};
+use crate::state::{AppState, CounterMemory, Seen};
+use crate::store::limits::{count_request, Count, CountError};
+
+/// Key prefix of the request counters in the limits table (template.yaml lets the counting
+/// functions write these and no other: `dynamodb:LeadingKeys`).
+pub const REQUEST_COUNTERS: &str = "rate#";
 
 /// The counter one request is counted under: its client, in the window that holds `now`.
 #[derive(Debug, Clone)]
@@ -35,23 +48,30 @@ pub struct Budget {
 /// What counting a request found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    /// Within the budget; `remaining` requests are left in the window.
-    Allowed { remaining: u32 },
-    /// Over the budget: the request is not performed.
+    /// Counted; the window holds `count` requests, this one included.
+    Allowed { count: u64 },
+    /// Over the budget (or the counter is throttled): the request is not performed.
     Over,
     /// The counter could not be read: no headers, and the request goes on.
     Unknown,
 }
 
+/// Whether a request is a read, which is answered before its counter lands.
+pub fn is_read(method: &Method) -> bool {
+    *method == Method::GET || *method == Method::HEAD
+}
+
 impl Budget {
-    /// The budget `req` counts against, or `None` for what is never counted: preflights,
-    /// `/api/health`, paths outside `/api/`, and everything when the limit is 0.
+    /// The budget `req` counts against, or `None` for what is never counted: preflights, routes
+    /// that declare themselves uncounted (health), the fallback's paths outside `/api/`, and
+    /// everything when the limit is 0. Decided by route and by the event's raw path, never by
+    /// anything built from the `Host` or `X-Forwarded-Proto` headers.
     pub fn of(state: &AppState, route: &Route, req: &Request) -> Option<Self> {
         let RateLimitConfig { requests, window } = state.config.rate_limit;
         let counted = requests > 0
             && req.method() != Method::OPTIONS
-            && *route != HEALTH
-            && req.uri().path().starts_with("/api/");
+            && route.counted
+            && (!route.is_fallback() || req.raw_http_path().starts_with("/api/"));
         if !counted {
             return None;
         }
@@ -62,7 +82,7 @@ impl Budget {
         let starts_at = now.millis() - now.millis().rem_euclid(window_ms);
         let client = source_ip(req).map_or_else(|| "unknown".to_owned(), |ip| client_of(&ip));
         Some(Self {
-            key: format!("rate#{client}#{starts_at}"),
+            key: format!("{REQUEST_COUNTERS}{client}#{starts_at}"),
             limit: requests,
             window,
             ends_at: Timestamp::from_millis(starts_at.saturating_add(window_ms)),
@@ -70,18 +90,65 @@ impl Budget {
         })
     }
 
-    /// Counts the request.
-    pub async fn count(&self, state: &AppState) -> Verdict {
-        match count_request(state.limits(), &self.key, self.ends_at).await {
-            Ok(count) if count <= u64::from(self.limit) => Verdict::Allowed {
-                remaining: self.limit - u32::try_from(count).unwrap_or(self.limit),
-            },
-            Ok(_) | Err(CountError::Throttled) => Verdict::Over,
+    /// What this instance has seen of the window's counter, if anything.
+    pub fn seen(&self, memory: &CounterMemory) -> Option<Seen> {
+        memory.get(&self.key)
+    }
+
+    /// Whether this instance already knows the client's budget is spent for this window.
+    pub fn is_spent(&self, memory: &CounterMemory) -> bool {
+        self.seen(memory).is_some_and(|seen| seen.spent)
+    }
+
+    /// Counts a write before it runs: refused, without counting, once the window is full.
+    pub async fn count_write(&self, state: &AppState) -> Verdict {
+        let counted = count_request(state.limits(), &self.key, self.ends_at, Some(self.limit));
+        self.verdict(counted.await)
+    }
+
+    /// Counts a read that is being served: always counted, whatever the window holds.
+    pub async fn count_read(self, state: &AppState) -> Verdict {
+        let counted = count_request(state.limits(), &self.key, self.ends_at, None).await;
+        self.verdict(counted)
+    }
+
+    fn verdict(&self, counted: Result<Count, CountError>) -> Verdict {
+        match counted {
+            Ok(Count::Counted(count)) if count <= u64::from(self.limit) => {
+                Verdict::Allowed { count }
+            }
+            // A read counted past the budget was served all the same; the instance now knows.
+            Ok(Count::Counted(_) | Count::Refused(_)) | Err(CountError::Throttled) => Verdict::Over,
             Err(CountError::Failed(error)) => {
                 tracing::warn!(error = %error, "request not counted: the rate limiter's store failed");
                 Verdict::Unknown
             }
         }
+    }
+
+    /// Keeps what `verdict` says of the window: the count, and whether the budget is spent.
+    pub fn remember(&self, memory: &CounterMemory, verdict: Verdict) {
+        let seen = match verdict {
+            Verdict::Allowed { count } => Seen {
+                count,
+                spent: count >= u64::from(self.limit),
+                ends_at: self.ends_at,
+            },
+            Verdict::Over => Seen {
+                count: u64::from(self.limit),
+                spent: true,
+                ends_at: self.ends_at,
+            },
+            Verdict::Unknown => return,
+        };
+        memory.remember(&self.key, seen, self.now);
+    }
+
+    /// The verdict a read is answered with before its counter lands: this one more than the
+    /// instance last saw counted in the window.
+    pub fn expected(&self, memory: &CounterMemory) -> Verdict {
+        let count = self.seen(memory).map_or(0, |seen| seen.count) + 1;
+        Verdict::Allowed { count }
     }
 
     /// Whole seconds until the window ends, at least 1.
@@ -104,7 +171,9 @@ impl Budget {
     /// `RateLimit-Policy` and `RateLimit` for a counted response.
     pub fn apply_headers(&self, verdict: Verdict, headers: &mut HeaderMap) {
         let remaining = match verdict {
-            Verdict::Allowed { remaining } => remaining,
+            Verdict::Allowed { count } => u64::from(self.limit)
+                .saturating_sub(count)
+                .min(u64::from(self.limit)),
             Verdict::Over => 0,
             Verdict::Unknown => return,
         };
@@ -130,7 +199,7 @@ mod tests {
         let window = Duration::from_secs(900);
         let starts = now_ms - now_ms.rem_euclid(900_000);
         Budget {
-            key: "rate#203.0.113.10#0".to_owned(),
+            key: format!("{REQUEST_COUNTERS}203.0.113.10#{starts}"),
             limit: 100,
             window,
             ends_at: Timestamp::from_millis(starts + 900_000),
@@ -141,7 +210,7 @@ mod tests {
     #[test]
     fn counted_responses_carry_policy_and_state() {
         let mut headers = HeaderMap::new();
-        budget(100_000).apply_headers(Verdict::Allowed { remaining: 42 }, &mut headers);
+        budget(100_000).apply_headers(Verdict::Allowed { count: 58 }, &mut headers);
         assert_eq!(headers["ratelimit-policy"], "100;w=900");
         assert_eq!(headers["ratelimit"], "limit=100, remaining=42, reset=800");
     }
@@ -163,5 +232,35 @@ mod tests {
         let mut headers = HeaderMap::new();
         budget(0).apply_headers(Verdict::Unknown, &mut headers);
         assert!(headers.is_empty());
+    }
+
+    #[test]
+    fn a_read_expects_one_more_than_the_instance_last_saw() {
+        let memory = CounterMemory::default();
+        let budget = budget(1_000);
+        assert_eq!(budget.expected(&memory), Verdict::Allowed { count: 1 });
+        budget.remember(&memory, Verdict::Allowed { count: 41 });
+        assert_eq!(budget.expected(&memory), Verdict::Allowed { count: 42 });
+        assert!(!budget.is_spent(&memory));
+    }
+
+    #[test]
+    fn a_count_that_reaches_the_budget_spends_it_for_the_rest_of_the_window() {
+        let memory = CounterMemory::default();
+        let budget = budget(1_000);
+        budget.remember(&memory, Verdict::Allowed { count: 100 });
+        assert!(budget.is_spent(&memory));
+        let next_window = self::budget(900_000 + 1_000);
+        assert!(!next_window.is_spent(&memory));
+    }
+
+    #[test]
+    fn a_throttled_or_refused_count_spends_the_budget_and_an_unknown_one_changes_nothing() {
+        let memory = CounterMemory::default();
+        let budget = budget(1_000);
+        budget.remember(&memory, Verdict::Unknown);
+        assert_eq!(budget.seen(&memory), None);
+        budget.remember(&memory, Verdict::Over);
+        assert!(budget.is_spent(&memory));
     }
 }

@@ -13,6 +13,8 @@ pub struct Route {
     /// carry it, so it is written once here rather than formatted per request.
     pub key: &'static str,
     pub function: &'static str,
+    /// Whether requests to it count against their client's rate limit (health's do not).
+    pub counted: bool,
     pub needs: Needs,
 }
 
@@ -46,6 +48,7 @@ impl Route {
             path,
             key,
             function,
+            counted: true,
             needs: Needs {
                 storage: true,
                 signing_key: false,
@@ -59,6 +62,17 @@ impl Route {
         self
     }
 
+    /// Requests to it are never counted against a rate limit.
+    const fn uncounted(mut self) -> Self {
+        self.counted = false;
+        self
+    }
+
+    /// Whether this is the `$default` route, which answers every path no other route takes.
+    pub fn is_fallback(&self) -> bool {
+        self.key == FALLBACK.key
+    }
+
     const fn with_signing_key(mut self) -> Self {
         self.needs.signing_key = true;
         self
@@ -70,7 +84,9 @@ impl Route {
     }
 }
 
-pub const HEALTH: Route = route!("GET", "/api/health", "health").without_storage();
+pub const HEALTH: Route = route!("GET", "/api/health", "health")
+    .without_storage()
+    .uncounted();
 pub const REGISTER: Route = route!("POST", "/api/auth/register", "register");
 pub const LOGIN: Route = route!("POST", "/api/auth/login", "login").with_signing_key();
 pub const LOGOUT: Route = route!("POST", "/api/auth/logout", "logout");

@@ -171,15 +171,27 @@ pub enum CountError {
     Failed(ApiError),
 }
 
-/// Counts one request under `key` (one client, one window) and returns the window's count so
-/// far, this request included. An unconditional `ADD`: concurrent requests each get their own
+/// What counting one request found: the window's count, this request included when counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Count {
+    /// Counted; the window now holds this many requests.
+    Counted(u64),
+    /// Not counted: the window already held `ceiling` or more (this many).
+    Refused(u64),
+}
+
+/// Counts one request under `key` (one client, one window). With a `ceiling` the increment is
+/// conditional and refused once the window holds that many (a write that must never be
+/// performed over its budget); without one it is an unconditional `ADD` (a read that was served
+/// and must be counted, whatever the count). Either way concurrent requests each get their own
 /// count, none lost, and the item expires with its window.
 pub async fn count_request(
     table: Limits<'_>,
     key: &str,
     window_ends: Timestamp,
-) -> Result<u64, CountError> {
-    let result = table
+    ceiling: Option<u32>,
+) -> Result<Count, CountError> {
+    let mut update = table
         .client
         .update_item()
         .table_name(table.name)
@@ -189,17 +201,26 @@ pub async fn count_request(
         .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
         .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
         .expression_attribute_values(":ttl", AttributeValue::N(window_ends.seconds().to_string()))
-        .return_values(ReturnValue::UpdatedNew)
-        .send()
-        .await;
-    match result {
-        Ok(output) => output
-            .attributes
-            .as_ref()
-            .and_then(|item| number(item, "count"))
+        .return_values(ReturnValue::UpdatedNew);
+    if let Some(ceiling) = ceiling {
+        update = update
+            .condition_expression("attribute_not_exists(#count) OR #count < :ceiling")
+            .expression_attribute_values(":ceiling", AttributeValue::N(ceiling.to_string()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+    }
+    let result = update.send().await;
+    let count_in = |item: Option<&Item>| {
+        item.and_then(|item| number(item, "count"))
             .and_then(|count| u64::try_from(count).ok())
-            .ok_or_else(|| CountError::Failed(corrupt_item("count request", "count"))),
+            .ok_or_else(|| CountError::Failed(corrupt_item("count request", "count")))
+    };
+    match result {
         Err(error) if is_throttling(&error) => Err(CountError::Throttled),
-        Err(error) => Err(CountError::Failed(storage_error("count request", error))),
+        result => match conditional("count request", result).map_err(CountError::Failed)? {
+            Conditional::Written(output) => {
+                count_in(output.attributes.as_ref()).map(Count::Counted)
+            }
+            Conditional::Refused(old) => count_in(old.as_ref()).map(Count::Refused),
+        },
     }
 }

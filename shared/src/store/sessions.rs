@@ -12,11 +12,15 @@ use serde::{Deserialize, Serialize};
 use super::users::{stored_user_from_item, StoredUser, Users};
 use super::{conditional, corrupt_item, kind, storage_error, Conditional, Item, Table};
 use crate::clock::Timestamp;
+use crate::domain::session::{MAX_LIVE_SESSIONS, SESSION_LIFETIME};
 use crate::domain::{Email, Id, Session, SessionId};
 use crate::error::ApiError;
 
 /// A handle on the sessions table.
 pub type Sessions<'a> = Table<'a, kind::Sessions>;
+
+/// The longest a session lives, in milliseconds.
+const SESSION_LIFETIME_MS: i64 = SESSION_LIFETIME.as_millis() as i64;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -152,30 +156,67 @@ pub async fn read_with_user(
     })
 }
 
-/// Every stored session of a user, live or not, read consistently.
-pub async fn list(table: Sessions<'_>, user_id: &Id) -> Result<Vec<Session>, ApiError> {
-    let mut sessions = Vec::new();
-    let mut start: Option<Item> = None;
-    loop {
-        let output = table
-            .client
-            .query()
-            .table_name(table.name)
-            .key_condition_expression("userId = :user")
-            .expression_attribute_values(":user", AttributeValue::S(user_id.to_string()))
-            .consistent_read(true)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| storage_error("list sessions", e))?;
-        for item in output.items.unwrap_or_default() {
-            sessions.push(session_from_item(item)?);
-        }
-        start = output.last_evaluated_key;
-        if start.is_none() {
-            return Ok(sessions);
-        }
+/// The most items a listing of one user's sessions reads: the live ones are at most
+/// [`MAX_LIVE_SESSIONS`] and are the newest, so this leaves room for sessions of an older epoch
+/// (ended all at once by logout-all or a password change) without reading without bound.
+pub const LIST_READ_LIMIT: i32 = 2 * MAX_LIVE_SESSIONS as i32;
+
+/// A user's sessions that have not expired by `now`, newest first, read consistently: one Query
+/// on the key range of ids started within a token's lifetime of `now` (ids sort by start time),
+/// at most [`LIST_READ_LIMIT`] items. Sessions of an older epoch may be among them; the caller
+/// keeps the live ones (`Session::is_live`).
+pub async fn list_unexpired(
+    table: Sessions<'_>,
+    user_id: &Id,
+    now: Timestamp,
+) -> Result<Vec<Session>, ApiError> {
+    let oldest_start = Timestamp::from_millis(now.millis() - SESSION_LIFETIME_MS);
+    let output = table
+        .client
+        .query()
+        .table_name(table.name)
+        .key_condition_expression("userId = :user AND id > :oldest")
+        .expression_attribute_values(":user", AttributeValue::S(user_id.to_string()))
+        .expression_attribute_values(
+            ":oldest",
+            AttributeValue::S(SessionId::first_started_at(oldest_start)),
+        )
+        .scan_index_forward(false)
+        .limit(LIST_READ_LIMIT)
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| storage_error("list sessions", e))?;
+    output
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .map(session_from_item)
+        .filter(|session| !matches!(session, Ok(s) if s.expires_at <= now))
+        .collect()
+}
+
+/// Ends the user's live sessions beyond the newest [`MAX_LIVE_SESSIONS`] (of `epoch`, at `now`):
+/// a login that would exceed the limit ends the oldest.
+pub async fn end_beyond_limit(
+    table: Sessions<'_>,
+    user_id: &Id,
+    epoch: u64,
+    now: Timestamp,
+) -> Result<(), ApiError> {
+    let mut live: Vec<Session> = list_unexpired(table, user_id, now)
+        .await?
+        .into_iter()
+        .filter(|session| session.is_live(epoch, now))
+        .collect();
+    if live.len() <= MAX_LIVE_SESSIONS {
+        return Ok(());
     }
+    live.sort_by(|a, b| b.id.cmp(&a.id));
+    for oldest in &live[MAX_LIVE_SESSIONS..] {
+        delete(table, user_id, &oldest.id).await?;
+    }
+    Ok(())
 }
 
 /// Ends a session, whatever its state.

@@ -95,7 +95,9 @@ pub(crate) fn stored_user_from_item(item: Item) -> Result<StoredUser, ApiError> 
     })
 }
 
-/// Ends every session of the user: one write moves the user to a new session epoch.
+/// Ends every session of the user: one write moves the user to a new session epoch. It names
+/// only the account's key and `sessionEpoch`, which is all logout-all's role may write
+/// (template.yaml: `dynamodb:Attributes`); the caller has just read the account under this key.
 pub async fn end_all_sessions(table: Users<'_>, user: &User) -> Result<(), ApiError> {
     let result = table
         .client
@@ -103,9 +105,8 @@ pub async fn end_all_sessions(table: Users<'_>, user: &User) -> Result<(), ApiEr
         .table_name(table.name)
         .key("email", AttributeValue::S(user.email.to_string()))
         .update_expression("ADD sessionEpoch :one")
-        .condition_expression("id = :id")
+        .condition_expression("attribute_exists(email)")
         .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
-        .expression_attribute_values(":id", AttributeValue::S(user.id.to_string()))
         .send()
         .await;
     match conditional("end sessions", result)? {
