@@ -7,13 +7,14 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help tools browser dev docs test lint build bench invoke clean
+.PHONY: help tools browser dev docs gen test lint build bench invoke clean
 
 help:
 	@echo "make dev     serve the API at http://127.0.0.1:9000 on DynamoDB Local (reference at /docs)"
 	@echo "make docs    render openapi.yaml into target/docs/index.html"
+	@echo "make gen     write what is derived from the route table (router, template, events, dispatch)"
 	@echo "make test    unit, handler, integration and end-to-end tests"
-	@echo "make lint    rustfmt, clippy, cargo deny, cfn-lint and sam validate"
+	@echo "make lint    rustfmt, clippy, cargo deny, cfn-lint, sam validate and the contract linters"
 	@echo "make build   sam build (release binaries for arm64 Lambda)"
 	@echo "make bench   cold-start and latency benchmarks into BENCHMARKS.md"
 
@@ -30,7 +31,7 @@ $(VENV)/.installed: requirements-dev.txt
 
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
-	npm ci --no-audit --no-fund --loglevel=error
+	SCARF_ANALYTICS=false npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 ## Chromium (Debian's), for the test that reads the API reference as a browser shows it.
@@ -43,6 +44,11 @@ dev: tools
 docs: node_modules/.installed
 	scripts/docs.sh
 
+## What the route table (shared/src/http/routes.rs) derives: Cargo.toml's watch router, the
+## functions and alarms of template.yaml, missing sample events, the test dispatch.
+gen:
+	cargo run --quiet --locked -p gen
+
 test: tools browser
 	scripts/test.sh
 
@@ -52,6 +58,7 @@ lint: tools
 	scripts/deny.sh
 	cfn-lint template.yaml
 	sam validate --lint --template template.yaml
+	scripts/lint-contract.sh
 
 # Cross-compiles for arm64 Lambda: cargo-lambda links with the zig it installs; the Rust target's
 # standard library comes from rustup. Cargo Lambda builds are a SAM CLI beta feature.

@@ -1,9 +1,7 @@
 //! Typed configuration, read once per cold start from the environment.
 
+use std::path::PathBuf;
 use std::time::Duration;
-
-use crate::auth::keys::PublicKey;
-use crate::secrets::SecretSource;
 
 /// Why the configuration could not be read; printed once at start-up, before exiting.
 #[derive(Debug, thiserror::Error)]
@@ -13,6 +11,9 @@ pub enum ConfigError {
     #[error("{name} is not valid: {reason}")]
     Invalid { name: &'static str, reason: String },
 }
+
+/// The most public keys the JWKS publishes (openapi.yaml, `JwkSet.keys`): a rotation needs two.
+pub const MAX_PUBLIC_KEYS: usize = 4;
 
 /// Everything a function needs to know about where it runs.
 #[derive(Debug, Clone)]
@@ -32,8 +33,9 @@ pub struct Config {
 /// The keys tokens are verified with and the claims they must carry. Nothing here is secret.
 #[derive(Debug, Clone)]
 pub struct TokenConfig {
-    /// `JWT_PUBLIC_KEYS`: the current key and the previous one, as JWK `x` values.
-    pub public_keys: Vec<PublicKey>,
+    /// `JWT_PUBLIC_KEYS`: the current key and the previous one, as JWK `x` values (the
+    /// verifier checks that each is an Ed25519 public key).
+    pub public_keys: Vec<String>,
     pub issuer: String,
     pub audience: String,
 }
@@ -104,15 +106,21 @@ impl Config {
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
 
         let keys = get("JWT_PUBLIC_KEYS").ok_or(ConfigError::Missing("JWT_PUBLIC_KEYS"))?;
-        let public_keys = keys
+        let public_keys: Vec<String> = keys
             .split(',')
-            .filter(|x| !x.trim().is_empty())
-            .map(PublicKey::parse)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|reason| ConfigError::Invalid {
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if public_keys.len() > MAX_PUBLIC_KEYS {
+            return Err(ConfigError::Invalid {
                 name: "JWT_PUBLIC_KEYS",
-                reason,
-            })?;
+                reason: format!(
+                    "at most {MAX_PUBLIC_KEYS} keys (the current one and the previous one while rotating), got {}",
+                    public_keys.len()
+                ),
+            });
+        }
         let tokens = TokenConfig {
             public_keys,
             issuer: get("JWT_ISSUER").unwrap_or_else(|| "products-api".to_owned()),
@@ -197,6 +205,37 @@ impl Config {
     }
 }
 
+/// Where a secret comes from: the configuration names it, and only a function that needs the
+/// secret loads it (`secrets`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// A Secrets Manager secret id or ARN; its `SecretString` is the secret.
+    SecretsManager(String),
+    /// A local file holding the secret (`make dev` generates these into `.dev/keys/`).
+    File(PathBuf),
+}
+
+impl SecretSource {
+    /// `<name>_SECRET_ID` (deployed) or `<name>_FILE` (local), whichever is set; `None` if
+    /// neither is, and an error if both are.
+    pub fn from_lookup(
+        get: impl Fn(&str) -> Option<String>,
+        name: &'static str,
+    ) -> Result<Option<Self>, ConfigError> {
+        let id = get(&format!("{name}_SECRET_ID"));
+        let file = get(&format!("{name}_FILE"));
+        match (id, file) {
+            (Some(_), Some(_)) => Err(ConfigError::Invalid {
+                name,
+                reason: format!("set {name}_SECRET_ID or {name}_FILE, not both"),
+            }),
+            (Some(id), None) => Ok(Some(Self::SecretsManager(id))),
+            (None, Some(file)) => Ok(Some(Self::File(PathBuf::from(file)))),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
 /// Origins compare exactly as browsers send them: scheme, host and port, no trailing slash.
 fn parse_origins(list: &str) -> Vec<String> {
     list.split(',')
@@ -231,20 +270,11 @@ mod tests {
     }
 
     #[test]
-    fn a_public_key_that_is_not_one_is_refused() {
-        assert!(matches!(
-            config_from(&[("JWT_PUBLIC_KEYS", "secret-looking-text")]),
-            Err(ConfigError::Invalid { .. })
-        ));
-    }
-
-    #[test]
     fn the_current_and_previous_public_keys_are_read_in_order() {
         let previous = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-        let config = config_from(&[("JWT_PUBLIC_KEYS", &format!("{KEY}, {previous}"))])
+        let config = config_from(&[("JWT_PUBLIC_KEYS", &format!("{KEY}, {previous},"))])
             .expect("valid config");
-        let xs: Vec<&str> = config.tokens.public_keys.iter().map(PublicKey::x).collect();
-        assert_eq!(xs, [KEY, previous]);
+        assert_eq!(config.tokens.public_keys, [KEY, previous]);
     }
 
     #[test]
@@ -296,5 +326,44 @@ mod tests {
     fn a_limit_that_is_not_a_positive_number_is_refused() {
         let result = config_from(&[("JWT_PUBLIC_KEYS", KEY), ("LOGIN_FAILURES_PER_EMAIL", "0")]);
         assert!(matches!(result, Err(ConfigError::Invalid { .. })));
+    }
+
+    fn source(vars: &[(&str, &str)]) -> Result<Option<SecretSource>, ConfigError> {
+        SecretSource::from_lookup(
+            |name| {
+                vars.iter()
+                    .find(|(key, _)| *key == name)
+                    .map(|(_, value)| (*value).to_owned())
+            },
+            "CURSOR_KEY",
+        )
+    }
+
+    #[test]
+    fn a_secret_id_means_secrets_manager() {
+        assert_eq!(
+            source(&[("CURSOR_KEY_SECRET_ID", "arn:aws:secretsmanager:x")]).expect("valid"),
+            Some(SecretSource::SecretsManager(
+                "arn:aws:secretsmanager:x".to_owned()
+            ))
+        );
+    }
+
+    #[test]
+    fn a_file_means_a_local_file() {
+        assert_eq!(
+            source(&[("CURSOR_KEY_FILE", ".dev/keys/cursor-key")]).expect("valid"),
+            Some(SecretSource::File(PathBuf::from(".dev/keys/cursor-key")))
+        );
+    }
+
+    #[test]
+    fn both_at_once_are_refused() {
+        assert!(source(&[("CURSOR_KEY_FILE", "a"), ("CURSOR_KEY_SECRET_ID", "b")]).is_err());
+    }
+
+    #[test]
+    fn neither_is_none() {
+        assert_eq!(source(&[]).expect("valid"), None);
     }
 }

@@ -9,6 +9,12 @@ use serde::Serialize;
 /// Boxed cause of an unexpected failure, kept for the log and never shown to a client.
 pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// The most field errors a problem lists (openapi.yaml, `Problem.errors`): a body of thousands
+/// of unknown keys is refused all the same, without an answer as large as itself.
+pub const MAX_FIELD_ERRORS: usize = 20;
+/// The longest field name a field error repeats: a client's unknown key is cut to this.
+pub const MAX_FIELD_NAME_CHARS: usize = 100;
+
 /// One problem with one field of a request, reported in the problem body's `errors` list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
@@ -17,9 +23,14 @@ pub struct FieldError {
 }
 
 impl FieldError {
+    /// A field's error; a field name longer than [`MAX_FIELD_NAME_CHARS`] is cut to it.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let mut field = field.into();
+        if let Some((cut, _)) = field.char_indices().nth(MAX_FIELD_NAME_CHARS) {
+            field.truncate(cut);
+        }
         Self {
-            field: field.into(),
+            field,
             message: message.into(),
         }
     }
@@ -81,8 +92,9 @@ impl ApiError {
         }
     }
 
-    /// A 400 listing every field that failed.
-    pub fn invalid_fields(errors: Vec<FieldError>) -> Self {
+    /// A 400 listing the fields that failed, the first [`MAX_FIELD_ERRORS`] of them.
+    pub fn invalid_fields(mut errors: Vec<FieldError>) -> Self {
+        errors.truncate(MAX_FIELD_ERRORS);
         Self::Validation {
             detail: "The request has invalid fields.".to_owned(),
             errors,
@@ -135,6 +147,27 @@ mod tests {
         let err = ApiError::unexpected("put product", "table products-secret missing");
         assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(err.detail(), "Internal Server Error");
+    }
+
+    #[test]
+    fn field_errors_are_bounded_in_number_and_in_their_names() {
+        let errors = (0..50)
+            .map(|i| {
+                FieldError::new(
+                    format!("{i}{}", "é".repeat(500)),
+                    "is not a recognised field",
+                )
+            })
+            .collect();
+        match ApiError::invalid_fields(errors) {
+            ApiError::Validation { errors, .. } => {
+                assert_eq!(errors.len(), MAX_FIELD_ERRORS);
+                assert!(errors
+                    .iter()
+                    .all(|e| e.field.chars().count() == MAX_FIELD_NAME_CHARS));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! built from these pieces.
 
 pub mod auth;
+pub mod aws;
 pub mod clock;
 pub mod config;
 pub mod domain;

@@ -12,6 +12,9 @@ use crate::domain::{Category, Id};
 /// Bytes of HMAC-SHA256 kept in a cursor: 128 bits is ample against forgery.
 const TAG_BYTES: usize = 16;
 
+/// The longest cursor accepted (openapi.yaml, `cursor`): anything longer is none this API made.
+pub const MAX_CURSOR_CHARS: usize = 512;
+
 /// The shortest cursor key accepted: HMAC-SHA256 wants a key at least as long as its output.
 pub const MIN_KEY_BYTES: usize = 32;
 
@@ -49,6 +52,9 @@ impl CursorKey {
 
     /// The last id of the previous page, if `cursor` is one this API issued for this filter.
     pub fn decode(&self, cursor: &str, category: Option<&Category>) -> Option<Id> {
+        if cursor.len() > MAX_CURSOR_CHARS {
+            return None;
+        }
         let (id_part, tag_part) = cursor.split_once('.')?;
         let id_bytes = URL_SAFE_NO_PAD.decode(id_part).ok()?;
         let id = Id::parse(std::str::from_utf8(&id_bytes).ok()?)?;

@@ -9,11 +9,9 @@ use secrecy::ExposeSecret;
 use crate::auth::jwt::{TokenSigner, TokenVerifier};
 use crate::auth::keys::SigningKey;
 use crate::clock::{Clock, Timestamp};
-use crate::config::Config;
+use crate::config::{Config, ConfigError, SecretSource};
 use crate::error::ApiError;
-use crate::http::routes::Route;
 use crate::pagination::CursorKey;
-use crate::secrets::SecretSource;
 use crate::store::{
     self, limits::Limits, products::Products, sessions::Sessions, users::Users, Table,
 };
@@ -42,17 +40,31 @@ impl std::fmt::Debug for AppState {
     }
 }
 
+/// What a function loads at cold start besides its configuration (its route declares it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// DynamoDB: the connection is opened during init.
+    pub storage: bool,
+    /// The private key tokens are signed with (login only).
+    pub signing_key: bool,
+    /// The key page cursors are signed with (list-products only).
+    pub cursor_key: bool,
+}
+
 impl AppState {
     /// State without private keys; add them with [`AppState::with_signer`] and
-    /// [`AppState::with_cursor_key`].
-    pub fn new(config: Config, dynamo: Client, clock: Clock) -> Self {
-        let tokens = TokenVerifier::new(&config.tokens);
+    /// [`AppState::with_cursor_key`]. Refused if a configured public key is not one.
+    pub fn new(config: Config, dynamo: Client, clock: Clock) -> Result<Self, ConfigError> {
+        let tokens = TokenVerifier::new(&config.tokens).map_err(|reason| ConfigError::Invalid {
+            name: "JWT_PUBLIC_KEYS",
+            reason,
+        })?;
         let telemetry = Telemetry {
             namespace: config.metrics.namespace.clone(),
             service: config.metrics.service.clone(),
             sink: LogSink::Stdout,
         };
-        Self {
+        Ok(Self {
             config,
             dynamo,
             clock,
@@ -61,7 +73,7 @@ impl AppState {
             counters: CounterMemory::default(),
             signer: None,
             cursors: None,
-        }
+        })
     }
 
     pub fn with_signer(self, signer: TokenSigner) -> Self {
@@ -118,25 +130,26 @@ impl AppState {
             .ok_or_else(|| ApiError::unexpected("page cursor", "this function holds no cursor key"))
     }
 
-    /// Everything `route`'s function needs, from the environment: configuration, the DynamoDB
-    /// client (its connection opened now, while init has full CPU), and the private keys the
-    /// route declares. Anything missing or invalid ends the process with a clear message: a
-    /// function must not start half-configured.
-    pub async fn for_route(route: &Route) -> &'static Self {
+    /// Everything a function `needs`, from the environment: configuration, the DynamoDB client
+    /// (its connection opened now, while init has full CPU), and the private keys its route
+    /// declares. Anything missing or invalid ends the process with a clear message: a function
+    /// must not start half-configured.
+    pub async fn for_needs(needs: Needs) -> &'static Self {
         let config = Config::from_env().unwrap_or_else(|error| exit_with(&error));
         let dynamo = store::client::from_env();
-        if route.needs.storage {
+        if needs.storage {
             store::client::open_connection(&dynamo).await;
         }
-        let mut state = Self::new(config, dynamo, Clock::System);
-        if route.needs.signing_key {
+        let mut state =
+            Self::new(config, dynamo, Clock::System).unwrap_or_else(|error| exit_with(&error));
+        if needs.signing_key {
             let pem = load(state.config.signing_key.as_ref(), "JWT_SIGNING_KEY").await;
             let signer = SigningKey::from_pem(&pem)
                 .and_then(|key| TokenSigner::new(key, &state.config.tokens))
                 .unwrap_or_else(|reason| exit_with(&format!("JWT signing key: {reason}")));
             state = state.with_signer(signer);
         }
-        if route.needs.cursor_key {
+        if needs.cursor_key {
             let secret = load(state.config.cursor_key.as_ref(), "CURSOR_KEY").await;
             let key = CursorKey::from_secret(secret.expose_secret().trim().as_bytes())
                 .unwrap_or_else(|reason| exit_with(&format!("CURSOR_KEY: {reason}")));

@@ -14,12 +14,11 @@ use secrecy::SecretString;
 use shared::auth::keys::SigningKey;
 use shared::auth::TokenSigner;
 use shared::http::after_response::AfterResponse;
-use shared::http::respond_to_event;
-use shared::http::routes;
 use shared::pagination::CursorKey;
 use shared::telemetry::LogSink;
 use shared::{AppState, Clock, Config, Timestamp};
 
+use crate::dispatch::dispatch;
 use crate::events::Event;
 use crate::tables::{self, Ttl};
 
@@ -99,6 +98,7 @@ fn state_with_keys(config: Config, client: Client, clock: Clock) -> AppState {
     let signer = TokenSigner::new(signing_key(), &config.tokens).ok();
     let cursors = CursorKey::from_secret(TEST_CURSOR_KEY).expect("cursor key");
     let state = AppState::new(config, client, clock)
+        .expect("test configuration is valid")
         .with_cursor_key(cursors)
         .with_log_sink(LogSink::memory());
     match signer {
@@ -400,26 +400,6 @@ impl TestApp {
     }
 }
 
-/// Runs the handler of the route whose key (`GET /api/products/{id}`) is `$key`, or the
-/// fallback's, through the pipeline as its function does.
-macro_rules! dispatch {
-    ($app:expr, $key:expr, $invocation:expr, { $($route:ident => $handler:path),+ $(,)? } else $fallback:ident => $fallback_handler:path) => {{
-        let key = $key;
-        let state = &$app.state;
-        $(
-            // Boxed: sixteen handlers' futures side by side would not fit a test thread's stack
-            // in a debug build.
-            if key == routes::$route.key {
-                Box::pin(respond_to_event(state, &routes::$route, $invocation, $handler)).await
-            } else
-        )+
-        {
-            Box::pin(respond_to_event(state, &routes::$fallback, $invocation, $fallback_handler))
-                .await
-        }
-    }};
-}
-
 impl TestApp {
     /// Invokes the function API Gateway would route `event` to (by its `routeKey`) exactly as
     /// the Lambda runtime does: the event's JSON in, the gateway response's JSON out, and then
@@ -434,24 +414,25 @@ impl TestApp {
     /// The response to `event` as the runtime posts it, and the work the request left for
     /// after it (which the caller must finish, as the runtime does before its next event).
     pub async fn answer(&self, event: &Event) -> (TestResponse, AfterResponse<'_>) {
-        let invocation = LambdaEvent::new(event.payload().clone(), Context::default());
-        let answer = dispatch!(self, event.route_key(), invocation, {
-            HEALTH => health::handle,
-            REGISTER => register::handle,
-            LOGIN => login::handle,
-            LOGOUT => logout::handle,
-            LOGOUT_ALL => logout_all::handle,
-            LIST_SESSIONS => list_sessions::handle,
-            END_SESSION => end_session::handle,
-            JWKS => jwks::handle,
-            PROFILE => profile::handle,
-            CHANGE_PASSWORD => change_password::handle,
-            LIST_PRODUCTS => list_products::handle,
-            CREATE_PRODUCT => create_product::handle,
-            GET_PRODUCT => get_product::handle,
-            UPDATE_PRODUCT => update_product::handle,
-            DELETE_PRODUCT => delete_product::handle,
-        } else FALLBACK => fallback::handle);
+        self.answer_in(event, Context::default()).await
+    }
+
+    /// Invokes as [`TestApp::invoke`] does, in the Lambda invocation whose id is `id`.
+    pub async fn invoke_as(&self, event: &Event, id: &str) -> TestResponse {
+        let mut context = Context::default();
+        context.request_id = id.to_owned();
+        let (response, after) = self.answer_in(event, context).await;
+        after.finish().await;
+        response
+    }
+
+    async fn answer_in(
+        &self,
+        event: &Event,
+        context: Context,
+    ) -> (TestResponse, AfterResponse<'_>) {
+        let invocation = LambdaEvent::new(event.payload().clone(), context);
+        let answer = dispatch(&self.state, event.route_key(), invocation).await;
         (TestResponse::from_gateway(&answer.response), answer.after)
     }
 }

@@ -2,6 +2,7 @@
 //! `template.yaml`, DynamoDB Local, the sample events of `events/`, and a spawned app.
 
 pub mod app;
+pub mod dispatch;
 pub mod dynamodb_local;
 pub mod dynamodb_proxy;
 pub mod emf;

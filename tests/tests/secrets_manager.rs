@@ -11,7 +11,8 @@ use api_tests::{Event, TestApp};
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 use shared::auth::keys::SigningKey;
-use shared::secrets::{client_from_env, SecretSource};
+use shared::config::SecretSource;
+use shared::secrets::client_from_env;
 use tokio::process::Command;
 
 const PASSWORD: &str = "correct horse battery";

@@ -3,24 +3,24 @@
 //!
 //! A wrong current password counts as a failed login for the account's lockout, reserved before
 //! the verification like login's. The new hash and the end of the other sessions are one
-//! conditional transaction (`store::users::change_password`).
+//! conditional transaction (`store::accounts::change_password`).
 
-use shared::auth::authenticate;
 use shared::auth::limits::Limit;
 use shared::auth::password::{hash_password, verify_password};
 use shared::domain::{PasswordChange, PasswordChangeRequest};
-use shared::http::body::RequestBody;
+use shared::http::body::ReadBody;
+use shared::http::caller;
 use shared::http::{no_content, with_header};
 use shared::lambda_http::{Body, Request, Response};
-use shared::store::users::{self, PasswordChange as Outcome};
+use shared::store::accounts::{self, PasswordChange as Outcome};
 use shared::{ApiError, AppState};
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(state, &req).await?;
+    let caller = caller(&req)?;
     let change = PasswordChange::try_from(PasswordChangeRequest::read(&req)?)?;
 
     let limit = Limit::login_failures_for_email(&state.config.limits, &caller.user.user.email);
-    let reservation = limit.reserve(state).await?;
+    let reservation = limit.reserve(state.limits(), state.clock.now()).await?;
     let verified_hash = caller.user.password_hash.clone();
     match verify_password(change.current, verified_hash.clone()).await {
         Ok(true) => {}
@@ -31,20 +31,20 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
             ))
         }
         Err(error) => {
-            limit.release(state, reservation).await?;
+            limit.release(state.limits(), reservation).await?;
             return Err(error);
         }
     }
 
     let (reset, new_hash) = tokio::join!(
-        limit.reset(state),
+        limit.reset(state.limits()),
         hash_password(change.new.secret().clone())
     );
     reset?;
     let new_hash = new_hash?;
     let (users, sessions) = (state.users(), state.sessions());
     let keep = &caller.session.id;
-    let changed = users::change_password(
+    let changed = accounts::change_password(
         users,
         sessions,
         &caller.user,

@@ -1,8 +1,8 @@
 //! `POST /api/products`: creates a product owned by the caller, at version 1.
 
-use shared::auth::authenticate;
 use shared::domain::{Id, Product, ProductInput, ProductRequest};
-use shared::http::body::RequestBody;
+use shared::http::body::ReadBody;
+use shared::http::caller;
 use shared::http::response::product_response;
 use shared::http::with_header;
 use shared::lambda_http::http::StatusCode;
@@ -11,7 +11,7 @@ use shared::store::products;
 use shared::{ApiError, AppState};
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(state, &req).await?;
+    let caller = caller(&req)?;
     let input = ProductInput::try_from(ProductRequest::read(&req)?)?;
 
     let now = state.clock.now();

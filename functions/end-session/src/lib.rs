@@ -1,7 +1,7 @@
 //! `DELETE /api/auth/sessions/{id}`: ends one of the user's live sessions (the current one
 //! included). Any other id, another user's session among them, is not found.
 
-use shared::auth::authenticate;
+use shared::http::caller;
 use shared::http::path::{session_id, session_not_found};
 use shared::http::{no_content, with_header};
 use shared::lambda_http::{Body, Request, Response};
@@ -9,7 +9,7 @@ use shared::store::sessions;
 use shared::{ApiError, AppState};
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(state, &req).await?;
+    let caller = caller(&req)?;
     let id = session_id(&req)?;
     let epoch = caller.user.session_epoch;
     let now = state.clock.now();

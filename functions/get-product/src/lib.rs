@@ -14,7 +14,7 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
     let product = products::find(state.products(), &id)
         .await?
         .ok_or_else(product_not_found)?;
-    if if_none_match(&req, &product.etag()) {
+    if if_none_match(&req, &product.etag())? {
         return Ok(not_modified(&product));
     }
     product_response(StatusCode::OK, &product)

@@ -1,7 +1,7 @@
 //! `GET /api/auth/sessions`: the user's live sessions, newest first, the current one marked.
 
-use shared::auth::authenticate;
 use shared::domain::session::SessionView;
+use shared::http::caller;
 use shared::http::{data, with_header};
 use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, Response};
@@ -9,7 +9,7 @@ use shared::store::sessions;
 use shared::{ApiError, AppState};
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(state, &req).await?;
+    let caller = caller(&req)?;
     let now = state.clock.now();
     let mut live: Vec<_> = sessions::list_unexpired(state.sessions(), caller.user_id(), now)
         .await?

@@ -10,11 +10,11 @@ use serde::Serialize;
 use shared::auth::jwt::TOKEN_LIFETIME;
 use shared::auth::limits::{Limit, Reservation};
 use shared::auth::password::{verify_password, DUMMY_HASH};
-use shared::auth::token_cookie;
 use shared::domain::session::truncate_user_agent;
 use shared::domain::{Credentials, LoginRequest, Session, SessionId};
-use shared::http::body::RequestBody;
+use shared::http::body::ReadBody;
 use shared::http::context::source_ip;
+use shared::http::credentials::token_cookie;
 use shared::http::{json, with_header, RequestContextExt};
 use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, Response};
@@ -41,9 +41,10 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
         .map(|ip| Limit::login_failures_for_ip(limits, ip));
 
     // The account and both reservations in one round trip's time.
+    let now = state.clock.now();
     let (stored, email_reserved, ip_reserved) = tokio::join!(
         users::find_by_email(state.users(), &credentials.email),
-        email_limit.reserve(state),
+        email_limit.reserve(state.limits(), now),
         reserve(state, ip_limit.as_ref()),
     );
     // Refused by one limit (or storage): give back what the other counted.
@@ -72,7 +73,7 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
             // A correct password: the attempt does not count, and the account's earlier
             // failures are forgiven.
             let (reset, released) = tokio::join!(
-                email_limit.reset(state),
+                email_limit.reset(state.limits()),
                 release(state, ip_limit.as_ref(), ip_reserved),
             );
             reset?;
@@ -145,7 +146,10 @@ async fn start_session(
 
 async fn reserve(state: &AppState, limit: Option<&Limit>) -> Result<Option<Reservation>, ApiError> {
     match limit {
-        Some(limit) => limit.reserve(state).await.map(Some),
+        Some(limit) => limit
+            .reserve(state.limits(), state.clock.now())
+            .await
+            .map(Some),
         None => Ok(None),
     }
 }
@@ -156,7 +160,7 @@ async fn release(
     reservation: Option<Reservation>,
 ) -> Result<(), ApiError> {
     match (limit, reservation) {
-        (Some(limit), Some(reservation)) => limit.release(state, reservation).await,
+        (Some(limit), Some(reservation)) => limit.release(state.limits(), reservation).await,
         _ => Ok(()),
     }
 }

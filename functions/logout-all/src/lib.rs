@@ -1,13 +1,14 @@
 //! `POST /api/auth/logout-all`: ends every session of the user, this one included, with one
 //! write (the user's session epoch moves on), and has the browser drop the token cookie.
 
-use shared::auth::{authenticate, logged_out};
+use shared::http::caller;
+use shared::http::credentials::logged_out;
 use shared::lambda_http::{Body, Request, Response};
 use shared::store::users;
 use shared::{ApiError, AppState};
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(state, &req).await?;
+    let caller = caller(&req)?;
     users::end_all_sessions(state.users(), &caller.user.user).await?;
     Ok(logged_out())
 }

@@ -1,13 +1,14 @@
 //! `POST /api/auth/logout`: ends the session the request is made in, and has the browser drop
 //! the token cookie. The same token, bearer or cookie, is refused from the next request on.
 
-use shared::auth::{authenticate, logged_out};
+use shared::http::caller;
+use shared::http::credentials::logged_out;
 use shared::lambda_http::{Body, Request, Response};
 use shared::store::sessions;
 use shared::{ApiError, AppState};
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(state, &req).await?;
+    let caller = caller(&req)?;
     sessions::delete(state.sessions(), caller.user_id(), &caller.session.id).await?;
     Ok(logged_out())
 }

@@ -5,7 +5,7 @@
 use shared::auth::limits::Limit;
 use shared::auth::password::hash_password;
 use shared::domain::{Id, RegisterRequest, Registration, User};
-use shared::http::body::RequestBody;
+use shared::http::body::ReadBody;
 use shared::http::context::source_ip;
 use shared::http::{data, with_header};
 use shared::lambda_http::http::StatusCode;
@@ -19,7 +19,7 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
     // Counted before the costly hash, atomically, so racing requests cannot pass the limit.
     if let Some(ip) = source_ip(&req) {
         Limit::registrations_for_ip(&state.config.limits, &ip)
-            .consume(state)
+            .consume(state.limits(), state.clock.now())
             .await?;
     }
 

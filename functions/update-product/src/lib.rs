@@ -4,9 +4,9 @@
 //! version: of concurrent updates against one version exactly one succeeds, and without
 //! `If-Match` each update gets its own version, so none is silently lost.
 
-use shared::auth::authenticate;
 use shared::domain::{ProductInput, ProductRequest};
-use shared::http::body::RequestBody;
+use shared::http::body::ReadBody;
+use shared::http::caller;
 use shared::http::path::product_id;
 use shared::http::preconditions::if_match;
 use shared::http::response::product_response;
@@ -16,11 +16,11 @@ use shared::store::products;
 use shared::{ApiError, AppState};
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(state, &req).await?;
+    let caller = caller(&req)?;
     let id = product_id(&req)?;
     let input = ProductInput::try_from(ProductRequest::read(&req)?)?;
 
-    let expected = if_match(&req, &id);
+    let expected = if_match(&req, &id)?;
     let now = state.clock.now();
     let product = products::update(
         state.products(),

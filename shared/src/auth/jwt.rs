@@ -73,15 +73,18 @@ pub struct TokenVerifier {
 }
 
 impl TokenVerifier {
-    pub fn new(config: &TokenConfig) -> Self {
-        Self {
-            keys: config
-                .public_keys
-                .iter()
-                .map(|key| (key.clone(), key.decoding_key()))
-                .collect(),
+    /// A verifier of the configured public keys; the reason if one of them is not an Ed25519
+    /// public key.
+    pub fn new(config: &TokenConfig) -> Result<Self, String> {
+        let keys = config
+            .public_keys
+            .iter()
+            .map(|x| PublicKey::parse(x).map(|key| (key.clone(), key.decoding_key())))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            keys,
             validation: validation(config),
-        }
+        })
     }
 
     /// The keys tokens may be signed with, for the JWKS document.
@@ -132,7 +135,7 @@ impl TokenSigner {
     /// A signer for `key`, which must be one of the configured public keys: otherwise no
     /// function could verify what it signs.
     pub fn new(key: SigningKey, config: &TokenConfig) -> Result<Self, String> {
-        if !config.public_keys.contains(key.public()) {
+        if !config.public_keys.iter().any(|x| x == key.public().x()) {
             return Err(format!(
                 "the signing key's public key ({}) is not in JWT_PUBLIC_KEYS",
                 key.public().x()

@@ -1,28 +1,14 @@
 //! Brute-force limits: fixed windows of failed logins per email and per source IP, and of
 //! registrations per source IP, counted atomically in DynamoDB.
 
-use std::net::IpAddr;
+use std::time::Duration;
 
 use crate::clock::Timestamp;
 use crate::config::LimitConfig;
+use crate::domain::client::client_of;
 use crate::domain::Email;
 use crate::error::ApiError;
-use crate::state::AppState;
-use crate::store::limits::{self as counters, Increment, Window};
-
-/// The client a source address stands for: an IPv4 address itself, an IPv6 address its /64
-/// (one subscriber's network: a client rotating through its own /64 is still one client).
-/// Text that is not an address is taken as it is.
-pub fn client_of(ip: &str) -> String {
-    match ip.trim().parse::<IpAddr>() {
-        Ok(IpAddr::V4(v4)) => v4.to_string(),
-        Ok(IpAddr::V6(v6)) => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
-        Err(_) => ip.to_owned(),
-    }
-}
+use crate::store::limits::{self as counters, Increment, Limits, Window};
 
 /// Key prefixes of the counters in the limits table, by what they count: template.yaml lets each
 /// function write only the counters it keeps (`dynamodb:LeadingKeys`).
@@ -42,6 +28,7 @@ pub struct Reservation {
 pub struct Limit {
     key: String,
     max: u32,
+    window: Duration,
     what: &'static str,
 }
 
@@ -50,6 +37,7 @@ impl Limit {
         Self {
             key: format!("{LOGIN_EMAIL_COUNTERS}{email}"),
             max: limits.login_failures_per_email,
+            window: limits.window,
             what: "Too many failed logins for this account",
         }
     }
@@ -58,6 +46,7 @@ impl Limit {
         Self {
             key: format!("{LOGIN_IP_COUNTERS}{}", client_of(ip)),
             max: limits.login_failures_per_ip,
+            window: limits.window,
             what: "Too many failed logins from this address",
         }
     }
@@ -66,6 +55,7 @@ impl Limit {
         Self {
             key: format!("{REGISTRATION_COUNTERS}{}", client_of(ip)),
             max: limits.registrations_per_ip,
+            window: limits.window,
             what: "Too many registrations from this address",
         }
     }
@@ -75,20 +65,22 @@ impl Limit {
         &self.key
     }
 
-    /// Counts one more event if the limit allows it, atomically; 429 if it does not. The count
-    /// stands: for attempts that count whatever their outcome (registrations).
-    pub async fn consume(&self, state: &AppState) -> Result<(), ApiError> {
-        self.reserve(state).await.map(|_| ())
+    /// Counts one more event at `now` if the limit allows it, atomically; 429 if it does not.
+    /// The count stands: for attempts that count whatever their outcome (registrations).
+    pub async fn consume(&self, table: Limits<'_>, now: Timestamp) -> Result<(), ApiError> {
+        self.reserve(table, now).await.map(|_| ())
     }
 
     /// Counts one attempt before it is made, atomically, refusing (429) once the window holds
     /// the limit: so concurrent attempts can never pass it, as checking first and counting after
     /// the argon2 verification could. An attempt that turns out not to count is given back with
     /// [`Limit::release`].
-    pub async fn reserve(&self, state: &AppState) -> Result<Reservation, ApiError> {
-        let now = state.clock.now();
-        let window = state.config.limits.window;
-        match counters::increment(state.limits(), &self.key, now, window, self.max).await? {
+    pub async fn reserve(
+        &self,
+        table: Limits<'_>,
+        now: Timestamp,
+    ) -> Result<Reservation, ApiError> {
+        match counters::increment(table, &self.key, now, self.window, self.max).await? {
             Increment::Counted(window) => Ok(Reservation {
                 ends_at: window.ends_at,
             }),
@@ -99,10 +91,10 @@ impl Limit {
     /// Gives back a reserved attempt (a login that succeeded, or was never judged).
     pub async fn release(
         &self,
-        state: &AppState,
+        table: Limits<'_>,
         reservation: Reservation,
     ) -> Result<(), ApiError> {
-        counters::decrement(state.limits(), &self.key, reservation.ends_at).await
+        counters::decrement(table, &self.key, reservation.ends_at).await
     }
 
     fn exceeded(&self, window: Window, now: Timestamp) -> ApiError {
@@ -115,30 +107,7 @@ impl Limit {
     }
 
     /// Forgets the window: a successful login wipes the account's earlier failures.
-    pub async fn reset(&self, state: &AppState) -> Result<(), ApiError> {
-        counters::clear(state.limits(), &self.key).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_ipv4_client_is_its_address() {
-        assert_eq!(client_of("203.0.113.10"), "203.0.113.10");
-    }
-
-    #[test]
-    fn an_ipv6_client_is_its_slash_64() {
-        assert_eq!(
-            client_of("2001:db8:1:2:aaaa:bbbb:cccc:dddd"),
-            "2001:db8:1:2::/64"
-        );
-        assert_eq!(
-            client_of("2001:db8:1:2::1"),
-            client_of("2001:db8:1:2:ffff::9")
-        );
-        assert_ne!(client_of("2001:db8:1:2::1"), client_of("2001:db8:1:3::1"));
+    pub async fn reset(&self, table: Limits<'_>) -> Result<(), ApiError> {
+        counters::clear(table, &self.key).await
     }
 }

@@ -6,5 +6,5 @@ pub mod keys;
 pub mod limits;
 pub mod password;
 
-pub use authenticate::{authenticate, logged_out, token_cookie, Authenticated};
+pub use authenticate::{authenticate, Authenticated};
 pub use jwt::{TokenSigner, TokenSubject, TokenVerifier};

@@ -1,6 +1,12 @@
 //! Domain types: every value is checked once, at the edge, and travels typed afterwards.
 
+// The request body macros are used by name in the modules after them (textual scope), and by
+// path (`shared::collect_fields!`, `shared::request_body!`) outside the library.
+#[macro_use]
+pub mod body;
+pub mod client;
 pub mod email;
+#[macro_use]
 pub mod field;
 pub mod id;
 pub mod price;

@@ -6,9 +6,7 @@ use super::field::Field;
 use super::id::Id;
 use super::price::Price;
 use crate::clock::Timestamp;
-use crate::collect_fields;
 use crate::error::{ApiError, FieldError};
-use crate::http::body::{JsonObject, RequestBody};
 
 /// A product name: trimmed, 1–200 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -93,27 +91,15 @@ impl Category {
     }
 }
 
-/// The body of `POST /api/products` and `PUT /api/products/{id}`, as received.
-#[derive(Debug, Default)]
-pub struct ProductRequest {
-    pub name: Field,
-    pub price: Field,
-    pub description: Field,
-    pub category: Field,
-}
-
-impl RequestBody for ProductRequest {
-    const FIELDS: &'static [&'static str] = &["name", "price", "description", "category"];
-
-    fn take_fields(object: &mut JsonObject) -> Self {
-        Self {
-            name: object.take("name"),
-            price: object.take("price"),
-            description: object.take("description"),
-            category: object.take("category"),
-        }
+request_body!(
+    /// The body of `POST /api/products` and `PUT /api/products/{id}`, as received.
+    ProductRequest {
+        name: "name",
+        price: "price",
+        description: "description",
+        category: "category",
     }
-}
+);
 
 /// What a client may set on a product, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,9 +139,7 @@ pub struct Product {
     pub description: Option<Description>,
     pub category: Option<Category>,
     pub owner_id: Id,
-    #[serde(serialize_with = "serialize_timestamp")]
     pub created_at: Timestamp,
-    #[serde(serialize_with = "serialize_timestamp")]
     pub updated_at: Timestamp,
     pub version: u64,
 }
@@ -216,13 +200,6 @@ impl From<WriteRefused> for ApiError {
 /// The 404 for a product id that names nothing, wherever that is found out.
 pub fn product_not_found() -> ApiError {
     ApiError::NotFound("No product has this id.".to_owned())
-}
-
-pub(crate) fn serialize_timestamp<S: serde::Serializer>(
-    at: &Timestamp,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serializer.collect_str(at)
 }
 
 impl serde::Serialize for Id {

@@ -10,7 +10,6 @@ use std::fmt;
 use serde::Serialize;
 
 use super::id::Id;
-use super::product::serialize_timestamp;
 use crate::clock::Timestamp;
 use crate::error::ApiError;
 
@@ -120,9 +119,7 @@ pub fn truncate_user_agent(agent: &str) -> Option<String> {
 #[serde(rename_all = "camelCase")]
 pub struct SessionView<'a> {
     pub id: &'a SessionId,
-    #[serde(serialize_with = "serialize_timestamp")]
     pub created_at: Timestamp,
-    #[serde(serialize_with = "serialize_timestamp")]
     pub expires_at: Timestamp,
     pub source_ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,

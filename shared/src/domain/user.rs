@@ -6,11 +6,8 @@ use serde::Serialize;
 use super::email::Email;
 use super::field::Field;
 use super::id::Id;
-use super::product::serialize_timestamp;
 use crate::clock::Timestamp;
-use crate::collect_fields;
 use crate::error::{ApiError, FieldError};
-use crate::http::body::{JsonObject, RequestBody};
 
 /// A password as typed: 8–128 characters (not bytes), never trimmed, never logged.
 #[derive(Debug)]
@@ -61,25 +58,14 @@ impl DisplayName {
     }
 }
 
-/// The body of `POST /api/auth/register`, as received.
-#[derive(Debug, Default)]
-pub struct RegisterRequest {
-    pub email: Field,
-    pub password: Field,
-    pub name: Field,
-}
-
-impl RequestBody for RegisterRequest {
-    const FIELDS: &'static [&'static str] = &["email", "password", "name"];
-
-    fn take_fields(object: &mut JsonObject) -> Self {
-        Self {
-            email: object.take("email"),
-            password: object.take("password"),
-            name: object.take("name"),
-        }
+request_body!(
+    /// The body of `POST /api/auth/register`, as received.
+    RegisterRequest {
+        email: "email",
+        password: "password",
+        name: "name",
     }
-}
+);
 
 /// A registration, checked.
 #[derive(Debug)]
@@ -119,23 +105,13 @@ fn presented_password(field: &Field) -> Result<SecretString, FieldError> {
     Ok(SecretString::from(text))
 }
 
-/// The body of `POST /api/auth/login`, as received.
-#[derive(Debug, Default)]
-pub struct LoginRequest {
-    pub email: Field,
-    pub password: Field,
-}
-
-impl RequestBody for LoginRequest {
-    const FIELDS: &'static [&'static str] = &["email", "password"];
-
-    fn take_fields(object: &mut JsonObject) -> Self {
-        Self {
-            email: object.take("email"),
-            password: object.take("password"),
-        }
+request_body!(
+    /// The body of `POST /api/auth/login`, as received.
+    LoginRequest {
+        email: "email",
+        password: "password",
     }
-}
+);
 
 /// Login credentials; the password as [`presented_password`] takes it.
 #[derive(Debug)]
@@ -159,23 +135,13 @@ impl TryFrom<LoginRequest> for Credentials {
     }
 }
 
-/// The body of `PUT /api/profile/password`, as received.
-#[derive(Debug, Default)]
-pub struct PasswordChangeRequest {
-    pub current_password: Field,
-    pub new_password: Field,
-}
-
-impl RequestBody for PasswordChangeRequest {
-    const FIELDS: &'static [&'static str] = &["currentPassword", "newPassword"];
-
-    fn take_fields(object: &mut JsonObject) -> Self {
-        Self {
-            current_password: object.take("currentPassword"),
-            new_password: object.take("newPassword"),
-        }
+request_body!(
+    /// The body of `PUT /api/profile/password`, as received.
+    PasswordChangeRequest {
+        current_password: "currentPassword",
+        new_password: "newPassword",
     }
-}
+);
 
 /// A password change, checked: the current password only for presence and length (as at
 /// login), the new one by the registration rules.
@@ -204,7 +170,6 @@ pub struct User {
     pub id: Id,
     pub email: Email,
     pub name: Option<DisplayName>,
-    #[serde(serialize_with = "serialize_timestamp")]
     pub created_at: Timestamp,
 }
 

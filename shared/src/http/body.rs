@@ -1,11 +1,12 @@
-//! Request bodies: `application/json`, at most 64 KiB, one JSON object with only known fields.
+//! Request bodies: `application/json`, at most 64 KiB, one JSON object with only known fields,
+//! read into the body's own type ([`ReadBody`]).
 
 use std::collections::BTreeMap;
 
 use lambda_http::{Body, Request};
 use serde_json::value::RawValue;
 
-use crate::domain::Field;
+use crate::domain::body::{JsonObject, RequestBody};
 use crate::error::{ApiError, FieldError};
 
 /// The largest request body accepted.
@@ -13,19 +14,6 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Fields a client sometimes tries to set that belong to the server.
 const READ_ONLY_FIELDS: &[&str] = &["id", "ownerId", "createdAt", "updatedAt", "version"];
-
-/// A parsed JSON object whose keys are all known; its fields are taken one by one.
-#[derive(Debug)]
-pub struct JsonObject {
-    fields: BTreeMap<String, Box<RawValue>>,
-}
-
-impl JsonObject {
-    /// Removes and returns a field, absent if the client did not send it.
-    pub fn take(&mut self, name: &'static str) -> Field {
-        Field::new(name, self.fields.remove(name))
-    }
-}
 
 /// The raw bytes of a request body, however the event carried them.
 pub fn body_bytes(req: &Request) -> &[u8] {
@@ -36,14 +24,8 @@ pub fn body_bytes(req: &Request) -> &[u8] {
     }
 }
 
-/// A request body as received: its field list, written once, and how it takes its fields from
-/// the parsed object. Each body's checks then happen in its domain type's `TryFrom`.
-pub trait RequestBody: Sized {
-    /// Every field a client may send; any other is rejected.
-    const FIELDS: &'static [&'static str];
-
-    fn take_fields(object: &mut JsonObject) -> Self;
-
+/// Reads a declared request body ([`RequestBody`]) from a request.
+pub trait ReadBody: RequestBody {
     /// Reads `req`'s body: 415, 413 or 400 for a body that is not a JSON object of only
     /// [`RequestBody::FIELDS`], then the fields.
     fn read(req: &Request) -> Result<Self, ApiError> {
@@ -51,6 +33,8 @@ pub trait RequestBody: Sized {
         Ok(Self::take_fields(&mut object))
     }
 }
+
+impl<T: RequestBody> ReadBody for T {}
 
 /// Checks the content type, size and shape of a JSON body, rejecting any key not in `allowed`.
 pub fn json_object(req: &Request, allowed: &[&str]) -> Result<JsonObject, ApiError> {
@@ -93,7 +77,7 @@ pub fn json_object(req: &Request, allowed: &[&str]) -> Result<JsonObject, ApiErr
     if !unknown.is_empty() {
         return Err(ApiError::invalid_fields(unknown));
     }
-    Ok(JsonObject { fields })
+    Ok(JsonObject::new(fields))
 }
 
 /// `application/json`, optionally with `charset=utf-8` (RFC 8259 allows no other charset).

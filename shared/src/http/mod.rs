@@ -3,9 +3,11 @@
 
 pub mod after_response;
 pub mod body;
+pub mod caller;
 pub mod compression;
 pub mod context;
 pub mod cors;
+pub mod credentials;
 pub mod event;
 pub mod headers;
 pub mod path;
@@ -17,7 +19,8 @@ pub mod rate_limit;
 pub mod response;
 pub mod routes;
 
-pub use body::json_object;
+pub use body::{json_object, ReadBody};
+pub use caller::caller;
 pub use context::RequestContextExt;
 pub use pipeline::{respond, respond_to_event, run, Answer};
 pub use response::{data, json, no_content, with_header};

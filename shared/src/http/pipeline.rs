@@ -14,6 +14,7 @@ use lambda_http::{service_fn, Body, Request, RequestExt, Response};
 use serde_json::Value;
 
 use super::after_response::{AfterResponse, AfterResponseLayer, Pending};
+use super::caller;
 use super::compression;
 use super::context::{self, RequestContextExt, UserSlot};
 use super::cors;
@@ -90,10 +91,19 @@ where
     let user = UserSlot::default();
     req.extensions_mut().insert(user.clone());
 
-    // On the heap: the handler's future is the largest part of a request's state, and the
-    // wrappers below would otherwise hold it inline, several levels deep (a debug build's test
-    // thread runs out of stack).
-    let handler = move |state, req| Box::pin(handler(state, req));
+    // The caller first, for a route that declares one; then the handler. On the heap: the
+    // handler's future is the largest part of a request's state, and the wrappers below would
+    // otherwise hold it inline, several levels deep (a debug build's test thread runs out of
+    // stack).
+    let authenticated = route.auth;
+    let handler = move |state: &'a AppState, mut req: Request| {
+        Box::pin(async move {
+            if authenticated {
+                caller::attach(state, &mut req).await?;
+            }
+            handler(state, req).await
+        })
+    };
     let budget = Budget::of(state, route, &req);
     let storage = StorageTime::default();
     let mut read_counter = None;
@@ -249,7 +259,7 @@ fn respond_rejected(
 }
 
 /// A function's whole life: logging set up, the state its route needs built once at cold start
-/// (see [`AppState::for_route`]), then every invocation answered by `handler`, and the work each
+/// (see [`AppState::for_needs`]), then every invocation answered by `handler`, and the work each
 /// leaves for after its response finished before the next event is asked for
 /// ([`AfterResponseLayer`]).
 ///
@@ -273,7 +283,7 @@ where
     Fut: Future<Output = Result<Response<Body>, ApiError>> + 'static,
 {
     crate::telemetry::init();
-    let state = AppState::for_route(route).await;
+    let state = AppState::for_needs(route.needs).await;
     let pending = Pending::default();
     let slot = pending.clone();
     let service = service_fn(move |invocation: LambdaEvent<Value>| {

@@ -19,6 +19,17 @@ struct Problem<'a> {
     errors: Option<&'a [FieldError]>,
 }
 
+/// The longest `detail` a problem carries (openapi.yaml, `Problem.detail`).
+pub const MAX_DETAIL_CHARS: usize = 1000;
+
+/// `text`, cut to at most `max` characters.
+fn at_most(mut text: String, max: usize) -> String {
+    if let Some((cut, _)) = text.char_indices().nth(max) {
+        text.truncate(cut);
+    }
+    text
+}
+
 /// Renders `error` as `application/problem+json`, with the headers its status calls for.
 pub fn render(error: &ApiError, request_id: &str) -> Response<Body> {
     let status = error.status();
@@ -30,7 +41,7 @@ pub fn render(error: &ApiError, request_id: &str) -> Response<Body> {
         kind: "about:blank",
         title: status.canonical_reason().unwrap_or("Error"),
         status: status.as_u16(),
-        detail: error.detail(),
+        detail: at_most(error.detail(), MAX_DETAIL_CHARS),
         request_id,
         errors,
     };

@@ -24,9 +24,9 @@ use lambda_http::{Request, RequestExt};
 
 use super::context::source_ip;
 use super::routes::Route;
-use crate::auth::limits::client_of;
 use crate::clock::Timestamp;
 use crate::config::RateLimitConfig;
+use crate::domain::client::client_of;
 use crate::error::ApiError;
 use crate::state::{AppState, CounterMemory, Seen};
 use crate::store::limits::{count_request, Count, CountError};

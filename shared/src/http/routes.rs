@@ -1,10 +1,18 @@
-//! The route table of the API: which function answers which method on which path.
+//! The route table: the one place a route is declared, with everything its function needs.
 //!
-//! API Gateway (and `cargo lambda watch` locally) does the routing; this table lets the fallback
-//! function tell an unknown path (404) from a known path with another method (405).
+//! API Gateway (and `cargo lambda watch` locally) does the routing. From this table `make gen`
+//! (`tools/src/gen`) writes what is derived from it: the watch router in `Cargo.toml`, each
+//! function's part of `template.yaml` (its resource, least-privilege policy and alarms), the
+//! sample event skeletons and the test dispatch; a test fails, naming the file, when one of them
+//! is not what the table gives. The pipeline reads it too: whether a request is authenticated
+//! and counted, and which methods a path takes (405 and CORS).
+
+use std::sync::LazyLock;
+
+use crate::state::Needs;
 
 /// One route: a method, a path pattern (`{name}` matches one segment), the function for it,
-/// and what that function needs at cold start.
+/// and what that function needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
     pub method: &'static str,
@@ -13,23 +21,79 @@ pub struct Route {
     /// carry it, so it is written once here rather than formatted per request.
     pub key: &'static str,
     pub function: &'static str,
+    /// Requests must carry a valid token of a live session: the pipeline authenticates them
+    /// before the handler runs, and hands the handler the caller (`http::caller`).
+    pub auth: bool,
     /// Whether requests to it count against their client's rate limit (health's do not).
     pub counted: bool,
+    /// What its function loads at cold start.
     pub needs: Needs,
+    /// Its Lambda memory in MB: CPU grows with it, so argon2 routes get more.
+    pub memory_mb: u32,
+    /// Whether it runs argon2, which its p99 latency alarm allows for.
+    pub hashing: bool,
+    /// What the function itself may do in DynamoDB, besides what every function of its kind
+    /// gets (the connection warm-up, the rate limit's counter, the authenticator's read).
+    pub grants: &'static [Grant],
 }
 
-/// What a function loads at cold start besides its configuration.
+/// The tables, as the template names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TableName {
+    Products,
+    Users,
+    Sessions,
+    Limits,
+}
+
+/// DynamoDB actions on one table (or some of its indexes) and the conditions that narrow them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Needs {
-    /// DynamoDB: the connection is opened during init.
-    pub storage: bool,
-    /// The private key tokens are signed with (login only).
-    pub signing_key: bool,
-    /// The key page cursors are signed with (list-products only).
-    pub cursor_key: bool,
+pub struct Grant {
+    pub table: TableName,
+    pub actions: &'static [&'static str],
+    /// Indexes the actions are on, instead of the table itself.
+    pub indexes: &'static [&'static str],
+    /// `dynamodb:LeadingKeys` patterns the item keys must match.
+    pub leading_keys: &'static [&'static str],
+    /// `dynamodb:Attributes`: the only attributes a write may name.
+    pub attributes: &'static [&'static str],
+    /// Why, as the template's comment says it.
+    pub why: &'static str,
 }
 
-/// A route whose function uses storage and holds no private key, keyed `METHOD path`.
+/// `actions` on `table`, for the reason `why`.
+pub const fn grant(table: TableName, actions: &'static [&'static str], why: &'static str) -> Grant {
+    Grant {
+        table,
+        actions,
+        indexes: &[],
+        leading_keys: &[],
+        attributes: &[],
+        why,
+    }
+}
+
+impl Grant {
+    /// On these indexes of the table only.
+    pub const fn on_indexes(mut self, indexes: &'static [&'static str]) -> Self {
+        self.indexes = indexes;
+        self
+    }
+
+    /// Only items whose partition key matches one of `patterns`.
+    pub const fn leading_keys(mut self, patterns: &'static [&'static str]) -> Self {
+        self.leading_keys = patterns;
+        self
+    }
+
+    /// Only writes naming no other attributes than these.
+    pub const fn attributes(mut self, attributes: &'static [&'static str]) -> Self {
+        self.attributes = attributes;
+        self
+    }
+}
+
+/// A route keyed `METHOD path`: authenticated, counted, on storage, 256 MB, no grants of its own.
 macro_rules! route {
     ($method:literal, $path:literal, $function:literal) => {
         Route::new($method, $path, concat!($method, " ", $path), $function)
@@ -48,13 +112,23 @@ impl Route {
             path,
             key,
             function,
+            auth: true,
             counted: true,
             needs: Needs {
                 storage: true,
                 signing_key: false,
                 cursor_key: false,
             },
+            memory_mb: 256,
+            hashing: false,
+            grants: &[],
         }
+    }
+
+    /// Anyone may call it: no token is asked for.
+    const fn public(mut self) -> Self {
+        self.auth = false;
+        self
     }
 
     const fn without_storage(mut self) -> Self {
@@ -68,11 +142,6 @@ impl Route {
         self
     }
 
-    /// Whether this is the `$default` route, which answers every path no other route takes.
-    pub fn is_fallback(&self) -> bool {
-        self.key == FALLBACK.key
-    }
-
     const fn with_signing_key(mut self) -> Self {
         self.needs.signing_key = true;
         self
@@ -82,29 +151,146 @@ impl Route {
         self.needs.cursor_key = true;
         self
     }
+
+    const fn memory(mut self, mb: u32) -> Self {
+        self.memory_mb = mb;
+        self
+    }
+
+    /// It runs argon2: a CPU-bound 1 GB function, with the hashing latency threshold.
+    const fn hashing(mut self) -> Self {
+        self.hashing = true;
+        self.memory_mb = 1024;
+        self
+    }
+
+    const fn grants(mut self, grants: &'static [Grant]) -> Self {
+        self.grants = grants;
+        self
+    }
+
+    /// Whether this is the `$default` route, which answers every path no other route takes.
+    pub fn is_fallback(&self) -> bool {
+        self.key == FALLBACK.key
+    }
 }
 
-pub const HEALTH: Route = route!("GET", "/api/health", "health")
-    .without_storage()
-    .uncounted();
-pub const REGISTER: Route = route!("POST", "/api/auth/register", "register");
-pub const LOGIN: Route = route!("POST", "/api/auth/login", "login").with_signing_key();
-pub const LOGOUT: Route = route!("POST", "/api/auth/logout", "logout");
-pub const LOGOUT_ALL: Route = route!("POST", "/api/auth/logout-all", "logout-all");
-pub const LIST_SESSIONS: Route = route!("GET", "/api/auth/sessions", "list-sessions");
-pub const END_SESSION: Route = route!("DELETE", "/api/auth/sessions/{id}", "end-session");
-pub const JWKS: Route = route!("GET", "/api/auth/jwks.json", "jwks");
-pub const PROFILE: Route = route!("GET", "/api/profile", "profile");
-pub const CHANGE_PASSWORD: Route = route!("PUT", "/api/profile/password", "change-password");
-pub const LIST_PRODUCTS: Route = route!("GET", "/api/products", "list-products").with_cursor_key();
-pub const CREATE_PRODUCT: Route = route!("POST", "/api/products", "create-product");
-pub const GET_PRODUCT: Route = route!("GET", "/api/products/{id}", "get-product");
-pub const UPDATE_PRODUCT: Route = route!("PUT", "/api/products/{id}", "update-product");
-pub const DELETE_PRODUCT: Route = route!("DELETE", "/api/products/{id}", "delete-product");
-/// Everything no other route takes: API Gateway's `$default` route.
-/// It counts requests on unknown `/api/` paths against their client's budget, so it uses storage.
-pub const FALLBACK: Route = Route::new("ANY", "$default", "$default", "fallback");
+use TableName::{Limits, Products, Sessions, Users};
 
+const GET: &str = "dynamodb:GetItem";
+const PUT: &str = "dynamodb:PutItem";
+const UPDATE: &str = "dynamodb:UpdateItem";
+const DELETE: &str = "dynamodb:DeleteItem";
+const QUERY: &str = "dynamodb:Query";
+
+pub const HEALTH: Route = route!("GET", "/api/health", "health")
+    .public()
+    .without_storage()
+    .uncounted()
+    .memory(128);
+pub const REGISTER: Route = route!("POST", "/api/auth/register", "register")
+    .public()
+    .hashing()
+    .grants(&[
+        grant(Users, &[PUT], "The account, written if its email is free."),
+        grant(
+            Limits,
+            &[PUT, UPDATE],
+            "The registrations-per-address counters, and no other.",
+        )
+        .leading_keys(&["register-ip#*"]),
+    ]);
+pub const LOGIN: Route = route!("POST", "/api/auth/login", "login")
+    .public()
+    .hashing()
+    .with_signing_key()
+    .grants(&[
+        grant(Users, &[GET], "The account."),
+        grant(
+            Limits,
+            &[PUT, UPDATE, DELETE],
+            "The failed-login counters (per email, per address), and no other.",
+        )
+        .leading_keys(&["login-email#*", "login-ip#*"]),
+        grant(
+            Sessions,
+            &[PUT, QUERY, DELETE],
+            "The new session; past 50 live ones, the oldest ends.",
+        ),
+    ]);
+pub const LOGOUT: Route = route!("POST", "/api/auth/logout", "logout").grants(&[grant(
+    Sessions,
+    &[DELETE],
+    "Ends the current session.",
+)]);
+pub const LOGOUT_ALL: Route =
+    route!("POST", "/api/auth/logout-all", "logout-all").grants(&[grant(
+        Users,
+        &[UPDATE],
+        "Ends every session by moving the account's session epoch on: that attribute alone.",
+    )
+    .attributes(&["email", "sessionEpoch"])]);
+pub const LIST_SESSIONS: Route = route!("GET", "/api/auth/sessions", "list-sessions")
+    .grants(&[grant(Sessions, &[QUERY], "The user's unexpired sessions.")]);
+pub const END_SESSION: Route =
+    route!("DELETE", "/api/auth/sessions/{id}", "end-session").grants(&[grant(
+        Sessions,
+        &[DELETE],
+        "Ends one of the user's sessions.",
+    )]);
+pub const JWKS: Route = route!("GET", "/api/auth/jwks.json", "jwks")
+    .public()
+    .memory(128);
+pub const PROFILE: Route = route!("GET", "/api/profile", "profile");
+pub const CHANGE_PASSWORD: Route = route!("PUT", "/api/profile/password", "change-password")
+    .hashing()
+    .grants(&[
+        grant(
+            Users,
+            &[UPDATE],
+            "One transaction updates the account and the current session.",
+        ),
+        grant(
+            Sessions,
+            &[UPDATE],
+            "One transaction updates the account and the current session.",
+        ),
+        grant(
+            Limits,
+            &[PUT, UPDATE, DELETE],
+            "A wrong current password counts as a failed login for the account: its counter only.",
+        )
+        .leading_keys(&["login-email#*"]),
+    ]);
+pub const LIST_PRODUCTS: Route = route!("GET", "/api/products", "list-products")
+    .public()
+    .with_cursor_key()
+    .grants(&[grant(Products, &[QUERY], "Pages of the listing indexes.")
+        .on_indexes(&["byCreated", "byCategory"])]);
+pub const CREATE_PRODUCT: Route = route!("POST", "/api/products", "create-product")
+    .grants(&[grant(Products, &[PUT], "The new product.")]);
+pub const GET_PRODUCT: Route = route!("GET", "/api/products/{id}", "get-product")
+    .public()
+    .grants(&[grant(Products, &[GET], "The product.")]);
+pub const UPDATE_PRODUCT: Route =
+    route!("PUT", "/api/products/{id}", "update-product").grants(&[grant(
+        Products,
+        &[UPDATE],
+        "The owner's conditional update.",
+    )]);
+pub const DELETE_PRODUCT: Route =
+    route!("DELETE", "/api/products/{id}", "delete-product").grants(&[grant(
+        Products,
+        &[DELETE],
+        "The owner's conditional delete.",
+    )]);
+/// Everything no other route takes: API Gateway's `$default` route. It counts requests on
+/// unknown `/api/` paths against their client's budget, so it uses storage.
+pub const FALLBACK: Route = Route::new("ANY", "$default", "$default", "fallback")
+    .public()
+    .memory(128);
+
+/// Every route with a method and path; the fallback takes the rest.
 pub const ROUTES: &[Route] = &[
     HEALTH,
     REGISTER,
@@ -122,6 +308,16 @@ pub const ROUTES: &[Route] = &[
     UPDATE_PRODUCT,
     DELETE_PRODUCT,
 ];
+
+/// The route API Gateway names `key` (`GET /api/products/{id}`), if the table has it.
+pub fn route_for_key(key: &str) -> Option<&'static Route> {
+    functions().find(|route| route.key == key)
+}
+
+/// Every function: each route's, and the fallback's.
+pub fn functions() -> impl Iterator<Item = &'static Route> {
+    ROUTES.iter().chain(std::iter::once(&FALLBACK))
+}
 
 fn path_matches(pattern: &str, path: &str) -> bool {
     let mut pattern_segments = pattern.split('/');
@@ -157,6 +353,32 @@ pub fn allowed_methods(path: &str) -> Option<String> {
     }
 }
 
+/// Every method some route takes, and `OPTIONS`: what CORS preflights allow.
+pub fn all_methods() -> &'static str {
+    static METHODS: LazyLock<String> = LazyLock::new(|| {
+        let mut methods: Vec<&str> = Vec::new();
+        for route in ROUTES {
+            if !methods.contains(&route.method) {
+                methods.push(route.method);
+            }
+        }
+        methods.push("OPTIONS");
+        methods.join(", ")
+    });
+    &METHODS
+}
+
+/// The paths of the API, each once, in the table's order.
+pub fn paths() -> Vec<&'static str> {
+    let mut paths: Vec<&str> = Vec::new();
+    for route in ROUTES {
+        if !paths.contains(&route.path) {
+            paths.push(route.path);
+        }
+    }
+    paths
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,5 +410,26 @@ mod tests {
         ] {
             assert_eq!(allowed_methods(path), None, "{path}");
         }
+    }
+
+    #[test]
+    fn preflights_allow_every_method_of_the_table() {
+        let methods: Vec<&str> = all_methods().split(", ").collect();
+        for route in ROUTES {
+            assert!(methods.contains(&route.method), "{}", route.key);
+        }
+        assert_eq!(methods.last(), Some(&"OPTIONS"));
+    }
+
+    #[test]
+    fn keys_and_functions_are_unique() {
+        let mut keys: Vec<&str> = functions().map(|route| route.key).collect();
+        let mut names: Vec<&str> = functions().map(|route| route.function).collect();
+        let count = keys.len();
+        keys.sort_unstable();
+        keys.dedup();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!((keys.len(), names.len()), (count, count));
     }
 }

@@ -6,8 +6,9 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 
+use super::values::{n, number_of, s};
 use super::{
     conditional, corrupt_item, is_throttling, kind, storage_error, Conditional, Item, Table,
 };
@@ -27,13 +28,6 @@ pub struct Window {
     pub ends_at: Timestamp,
 }
 
-fn number(item: &Item, name: &str) -> Option<i64> {
-    match item.get(name) {
-        Some(AttributeValue::N(text)) => text.parse().ok(),
-        _ => None,
-    }
-}
-
 /// What an increment did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Increment {
@@ -45,8 +39,8 @@ pub enum Increment {
 
 fn window_of(item: &Item) -> Option<Window> {
     Some(Window {
-        count: u32::try_from(number(item, "count")?).unwrap_or(u32::MAX),
-        ends_at: Timestamp::from_millis(number(item, "endsAt")?),
+        count: u32::try_from(number_of(item, "count")?).unwrap_or(u32::MAX),
+        ends_at: Timestamp::from_millis(number_of(item, "endsAt")?),
     })
 }
 
@@ -60,20 +54,20 @@ pub async fn increment(
     length: Duration,
     ceiling: u32,
 ) -> Result<Increment, ApiError> {
-    let now_value = AttributeValue::N(now.millis().to_string());
+    let now_value = n(now.millis());
     for _ in 0..3 {
         let bumped = table
             .client
             .update_item()
             .table_name(table.name)
-            .key("key", AttributeValue::S(key.to_owned()))
+            .key("key", s(key))
             .update_expression("SET #count = #count + :one")
             .condition_expression("attribute_exists(#key) AND endsAt > :now AND #count < :ceiling")
             .expression_attribute_names("#count", "count")
             .expression_attribute_names("#key", "key")
-            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+            .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":now", now_value.clone())
-            .expression_attribute_values(":ceiling", AttributeValue::N(ceiling.to_string()))
+            .expression_attribute_values(":ceiling", n(ceiling))
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
@@ -101,14 +95,11 @@ pub async fn increment(
             .client
             .put_item()
             .table_name(table.name)
-            .item("key", AttributeValue::S(key.to_owned()))
-            .item("count", AttributeValue::N("1".to_owned()))
-            .item("endsAt", AttributeValue::N(ends_at.millis().to_string()))
+            .item("key", s(key))
+            .item("count", n(1))
+            .item("endsAt", n(ends_at.millis()))
             // The TTL attribute, in epoch seconds, lets DynamoDB clean up (eventually).
-            .item(
-                TTL_ATTRIBUTE,
-                AttributeValue::N((ends_at.seconds() + 1).to_string()),
-            )
+            .item(TTL_ATTRIBUTE, n(ends_at.seconds() + 1))
             .condition_expression("attribute_not_exists(#key) OR endsAt <= :now")
             .expression_attribute_names("#key", "key")
             .expression_attribute_values(":now", now_value.clone())
@@ -133,13 +124,13 @@ pub async fn decrement(table: Limits<'_>, key: &str, ends_at: Timestamp) -> Resu
         .client
         .update_item()
         .table_name(table.name)
-        .key("key", AttributeValue::S(key.to_owned()))
+        .key("key", s(key))
         .update_expression("SET #count = #count - :one")
         .condition_expression("endsAt = :endsAt AND #count > :zero")
         .expression_attribute_names("#count", "count")
-        .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
-        .expression_attribute_values(":zero", AttributeValue::N("0".to_owned()))
-        .expression_attribute_values(":endsAt", AttributeValue::N(ends_at.millis().to_string()))
+        .expression_attribute_values(":one", n(1))
+        .expression_attribute_values(":zero", n(0))
+        .expression_attribute_values(":endsAt", n(ends_at.millis()))
         .send()
         .await;
     match conditional("give back limit count", result)? {
@@ -155,7 +146,7 @@ pub async fn clear(table: Limits<'_>, key: &str) -> Result<(), ApiError> {
         .client
         .delete_item()
         .table_name(table.name)
-        .key("key", AttributeValue::S(key.to_owned()))
+        .key("key", s(key))
         .send()
         .await
         .map_err(|e| storage_error("clear limit counter", e))?;
@@ -195,22 +186,22 @@ pub async fn count_request(
         .client
         .update_item()
         .table_name(table.name)
-        .key("key", AttributeValue::S(key.to_owned()))
+        .key("key", s(key))
         .update_expression("ADD #count :one SET #ttl = :ttl")
         .expression_attribute_names("#count", "count")
         .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
-        .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
-        .expression_attribute_values(":ttl", AttributeValue::N(window_ends.seconds().to_string()))
+        .expression_attribute_values(":one", n(1))
+        .expression_attribute_values(":ttl", n(window_ends.seconds()))
         .return_values(ReturnValue::UpdatedNew);
     if let Some(ceiling) = ceiling {
         update = update
             .condition_expression("attribute_not_exists(#count) OR #count < :ceiling")
-            .expression_attribute_values(":ceiling", AttributeValue::N(ceiling.to_string()))
+            .expression_attribute_values(":ceiling", n(ceiling))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
     }
     let result = update.send().await;
     let count_in = |item: Option<&Item>| {
-        item.and_then(|item| number(item, "count"))
+        item.and_then(|item| number_of(item, "count"))
             .and_then(|count| u64::try_from(count).ok())
             .ok_or_else(|| CountError::Failed(corrupt_item("count request", "count")))
     };

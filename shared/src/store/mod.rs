@@ -5,13 +5,15 @@
 //! come back as [`ApiError`]s. A conditional write's refusal is told apart from a storage
 //! failure in one place, `conditional`; failures are classified (throttled, transient,
 //! unexpected) in one place, `storage_error`. Only a transaction's cancellation reasons are read
-//! where the transaction is built (`users::change_password`).
+//! where the transaction is built (`accounts::change_password`).
 
+pub mod accounts;
 pub mod client;
 pub mod limits;
 pub mod products;
 pub mod sessions;
 pub mod users;
+mod values;
 
 use std::collections::HashMap;
 use std::marker::PhantomData;

@@ -8,9 +8,10 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use serde::{Deserialize, Serialize};
 
+use super::values::{n, s, text_of};
 use super::{conditional, corrupt_item, kind, storage_error, Conditional, Item, Table};
 use crate::clock::Timestamp;
 use crate::domain::{
@@ -45,16 +46,28 @@ struct ProductItem {
 
 impl From<&Product> for ProductItem {
     fn from(product: &Product) -> Self {
+        // Every field by name: one added to `Product` does not compile here until it is stored.
+        let Product {
+            id,
+            name,
+            price,
+            description,
+            category,
+            owner_id,
+            created_at,
+            updated_at,
+            version,
+        } = product;
         Self {
-            id: product.id.to_string(),
-            owner_id: product.owner_id.to_string(),
-            name: product.name.as_str().to_owned(),
-            price_cents: product.price.cents(),
-            description: product.description.as_ref().map(|d| d.as_str().to_owned()),
-            category: product.category.as_ref().map(|c| c.as_str().to_owned()),
-            created_at: product.created_at.to_string(),
-            updated_at: product.updated_at.to_string(),
-            version: product.version,
+            id: id.to_string(),
+            owner_id: owner_id.to_string(),
+            name: name.as_str().to_owned(),
+            price_cents: price.cents(),
+            description: description.as_ref().map(|d| d.as_str().to_owned()),
+            category: category.as_ref().map(|c| c.as_str().to_owned()),
+            created_at: created_at.to_string(),
+            updated_at: updated_at.to_string(),
+            version: *version,
             list_partition: ALL_PRODUCTS.to_owned(),
         }
     }
@@ -89,14 +102,6 @@ fn product_from_item(item: Item) -> Result<Product, ApiError> {
     let item: ProductItem =
         serde_dynamo::from_item(item).map_err(|e| corrupt_item("read product", e))?;
     Product::try_from(item)
-}
-
-fn s(value: &str) -> AttributeValue {
-    AttributeValue::S(value.to_owned())
-}
-
-fn n(value: u64) -> AttributeValue {
-    AttributeValue::N(value.to_string())
 }
 
 /// Stores a new product; its id is fresh, so the write cannot replace another.
@@ -206,12 +211,10 @@ fn write_condition(owner: &Id, expected: &Expected, values: &mut Item) -> String
 fn refusal(old: Option<Item>, owner: &Id) -> WriteRefused {
     match old {
         None => WriteRefused::NotFound,
-        Some(item) => match item.get("ownerId") {
-            Some(AttributeValue::S(stored_owner)) if stored_owner == owner.as_str() => {
-                WriteRefused::VersionMismatch
-            }
-            _ => WriteRefused::NotOwner,
-        },
+        Some(item) if text_of(&item, "ownerId") == Some(owner.as_str()) => {
+            WriteRefused::VersionMismatch
+        }
+        Some(_) => WriteRefused::NotOwner,
     }
 }
 
@@ -226,10 +229,18 @@ pub async fn update(
     input: &ProductInput,
     now: Timestamp,
 ) -> Result<Product, ApiError> {
+    // Every writable field by name: one added to `ProductInput` does not compile here until the
+    // update writes it (or removes it when absent).
+    let ProductInput {
+        name,
+        price,
+        description,
+        category,
+    } = input;
     let mut values = HashMap::from([
-        (":name".to_owned(), s(input.name.as_str())),
-        (":price".to_owned(), n(input.price.cents())),
-        (":now".to_owned(), s(&now.to_string())),
+        (":name".to_owned(), s(name.as_str())),
+        (":price".to_owned(), n(price.cents())),
+        (":now".to_owned(), s(now.to_string())),
         (":one".to_owned(), n(1)),
     ]);
     let mut set = vec![
@@ -239,14 +250,14 @@ pub async fn update(
         "version = version + :one",
     ];
     let mut remove = Vec::new();
-    match &input.description {
+    match description {
         Some(description) => {
             values.insert(":description".to_owned(), s(description.as_str()));
             set.push("description = :description");
         }
         None => remove.push("description"),
     }
-    match &input.category {
+    match category {
         Some(category) => {
             values.insert(":category".to_owned(), s(category.as_str()));
             set.push("category = :category");

@@ -6,14 +6,13 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use serde::{Deserialize, Serialize};
 
-use super::users::{stored_user_from_item, StoredUser, Users};
+use super::values::{n, s};
 use super::{conditional, corrupt_item, kind, storage_error, Conditional, Item, Table};
 use crate::clock::Timestamp;
 use crate::domain::session::{MAX_LIVE_SESSIONS, SESSION_LIFETIME};
-use crate::domain::{Email, Id, Session, SessionId};
+use crate::domain::{Id, Session, SessionId};
 use crate::error::ApiError;
 
 /// A handle on the sessions table.
@@ -39,7 +38,7 @@ struct SessionItem {
     user_agent: Option<String>,
 }
 
-fn session_from_item(item: Item) -> Result<Session, ApiError> {
+pub(crate) fn session_from_item(item: Item) -> Result<Session, ApiError> {
     let item: SessionItem =
         serde_dynamo::from_item(item).map_err(|e| corrupt_item("read session", e))?;
     let bad = |what: &str| corrupt_item("read session", what.to_owned());
@@ -56,8 +55,8 @@ fn session_from_item(item: Item) -> Result<Session, ApiError> {
 
 fn key(user_id: &Id, id: &SessionId) -> Item {
     HashMap::from([
-        ("userId".to_owned(), AttributeValue::S(user_id.to_string())),
-        ("id".to_owned(), AttributeValue::S(id.to_string())),
+        ("userId".to_owned(), s(user_id.to_string())),
+        ("id".to_owned(), s(id.to_string())),
     ])
 }
 
@@ -86,76 +85,6 @@ pub async fn insert(table: Sessions<'_>, session: &Session) -> Result<(), ApiErr
     Ok(())
 }
 
-/// An account and one of its sessions, as [`read_with_user`] found them.
-#[derive(Debug)]
-pub struct AccountSession {
-    pub user: Option<StoredUser>,
-    pub session: Option<Session>,
-}
-
-/// The account under `email` and one of its sessions, read consistently in one round trip.
-pub async fn read_with_user(
-    users: Users<'_>,
-    sessions: Sessions<'_>,
-    email: &Email,
-    user_id: &Id,
-    id: &SessionId,
-) -> Result<AccountSession, ApiError> {
-    let consistent = |key: Item| {
-        KeysAndAttributes::builder()
-            .keys(key)
-            .consistent_read(true)
-            .build()
-            .map_err(|e| ApiError::unexpected("build session reads", e))
-    };
-    let mut request = HashMap::from([
-        (
-            users.name.to_owned(),
-            consistent(HashMap::from([(
-                "email".to_owned(),
-                AttributeValue::S(email.to_string()),
-            )]))?,
-        ),
-        (sessions.name.to_owned(), consistent(key(user_id, id))?),
-    ]);
-    let mut found = AccountSession {
-        user: None,
-        session: None,
-    };
-    // BatchGetItem may leave keys unprocessed under load: ask again for those, a few times.
-    for _ in 0..3 {
-        let output = users
-            .client
-            .batch_get_item()
-            .set_request_items(Some(request))
-            .send()
-            .await
-            .map_err(|e| storage_error("read session", e))?;
-        let mut responses = output.responses.unwrap_or_default();
-        if let Some(item) = responses
-            .remove(users.name)
-            .and_then(|items| items.into_iter().next())
-        {
-            found.user = Some(stored_user_from_item(item)?);
-        }
-        if let Some(item) = responses
-            .remove(sessions.name)
-            .and_then(|items| items.into_iter().next())
-        {
-            found.session = Some(session_from_item(item)?);
-        }
-        request = output.unprocessed_keys.unwrap_or_default();
-        if request.is_empty() {
-            return Ok(found);
-        }
-    }
-    Err(ApiError::Unavailable {
-        context: "read session",
-        retry_after: super::RETRY_AFTER_SECONDS,
-        source: "keys left unprocessed after retries".into(),
-    })
-}
-
 /// The most items a listing of one user's sessions reads: the live ones are at most
 /// [`MAX_LIVE_SESSIONS`] and are the newest, so this leaves room for sessions of an older epoch
 /// (ended all at once by logout-all or a password change) without reading without bound.
@@ -176,11 +105,8 @@ pub async fn list_unexpired(
         .query()
         .table_name(table.name)
         .key_condition_expression("userId = :user AND id > :oldest")
-        .expression_attribute_values(":user", AttributeValue::S(user_id.to_string()))
-        .expression_attribute_values(
-            ":oldest",
-            AttributeValue::S(SessionId::first_started_at(oldest_start)),
-        )
+        .expression_attribute_values(":user", s(user_id.to_string()))
+        .expression_attribute_values(":oldest", s(SessionId::first_started_at(oldest_start)))
         .scan_index_forward(false)
         .limit(LIST_READ_LIMIT)
         .consistent_read(true)
@@ -247,8 +173,8 @@ pub async fn end_live(
         .table_name(table.name)
         .set_key(Some(key(user_id, id)))
         .condition_expression("attribute_exists(id) AND epoch = :epoch AND endsAt > :now")
-        .expression_attribute_values(":epoch", AttributeValue::N(epoch.to_string()))
-        .expression_attribute_values(":now", AttributeValue::N(now.millis().to_string()))
+        .expression_attribute_values(":epoch", n(epoch))
+        .expression_attribute_values(":now", n(now.millis()))
         .send()
         .await;
     match conditional("end session", result)? {

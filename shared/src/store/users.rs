@@ -1,13 +1,11 @@
 //! The users table, keyed by normalised email so that uniqueness is a conditional write.
 
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
-use super::sessions::{session_key, Sessions};
+use super::values::{n, s};
 use super::{conditional, corrupt_item, kind, storage_error, Conditional, Item, Table};
 use crate::clock::Timestamp;
-use crate::domain::{DisplayName, Email, Id, SessionId, User};
+use crate::domain::{DisplayName, Email, Id, User};
 use crate::error::ApiError;
 
 /// A handle on the users table.
@@ -70,7 +68,7 @@ pub async fn find_by_email(
         .client
         .get_item()
         .table_name(table.name)
-        .key("email", AttributeValue::S(email.to_string()))
+        .key("email", s(email.to_string()))
         .consistent_read(true)
         .send()
         .await
@@ -103,99 +101,15 @@ pub async fn end_all_sessions(table: Users<'_>, user: &User) -> Result<(), ApiEr
         .client
         .update_item()
         .table_name(table.name)
-        .key("email", AttributeValue::S(user.email.to_string()))
+        .key("email", s(user.email.to_string()))
         .update_expression("ADD sessionEpoch :one")
         .condition_expression("attribute_exists(email)")
-        .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+        .expression_attribute_values(":one", n(1))
         .send()
         .await;
     match conditional("end sessions", result)? {
         Conditional::Written(_) => Ok(()),
         // The account is gone: it has no sessions left to end.
         Conditional::Refused(_) => Ok(()),
-    }
-}
-
-/// How a password change ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PasswordChange {
-    Changed,
-    /// The password or the sessions changed since they were read: nothing was written.
-    Conflict,
-    /// The session the change was made from has ended meanwhile: nothing was written.
-    SessionEnded,
-}
-
-/// Replaces the password hash `verified_hash` with `new_hash` and moves the user to a new
-/// session epoch, carrying the session `keep` along: every other session ends. One transaction,
-/// conditional on the hash and epoch read, so a login that verified the old password cannot
-/// leave a session alive after the change.
-pub async fn change_password(
-    users: Users<'_>,
-    sessions: Sessions<'_>,
-    stored: &StoredUser,
-    verified_hash: &str,
-    new_hash: &str,
-    keep: &SessionId,
-) -> Result<PasswordChange, ApiError> {
-    let epoch = stored.session_epoch;
-    let next = AttributeValue::N((epoch + 1).to_string());
-    let epoch_condition = if epoch == 0 {
-        "(attribute_not_exists(sessionEpoch) OR sessionEpoch = :epoch)"
-    } else {
-        "sessionEpoch = :epoch"
-    };
-    let user_update = Update::builder()
-        .table_name(users.name)
-        .key("email", AttributeValue::S(stored.user.email.to_string()))
-        .update_expression("SET passwordHash = :new, sessionEpoch = :next")
-        .condition_expression(format!(
-            "id = :id AND passwordHash = :verified AND {epoch_condition}"
-        ))
-        .expression_attribute_values(":new", AttributeValue::S(new_hash.to_owned()))
-        .expression_attribute_values(":next", next.clone())
-        .expression_attribute_values(":id", AttributeValue::S(stored.user.id.to_string()))
-        .expression_attribute_values(":verified", AttributeValue::S(verified_hash.to_owned()))
-        .expression_attribute_values(":epoch", AttributeValue::N(epoch.to_string()))
-        .build()
-        .map_err(|e| ApiError::unexpected("build password change", e))?;
-    let session_update = Update::builder()
-        .table_name(sessions.name)
-        .set_key(Some(session_key(&stored.user.id, keep)))
-        .update_expression("SET epoch = :next")
-        .condition_expression("attribute_exists(id) AND epoch = :epoch")
-        .expression_attribute_values(":next", next)
-        .expression_attribute_values(":epoch", AttributeValue::N(epoch.to_string()))
-        .build()
-        .map_err(|e| ApiError::unexpected("build password change", e))?;
-    let result = users
-        .client
-        .transact_write_items()
-        .transact_items(TransactWriteItem::builder().update(user_update).build())
-        .transact_items(TransactWriteItem::builder().update(session_update).build())
-        .send()
-        .await;
-    match result {
-        Ok(_) => Ok(PasswordChange::Changed),
-        Err(error) => {
-            if let Some(TransactWriteItemsError::TransactionCanceledException(canceled)) =
-                error.as_service_error()
-            {
-                let failed = |index: usize| {
-                    canceled
-                        .cancellation_reasons()
-                        .get(index)
-                        .and_then(|reason| reason.code())
-                        == Some("ConditionalCheckFailed")
-                };
-                if failed(0) {
-                    return Ok(PasswordChange::Conflict);
-                }
-                if failed(1) {
-                    return Ok(PasswordChange::SessionEnded);
-                }
-            }
-            Err(storage_error("change password", error))
-        }
     }
 }

@@ -1,6 +1,7 @@
 //! `make bench`: every function binary under a Lambda Runtime API host (the tests' own,
 //! `api_tests::runtime_api`), against DynamoDB Local; and the report it writes.
 
+pub mod plan;
 pub mod report;
 
 use std::time::Duration;

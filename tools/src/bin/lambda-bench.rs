@@ -21,14 +21,13 @@ use shared::auth::TokenSigner;
 use shared::domain::{Category, Email, Id, Price, Product, ProductName, Session, SessionId, User};
 use shared::{AppState, Clock, Config};
 use tokio::process::Command;
+use tools::bench::plan::{PLAN, SLOW_WARM_RUNS, WARM_RUNS};
 use tools::bench::report::{
     render, FunctionResult, LimiterCost, MetricsCost, PasswordCosts, Setup, INTERLEAVED_BLOCK,
 };
 use tools::bench::Percentiles;
 
 const COLD_RUNS: usize = 30;
-const WARM_RUNS: usize = 300;
-const SLOW_WARM_RUNS: usize = 200;
 /// Back-to-back argon2id verifications timed in the benchmark process.
 const VERIFICATION_RUNS: usize = 100;
 
@@ -105,7 +104,9 @@ async fn seed_state() -> AppState {
     let signer = SigningKey::from_pem(&pem)
         .and_then(|key| TokenSigner::new(key, &config.tokens))
         .expect("bench signer");
-    let state = AppState::new(config, client_for(&endpoint()), Clock::System).with_signer(signer);
+    let state = AppState::new(config, client_for(&endpoint()), Clock::System)
+        .expect("bench configuration")
+        .with_signer(signer);
     let names = state.config.tables.clone();
     api_tests::tables::create_all(&state.dynamo, Ttl::Enabled, |d| match d.env_var.as_str() {
         "PRODUCTS_TABLE" => names.products.clone(),
@@ -645,25 +646,12 @@ async fn main() {
     eprintln!("argon2id verification p50 {:.1} ms", argon2.p50);
     let reference = Percentiles::of(&reference_verifications(&hash, 40));
 
-    let functions: &[(&str, &str, usize, u16)] = &[
-        ("health", "health", WARM_RUNS, 200),
-        ("fallback", "fallback", WARM_RUNS, 404),
-        ("jwks", "jwks", WARM_RUNS, 200),
-        // Before login, whose runs each start a session: the seeded one is listed alone.
-        ("list-sessions", "list-sessions", WARM_RUNS, 200),
-        ("register", "register", SLOW_WARM_RUNS, 201),
-        ("login", "login", SLOW_WARM_RUNS, 200),
-        ("profile", "profile", WARM_RUNS, 200),
-        ("list-products", "list-products", WARM_RUNS, 200),
-        ("get-product", "get-product", WARM_RUNS, 200),
-        ("create-product", "create-product", WARM_RUNS, 201),
-        ("update-product", "update-product", WARM_RUNS, 200),
-        ("delete-product", "delete-product", WARM_RUNS, 204),
-    ];
     let mut results = Vec::new();
     let mut failures = Vec::new();
     let mut first_hashes = Vec::new();
-    for (function, event_name, warm_runs, expected) in functions {
+    for planned in PLAN {
+        let (function, event_name) = (&planned.function, planned.function);
+        let (warm_runs, expected) = (&planned.warm_runs, &planned.status);
         let binary = bin_dir.join(function);
         let hashes = matches!(*function, "register" | "login");
         let yardstick = hashes.then_some(hash.as_str());

@@ -1,0 +1,299 @@
+//! Each function's part of `template.yaml`: its resource with a least-privilege policy built
+//! from what its route declares, and its three alarms (errors, throttles, p99 latency).
+
+use shared::auth::limits::{LOGIN_EMAIL_COUNTERS, LOGIN_IP_COUNTERS, REGISTRATION_COUNTERS};
+use shared::http::rate_limit::REQUEST_COUNTERS;
+use shared::http::routes::{functions, Grant, Route, TableName};
+
+use crate::{logical_id, replace_part, GenError};
+
+/// What generates the functions' part of the template.
+pub const FUNCTIONS: &str = "functions";
+/// What generates the functions' alarms.
+pub const ALARMS: &str = "function alarms";
+/// The template's resources are indented by this much.
+const INDENT: &str = "  ";
+/// The memory every function has unless its route says otherwise (the template's Globals).
+pub const DEFAULT_MEMORY_MB: u32 = 256;
+
+/// The logical id of a table's resource.
+pub fn table_id(table: TableName) -> &'static str {
+    match table {
+        TableName::Products => "ProductsTable",
+        TableName::Users => "UsersTable",
+        TableName::Sessions => "SessionsTable",
+        TableName::Limits => "AuthLimitsTable",
+    }
+}
+
+/// The key patterns of `dynamodb:LeadingKeys` the code's own counter prefixes stand for: the
+/// route table writes them out, and they must be these.
+pub fn counter_patterns() -> [String; 4] {
+    [
+        REQUEST_COUNTERS,
+        LOGIN_EMAIL_COUNTERS,
+        LOGIN_IP_COUNTERS,
+        REGISTRATION_COUNTERS,
+    ]
+    .map(|prefix| format!("{prefix}*"))
+}
+
+/// One IAM statement of a function's policy, as YAML lines (at the statement list's indent).
+struct Statement {
+    why: String,
+    actions: Vec<String>,
+    resources: Vec<String>,
+    condition: Vec<String>,
+}
+
+fn list(items: &[String]) -> String {
+    match items {
+        [one] => one.clone(),
+        many => format!("[{}]", many.join(", ")),
+    }
+}
+
+fn quoted(items: &[&str]) -> Vec<String> {
+    items.iter().map(|item| format!("\"{item}\"")).collect()
+}
+
+impl Statement {
+    fn render(&self, out: &mut String) {
+        out.push_str(&format!("            # {}\n", self.why));
+        out.push_str("            - Effect: Allow\n");
+        out.push_str(&format!("              Action: {}\n", list(&self.actions)));
+        out.push_str(&format!(
+            "              Resource: {}\n",
+            list(&self.resources)
+        ));
+        for line in &self.condition {
+            out.push_str(&format!("              {line}\n"));
+        }
+    }
+}
+
+fn table_arn(table: TableName) -> String {
+    format!("!GetAtt {}.Arn", table_id(table))
+}
+
+fn statement_of(grant: &Grant) -> Statement {
+    let resources = if grant.indexes.is_empty() {
+        vec![table_arn(grant.table)]
+    } else {
+        grant
+            .indexes
+            .iter()
+            .map(|index| format!("!Sub \"${{{}.Arn}}/index/{index}\"", table_id(grant.table)))
+            .collect()
+    };
+    let mut condition = Vec::new();
+    if !grant.leading_keys.is_empty() || !grant.attributes.is_empty() {
+        condition.push("Condition:".to_owned());
+    }
+    if !grant.leading_keys.is_empty() {
+        condition.push("  ForAllValues:StringLike:".to_owned());
+        condition.push(format!(
+            "    dynamodb:LeadingKeys: [{}]",
+            quoted(grant.leading_keys).join(", ")
+        ));
+    }
+    if !grant.attributes.is_empty() {
+        condition.push("  ForAllValues:StringEquals:".to_owned());
+        condition.push(format!(
+            "    dynamodb:Attributes: [{}]",
+            grant.attributes.join(", ")
+        ));
+        condition.push("  StringEqualsIfExists:".to_owned());
+        condition.push("    dynamodb:ReturnValues: [NONE, UPDATED_OLD, UPDATED_NEW]".to_owned());
+    }
+    Statement {
+        why: grant.why.to_owned(),
+        actions: grant.actions.iter().map(|a| (*a).to_owned()).collect(),
+        resources,
+        condition,
+    }
+}
+
+/// Every statement of a route's policy: what its kind of function gets, then its own grants,
+/// then the secrets it reads.
+fn statements(route: &Route) -> Vec<Statement> {
+    let mut statements = Vec::new();
+    if route.needs.storage {
+        statements.push(Statement {
+            why: "The init-time connection warm-up (shared/src/store/client.rs).".to_owned(),
+            actions: vec!["dynamodb:DescribeEndpoints".to_owned()],
+            resources: vec!["\"*\"".to_owned()],
+            condition: Vec::new(),
+        });
+    }
+    if route.counted {
+        statements.push(Statement {
+            why: "The per-client rate limit counts every request in the limits table: its counters only.".to_owned(),
+            actions: vec!["dynamodb:UpdateItem".to_owned()],
+            resources: vec![table_arn(TableName::Limits)],
+            condition: vec![
+                "Condition:".to_owned(),
+                "  ForAllValues:StringLike:".to_owned(),
+                format!("    dynamodb:LeadingKeys: [\"{REQUEST_COUNTERS}*\"]"),
+            ],
+        });
+    }
+    if route.auth {
+        statements.push(Statement {
+            why: "The authenticator reads the account and the session in one BatchGetItem."
+                .to_owned(),
+            actions: vec!["dynamodb:BatchGetItem".to_owned()],
+            resources: vec![table_arn(TableName::Users), table_arn(TableName::Sessions)],
+            condition: Vec::new(),
+        });
+    }
+    statements.extend(route.grants.iter().map(statement_of));
+    for (needed, secret, what) in [
+        (
+            route.needs.signing_key,
+            "!Ref SigningKeySecretArn",
+            "The signing key",
+        ),
+        (
+            route.needs.cursor_key,
+            "!Ref CursorKeySecret",
+            "The cursor key",
+        ),
+    ] {
+        if needed {
+            statements.push(Statement {
+                why: format!("{what}, fetched once at cold start; no other function may read it."),
+                actions: vec!["secretsmanager:GetSecretValue".to_owned()],
+                resources: vec![secret.to_owned()],
+                condition: Vec::new(),
+            });
+        }
+    }
+    statements
+}
+
+/// A function's resource.
+fn function(route: &Route, out: &mut String) {
+    out.push_str(&format!(
+        "  {}:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildMethod: rust-cargolambda\n      BuildProperties:\n        Binary: {}\n    Properties:\n      CodeUri: .\n",
+        logical_id(route.function),
+        route.function
+    ));
+    if route.hashing {
+        out.push_str("      # argon2 is CPU-bound, and Lambda's CPU share grows with memory.\n");
+    }
+    if route.memory_mb != DEFAULT_MEMORY_MB {
+        out.push_str(&format!("      MemorySize: {}\n", route.memory_mb));
+    }
+    let mut variables = Vec::new();
+    if route.needs.signing_key {
+        variables.push("JWT_SIGNING_KEY_SECRET_ID: !Ref SigningKeySecretArn");
+    }
+    if route.needs.cursor_key {
+        variables.push("CURSOR_KEY_SECRET_ID: !Ref CursorKeySecret");
+    }
+    if !variables.is_empty() {
+        out.push_str("      Environment:\n        Variables:\n");
+        for variable in variables {
+            out.push_str(&format!("          {variable}\n"));
+        }
+    }
+    let statements = statements(route);
+    if !statements.is_empty() {
+        out.push_str("      Policies:\n        - Statement:\n");
+        for statement in &statements {
+            statement.render(out);
+        }
+    }
+    out.push_str("      Events:\n        Api:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref Api\n");
+    if !route.is_fallback() {
+        out.push_str(&format!(
+            "            Method: {}\n            Path: {}\n",
+            route.method, route.path
+        ));
+    }
+    out.push('\n');
+}
+
+/// A function's three alarms.
+fn alarms(route: &Route, out: &mut String) {
+    let function = logical_id(route.function);
+    let name = function.trim_end_matches("Function");
+    let threshold = if route.hashing {
+        "HashingRouteLatencyP99ThresholdMs"
+    } else {
+        "RouteLatencyP99ThresholdMs"
+    };
+    out.push_str(&format!(
+        r#"  {name}LatencyAlarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      AlarmDescription: p99 latency of {key} over {threshold} (README, Operating it).
+      Namespace: !Ref MetricsNamespace
+      MetricName: Latency
+      Dimensions:
+        - Name: Service
+          Value: !Ref ServiceName
+        - Name: Route
+          Value: "{key}"
+      ExtendedStatistic: p99
+      Period: 300
+      EvaluationPeriods: 3
+      DatapointsToAlarm: 2
+      ComparisonOperator: GreaterThanThreshold
+      Threshold: !Ref {threshold}
+      AlarmActions: [!Ref AlarmTopic]
+      OKActions: [!Ref AlarmTopic]
+      TreatMissingData: notBreaching
+
+"#,
+        key = route.key,
+    ));
+    for (metric, what, threshold) in [
+        (
+            "Errors",
+            format!("The {function} reports invocation errors (crashes, timeouts)"),
+            "FunctionErrorsThreshold",
+        ),
+        (
+            "Throttles",
+            format!("Lambda throttles the {function}"),
+            "FunctionThrottlesThreshold",
+        ),
+    ] {
+        out.push_str(&format!(
+            r#"  {name}{metric}Alarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      AlarmDescription: {what} (README, Operating it).
+      Namespace: AWS/Lambda
+      MetricName: {metric}
+      Dimensions:
+        - Name: FunctionName
+          Value: !Ref {function}
+      Statistic: Sum
+      Period: 300
+      EvaluationPeriods: 1
+      ComparisonOperator: GreaterThanThreshold
+      Threshold: !Ref {threshold}
+      AlarmActions: [!Ref AlarmTopic]
+      OKActions: [!Ref AlarmTopic]
+      TreatMissingData: notBreaching
+
+"#
+        ));
+    }
+}
+
+/// `template.yaml` (as `text` holds it) with its functions and their alarms written from the
+/// table.
+pub fn template(text: &str) -> Result<String, GenError> {
+    let mut resources = String::new();
+    let mut alarm_resources = String::new();
+    for route in functions() {
+        function(route, &mut resources);
+        alarms(route, &mut alarm_resources);
+    }
+    let text = replace_part(text, "template.yaml", FUNCTIONS, INDENT, &resources)?;
+    replace_part(&text, "template.yaml", ALARMS, INDENT, &alarm_resources)
+}

@@ -1,0 +1,88 @@
+//! The files derived from the route table are what the table gives: a stale one fails here by
+//! name, with the command that writes it. Also what `make gen` keeps rather than writes: the
+//! sample events (one per function, of its route) and the function crates (one per function).
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use shared::http::routes::functions;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn every_generated_file_is_what_the_route_table_gives() {
+    let stale = gen::stale(&root()).unwrap_or_else(|error| panic!("{error}"));
+    let names: Vec<String> = stale
+        .iter()
+        .map(|file| file.path.display().to_string())
+        .collect();
+    assert!(
+        names.is_empty(),
+        "not what the route table gives (run `make gen`): {}",
+        names.join(", ")
+    );
+}
+
+#[test]
+fn every_sample_event_is_of_its_functions_route() {
+    for route in functions() {
+        let path = root().join(gen::events::path_of(route));
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue; // Missing: the test above names it.
+        };
+        let event: serde_json::Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{}: not JSON: {e}", path.display()));
+        for pointer in ["/routeKey", "/requestContext/routeKey"] {
+            assert_eq!(
+                event.pointer(pointer).and_then(|v| v.as_str()),
+                Some(route.key),
+                "{}: {pointer}",
+                path.display()
+            );
+        }
+        if !route.is_fallback() {
+            assert_eq!(
+                event
+                    .pointer("/requestContext/http/method")
+                    .and_then(|v| v.as_str()),
+                Some(route.method),
+                "{}",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn every_function_crate_serves_a_route() {
+    let crates: BTreeSet<String> = std::fs::read_dir(root().join("functions"))
+        .expect("functions/")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let functions: BTreeSet<String> = functions().map(|r| r.function.to_owned()).collect();
+    assert_eq!(crates, functions, "functions/ against the route table");
+}
+
+#[test]
+fn the_tables_key_patterns_are_the_codes_counter_prefixes() {
+    let patterns = gen::template::counter_patterns();
+    for route in functions() {
+        for grant in route.grants {
+            for pattern in grant.leading_keys {
+                assert!(
+                    patterns.iter().any(|known| known == pattern),
+                    "{}: {pattern} is no counter prefix of the code ({patterns:?})",
+                    route.function
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Which functions `make bench` runs, in which order, how often and with what answer expected;
+//! and those it does not run, with the reason. Every function of the route table is one or the
+//! other: a new route fails the test below until it is placed.
+
+/// A benchmarked function: its sample event's name, warm invocations, and the status each
+/// invocation must answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Planned {
+    pub function: &'static str,
+    pub warm_runs: usize,
+    pub status: u16,
+}
+
+/// Warm invocations of most functions.
+pub const WARM_RUNS: usize = 300;
+/// Warm invocations of those that run argon2 (each takes tens of milliseconds).
+pub const SLOW_WARM_RUNS: usize = 200;
+
+const fn planned(function: &'static str, warm_runs: usize, status: u16) -> Planned {
+    Planned {
+        function,
+        warm_runs,
+        status,
+    }
+}
+
+/// In the order they run: delete-product last, since each of its runs deletes a product.
+pub const PLAN: &[Planned] = &[
+    planned("health", WARM_RUNS, 200),
+    planned("fallback", WARM_RUNS, 404),
+    planned("jwks", WARM_RUNS, 200),
+    planned("list-sessions", WARM_RUNS, 200),
+    planned("register", SLOW_WARM_RUNS, 201),
+    planned("login", SLOW_WARM_RUNS, 200),
+    planned("profile", WARM_RUNS, 200),
+    planned("list-products", WARM_RUNS, 200),
+    planned("get-product", WARM_RUNS, 200),
+    planned("create-product", WARM_RUNS, 201),
+    planned("update-product", WARM_RUNS, 200),
+    planned("delete-product", WARM_RUNS, 204),
+];
+
+/// Functions not benchmarked, and why.
+pub const NOT_RUN: &[(&str, &str)] = &[
+    ("logout", "each run ends the session the other runs use"),
+    ("logout-all", "each run ends every session of the seeded account"),
+    ("end-session", "each run needs a live session of its own to end"),
+    (
+        "change-password",
+        "two argon2 operations, as register and login measure, and each run ends the other sessions",
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::http::routes::functions;
+
+    #[test]
+    fn every_function_of_the_route_table_is_benchmarked_or_said_not_to_be() {
+        for route in functions() {
+            let planned = PLAN.iter().any(|p| p.function == route.function);
+            let not_run = NOT_RUN.iter().any(|(f, _)| *f == route.function);
+            assert!(
+                planned != not_run,
+                "{}: place it in the benchmark's PLAN or NOT_RUN (once)",
+                route.function
+            );
+        }
+        for name in PLAN
+            .iter()
+            .map(|p| p.function)
+            .chain(NOT_RUN.iter().map(|(f, _)| *f))
+        {
+            assert!(
+                functions().any(|route| route.function == name),
+                "{name} is no function of the route table"
+            );
+        }
+    }
+}
