@@ -44,7 +44,7 @@ dev: tools
 docs: node_modules/.installed
 	scripts/docs.sh
 
-## What the route table (shared/src/http/routes.rs) derives: Cargo.toml's watch router, the
+## What the route table (shared/src/http/routes/table.rs) derives: Cargo.toml's watch router, the
 ## functions and alarms of template.yaml, missing sample events, the test dispatch.
 gen:
 	cargo run --quiet --locked -p gen

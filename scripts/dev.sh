@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # `make dev`: DynamoDB Local (data kept in .dev/dynamodb) and every function behind
-# `cargo lambda watch` at http://127.0.0.1:9000, the API reference at /docs. Ctrl-C stops
-# everything it started.
+# `cargo lambda watch` at http://127.0.0.1:9000, the API reference at /docs, and the mail inbox
+# (an SES v2 emulator) at http://127.0.0.1:8005. Ctrl-C stops everything it started.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 DYNAMODB_PORT=${DYNAMODB_PORT:-8000}
 API_PORT=${API_PORT:-9000}
+MAIL_PORT=${MAIL_PORT:-8005}
 LOG_DIR="$ROOT/.dev"
 mkdir -p "$LOG_DIR"
 
@@ -28,9 +29,16 @@ log "starting DynamoDB Local on port $DYNAMODB_PORT (data in .dev/dynamodb)"
 start_dynamodb "$DYNAMODB_PORT" "$ROOT/.dev/dynamodb"
 target/debug/create-tables
 
+log "starting the mail inbox (an SES v2 emulator) on port $MAIL_PORT"
+start_mail "$MAIL_PORT"
+
 write_env_file "$LOG_DIR/functions.env"
 log "serving the API at http://127.0.0.1:$API_PORT (Ctrl-C to stop)"
 # Function logs go to the terminal; watch reloads a function when its code changes.
 serve_api "$API_PORT" "$LOG_DIR/functions.env" /dev/stdout
+# The outbox's jobs (mails, purges of deleted accounts) go to the workers as the stream's
+# mappings would send them deployed.
+start_poller
 log "ready: curl -i http://127.0.0.1:$API_PORT/api/health; the API reference is at http://127.0.0.1:$API_PORT/docs"
+log "mail the API sends is in the inbox at http://127.0.0.1:$MAIL_PORT (as JSON at /store)"
 wait "$WATCH_PID"

@@ -91,6 +91,10 @@ export_local_env() { # dynamodb_port
   export USERS_TABLE="${USERS_TABLE:-users}"
   export LIMITS_TABLE="${LIMITS_TABLE:-auth-limits}"
   export SESSIONS_TABLE="${SESSIONS_TABLE:-sessions}"
+  export TOKENS_TABLE="${TOKENS_TABLE:-tokens}"
+  export OUTBOX_TABLE="${OUTBOX_TABLE:-outbox}"
+  export MAIL_FROM="${MAIL_FROM:-no-reply@example.com}"
+  export APP_BASE_URL="${APP_BASE_URL:-http://localhost:3000}"
   export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$1"
   # DynamoDB Local wants letters and digits in the key id; these are not credentials.
   export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
@@ -105,12 +109,38 @@ write_env_file() { # path
   chmod 600 "$1"
   for name in JWT_PUBLIC_KEYS JWT_SIGNING_KEY_FILE JWT_SIGNING_KEY_SECRET_ID CURSOR_KEY_FILE \
     CURSOR_KEY_SECRET_ID JWT_ISSUER JWT_AUDIENCE ALLOWED_ORIGINS PRODUCTS_TABLE USERS_TABLE \
-    LIMITS_TABLE SESSIONS_TABLE AWS_ENDPOINT_URL_DYNAMODB AWS_ENDPOINT_URL_SECRETSMANAGER \
-    AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION \
-    AUTH_LIMIT_WINDOW_SECONDS LOGIN_FAILURES_PER_EMAIL LOGIN_FAILURES_PER_IP REGISTRATIONS_PER_IP \
-    RATE_LIMIT_REQUESTS RATE_LIMIT_WINDOW_SECONDS RUST_LOG; do
+    LIMITS_TABLE SESSIONS_TABLE TOKENS_TABLE OUTBOX_TABLE AWS_ENDPOINT_URL_DYNAMODB \
+    AWS_ENDPOINT_URL_SECRETSMANAGER AWS_ENDPOINT_URL_SESV2 AWS_ACCESS_KEY_ID \
+    AWS_SECRET_ACCESS_KEY AWS_REGION MAIL_FROM APP_BASE_URL REQUIRE_VERIFIED_EMAIL \
+    AUTH_LIMIT_WINDOW_SECONDS LOGIN_FAILURES_PER_EMAIL_AND_IP LOGIN_FAILURES_PER_EMAIL \
+    LOGIN_FAILURES_PER_IP REGISTRATIONS_PER_IP FORGOT_REQUESTS_PER_IP RESET_MAILS_PER_EMAIL \
+    VERIFICATION_MAILS_PER_USER RATE_LIMIT_REQUESTS RATE_LIMIT_WINDOW_SECONDS RUST_LOG; do
     if [ -n "${!name:-}" ]; then printf '%s=%s\n' "$name" "${!name}" >>"$1"; fi
   done
+}
+
+# start_mail PORT: the local SES v2 emulator (the pinned `aws-ses-v2-local`), whose page at / shows
+# every mail sent and whose /store lists them; the functions send to it.
+start_mail() {
+  local port=$1
+  if port_open "$port"; then
+    echo "port $port is already in use: is another 'make dev' running? (set MAIL_PORT)" >&2
+    return 1
+  fi
+  start_group "${LOG_DIR:-$ROOT/.dev}/mail.log" \
+    node "$ROOT/node_modules/aws-ses-v2-local/dist/cli.js" --host 127.0.0.1 --port "$port"
+  wait_for_port "$port" 30 "the SES emulator"
+  export AWS_ENDPOINT_URL_SESV2="http://127.0.0.1:$port"
+}
+
+# start_poller: what stands in for the workers' event source mappings (tools/src/bin/
+# stream-poller.rs), feeding the outbox's stream to the workers through cargo lambda watch.
+# Needs serve_api to have run.
+start_poller() {
+  local watch_port
+  watch_port=$(cat "${LOG_DIR:-$ROOT/.dev}/watch-port")
+  start_group "${LOG_DIR:-$ROOT/.dev}/stream-poller.log" \
+    "$ROOT/target/debug/stream-poller" "http://127.0.0.1:$watch_port"
 }
 
 # The API reference: openapi.yaml rendered by the pinned Redocly CLI (package.json) into one

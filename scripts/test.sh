@@ -28,6 +28,11 @@ start_group "$LOG_DIR/moto.log" moto_server -H 127.0.0.1 -p "$MOTO_PORT"
 wait_for_port "$MOTO_PORT" 60 "moto_server"
 export AWS_ENDPOINT_URL_SECRETSMANAGER="http://127.0.0.1:$MOTO_PORT"
 
+# Mail: the SES v2 emulator, which the tests read mails back from.
+MAIL_PORT=$(free_port)
+log "starting the SES emulator on port $MAIL_PORT"
+start_mail "$MAIL_PORT"
+
 log "unit, handler and integration tests"
 cargo test --workspace --locked
 
@@ -43,12 +48,14 @@ done
 
 log "end-to-end over HTTP through cargo lambda watch"
 (
+  # What this block starts, it stops; DynamoDB and the emulators stay for the log check.
+  STARTED_GROUPS=()
   # The served functions get their own tables and keys of this run only.
   export KEY_DIR="$ROOT/target/e2e-keys"
   rm -rf "$KEY_DIR"
   export ALLOWED_ORIGINS="https://app.example"
   export PRODUCTS_TABLE=e2e-products USERS_TABLE=e2e-users LIMITS_TABLE=e2e-auth-limits
-  export SESSIONS_TABLE=e2e-sessions
+  export SESSIONS_TABLE=e2e-sessions TOKENS_TABLE=e2e-tokens OUTBOX_TABLE=e2e-outbox
   # The suites and schemathesis send thousands of requests from one address: a budget they
   # cannot reach by accident. The limit itself is tested with small budgets.
   export RATE_LIMIT_REQUESTS="${E2E_RATE_LIMIT_REQUESTS:-10000000}"
@@ -60,6 +67,7 @@ log "end-to-end over HTTP through cargo lambda watch"
   write_env_file "$LOG_DIR/functions.env"
   # No reloads mid-run: the tests and schemathesis write files watch would take for code changes.
   serve_api "$API_PORT" "$LOG_DIR/functions.env" "$LOG_DIR/watch.log" --ignore-changes
+  start_poller
   trap 'stop_started' EXIT
   export E2E_BASE_URL="http://127.0.0.1:$API_PORT"
   cargo test --locked -p api-tests --test e2e -- --ignored

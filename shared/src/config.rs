@@ -24,6 +24,8 @@ pub struct Config {
     pub limits: LimitConfig,
     pub rate_limit: RateLimitConfig,
     pub metrics: MetricsConfig,
+    pub mail: MailConfig,
+    pub verified_email: VerifiedEmail,
     /// Where login's private key comes from (`JWT_SIGNING_KEY_SECRET_ID` or `_FILE`).
     pub signing_key: Option<SecretSource>,
     /// Where list-products' cursor key comes from (`CURSOR_KEY_SECRET_ID` or `_FILE`).
@@ -47,15 +49,43 @@ pub struct TableNames {
     pub users: String,
     pub limits: String,
     pub sessions: String,
+    pub tokens: String,
+    pub outbox: String,
+}
+
+impl TableNames {
+    /// The name of the table the environment variable `variable` (`PRODUCTS_TABLE`, ...) names.
+    pub fn by_variable(&self, variable: &str) -> Option<&str> {
+        Some(match variable {
+            "PRODUCTS_TABLE" => &self.products,
+            "USERS_TABLE" => &self.users,
+            "LIMITS_TABLE" => &self.limits,
+            "SESSIONS_TABLE" => &self.sessions,
+            "TOKENS_TABLE" => &self.tokens,
+            "OUTBOX_TABLE" => &self.outbox,
+            _ => return None,
+        })
+    }
 }
 
 /// The brute-force limits of the auth routes; every number can be changed by environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LimitConfig {
     pub window: Duration,
+    /// Failed logins for one email from one source address (then that address is locked out
+    /// of that email until the window ends).
+    pub login_failures_per_email_and_ip: u32,
+    /// Failed logins for one email from all addresses together (then the email is locked for
+    /// everyone: distributed guessing).
     pub login_failures_per_email: u32,
     pub login_failures_per_ip: u32,
     pub registrations_per_ip: u32,
+    /// `POST /api/auth/password/forgot` requests per source address and window.
+    pub forgot_requests_per_ip: u32,
+    /// Reset mails per email and hour (past it, forgot-password still answers 202, silently).
+    pub reset_mails_per_email: u32,
+    /// Verification mails a user may ask for again per hour.
+    pub verification_mails_per_user: u32,
 }
 
 /// Where the request lines' metrics are published.
@@ -88,11 +118,35 @@ impl Default for LimitConfig {
     fn default() -> Self {
         Self {
             window: Duration::from_secs(15 * 60),
-            login_failures_per_email: 5,
+            login_failures_per_email_and_ip: 5,
+            login_failures_per_email: 100,
             login_failures_per_ip: 50,
             registrations_per_ip: 20,
+            forgot_requests_per_ip: 20,
+            reset_mails_per_email: 3,
+            verification_mails_per_user: 3,
         }
     }
+}
+
+/// The window of the mail limits (reset and verification mails): an hour.
+pub const MAIL_LIMIT_WINDOW: Duration = Duration::from_secs(60 * 60);
+
+/// Where mail goes out from, and where its links point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailConfig {
+    /// `MAIL_FROM`: the sender, an SES-verified identity.
+    pub from: String,
+    /// `APP_BASE_URL`: the client application, where the links in mails lead.
+    pub app_base_url: String,
+}
+
+/// Product writes by an account whose email is not verified: `REQUIRE_VERIFIED_EMAIL`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VerifiedEmail {
+    #[default]
+    NotRequired,
+    Required,
 }
 
 impl Config {
@@ -132,6 +186,8 @@ impl Config {
             users: get("USERS_TABLE").unwrap_or_else(|| "users".to_owned()),
             limits: get("LIMITS_TABLE").unwrap_or_else(|| "auth-limits".to_owned()),
             sessions: get("SESSIONS_TABLE").unwrap_or_else(|| "sessions".to_owned()),
+            tokens: get("TOKENS_TABLE").unwrap_or_else(|| "tokens".to_owned()),
+            outbox: get("OUTBOX_TABLE").unwrap_or_else(|| "outbox".to_owned()),
         };
 
         let allowed_origins = get("ALLOWED_ORIGINS")
@@ -158,12 +214,41 @@ impl Config {
                 "AUTH_LIMIT_WINDOW_SECONDS",
                 defaults.window.as_secs() as u32,
             )?)),
+            login_failures_per_email_and_ip: number(
+                "LOGIN_FAILURES_PER_EMAIL_AND_IP",
+                defaults.login_failures_per_email_and_ip,
+            )?,
             login_failures_per_email: number(
                 "LOGIN_FAILURES_PER_EMAIL",
                 defaults.login_failures_per_email,
             )?,
             login_failures_per_ip: number("LOGIN_FAILURES_PER_IP", defaults.login_failures_per_ip)?,
             registrations_per_ip: number("REGISTRATIONS_PER_IP", defaults.registrations_per_ip)?,
+            forgot_requests_per_ip: number(
+                "FORGOT_REQUESTS_PER_IP",
+                defaults.forgot_requests_per_ip,
+            )?,
+            reset_mails_per_email: number("RESET_MAILS_PER_EMAIL", defaults.reset_mails_per_email)?,
+            verification_mails_per_user: number(
+                "VERIFICATION_MAILS_PER_USER",
+                defaults.verification_mails_per_user,
+            )?,
+        };
+        let mail = MailConfig {
+            from: get("MAIL_FROM").unwrap_or_else(|| "no-reply@example.com".to_owned()),
+            app_base_url: get("APP_BASE_URL")
+                .map(|url| url.trim().trim_end_matches('/').to_owned())
+                .unwrap_or_else(|| "http://localhost:3000".to_owned()),
+        };
+        let verified_email = match get("REQUIRE_VERIFIED_EMAIL").as_deref().map(str::trim) {
+            None | Some("false") => VerifiedEmail::NotRequired,
+            Some("true") => VerifiedEmail::Required,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "REQUIRE_VERIFIED_EMAIL",
+                    reason: format!("expected true or false, got {other:?}"),
+                })
+            }
         };
 
         let rate_defaults = RateLimitConfig::default();
@@ -194,6 +279,8 @@ impl Config {
             limits,
             rate_limit,
             metrics,
+            mail,
+            verified_email,
             signing_key: SecretSource::from_lookup(get, "JWT_SIGNING_KEY")?,
             cursor_key: SecretSource::from_lookup(get, "CURSOR_KEY")?,
         })

@@ -63,6 +63,9 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// A patch of another media type than JSON Merge Patch; answered with `Accept-Patch`.
+    #[error("{0}")]
+    UnsupportedPatch(String),
     /// A rate limit is exhausted; the client may retry after `retry_after` seconds.
     #[error("{detail}")]
     TooManyRequests { detail: String, retry_after: u64 },
@@ -108,6 +111,19 @@ impl ApiError {
         }
     }
 
+    /// The error and its causes, each after a colon: what an operator's log line needs (never a
+    /// client's answer).
+    pub fn cause_chain(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        text
+    }
+
     /// The one mapping from error to status.
     pub fn status(&self) -> StatusCode {
         match self {
@@ -119,7 +135,9 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnsupportedMediaType(_) | Self::UnsupportedPatch(_) => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unexpected { .. } => StatusCode::INTERNAL_SERVER_ERROR,

@@ -5,14 +5,17 @@ pub mod auth;
 pub mod aws;
 pub mod clock;
 pub mod config;
+pub mod deadline;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod mail;
 pub mod pagination;
 pub mod secrets;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod worker;
 
 pub use clock::{Clock, Timestamp};
 pub use config::Config;

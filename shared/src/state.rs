@@ -11,9 +11,11 @@ use crate::auth::keys::SigningKey;
 use crate::clock::{Clock, Timestamp};
 use crate::config::{Config, ConfigError, SecretSource};
 use crate::error::ApiError;
+use crate::mail::MailSender;
 use crate::pagination::CursorKey;
 use crate::store::{
-    self, limits::Limits, products::Products, sessions::Sessions, users::Users, Table,
+    self, limits::Limits, outbox::Outbox, products::Products, sessions::Sessions, tokens::Tokens,
+    users::Users, Table,
 };
 use crate::telemetry::{LogSink, Telemetry};
 
@@ -29,6 +31,7 @@ pub struct AppState {
     pub counters: CounterMemory,
     signer: Option<TokenSigner>,
     cursors: Option<CursorKey>,
+    mail: Option<MailSender>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -49,6 +52,8 @@ pub struct Needs {
     pub signing_key: bool,
     /// The key page cursors are signed with (list-products only).
     pub cursor_key: bool,
+    /// An SES client, to send mail (the mailer only).
+    pub mail: bool,
 }
 
 impl AppState {
@@ -73,6 +78,7 @@ impl AppState {
             counters: CounterMemory::default(),
             signer: None,
             cursors: None,
+            mail: None,
         })
     }
 
@@ -96,6 +102,21 @@ impl AppState {
         }
     }
 
+    /// State that sends mail with `sender`.
+    pub fn with_mail(self, sender: MailSender) -> Self {
+        Self {
+            mail: Some(sender),
+            ..self
+        }
+    }
+
+    /// The mail sender; only the mailer's state has one.
+    pub fn mail(&self) -> Result<&MailSender, ApiError> {
+        self.mail
+            .as_ref()
+            .ok_or_else(|| ApiError::unexpected("send mail", "this function sends no mail"))
+    }
+
     /// The products table.
     pub fn products(&self) -> Products<'_> {
         Table::new(&self.dynamo, &self.config.tables.products)
@@ -114,6 +135,16 @@ impl AppState {
     /// The limits table.
     pub fn limits(&self) -> Limits<'_> {
         Table::new(&self.dynamo, &self.config.tables.limits)
+    }
+
+    /// The tokens table.
+    pub fn tokens(&self) -> Tokens<'_> {
+        Table::new(&self.dynamo, &self.config.tables.tokens)
+    }
+
+    /// The outbox table.
+    pub fn outbox(&self) -> Outbox<'_> {
+        Table::new(&self.dynamo, &self.config.tables.outbox)
     }
 
     /// The token signer; only login's state has one.
@@ -148,6 +179,10 @@ impl AppState {
                 .and_then(|key| TokenSigner::new(key, &state.config.tokens))
                 .unwrap_or_else(|reason| exit_with(&format!("JWT signing key: {reason}")));
             state = state.with_signer(signer);
+        }
+        if needs.mail {
+            let sender = MailSender::from_env(&state.config.mail);
+            state = state.with_mail(sender);
         }
         if needs.cursor_key {
             let secret = load(state.config.cursor_key.as_ref(), "CURSOR_KEY").await;

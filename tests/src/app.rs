@@ -20,6 +20,7 @@ use shared::{AppState, Clock, Config, Timestamp};
 
 use crate::dispatch::dispatch;
 use crate::events::Event;
+use crate::outbox::{Mapping, StreamReader};
 use crate::tables::{self, Ttl};
 
 /// The cursor key of every test app.
@@ -97,8 +98,10 @@ fn config_of(env: &[(String, String)]) -> Config {
 fn state_with_keys(config: Config, client: Client, clock: Clock) -> AppState {
     let signer = TokenSigner::new(signing_key(), &config.tokens).ok();
     let cursors = CursorKey::from_secret(TEST_CURSOR_KEY).expect("cursor key");
+    let mail = shared::mail::MailSender::from_env(&config.mail);
     let state = AppState::new(config, client, clock)
         .expect("test configuration is valid")
+        .with_mail(mail)
         .with_cursor_key(cursors)
         .with_log_sink(LogSink::memory());
     match signer {
@@ -190,6 +193,17 @@ pub struct TestApp {
     pub state: AppState,
     pub tables: Vec<String>,
     env: Vec<(String, String)>,
+    /// The DynamoDB the app's client talks to (its Streams API is at the same address).
+    endpoint: String,
+    /// The outbox's stream and the workers' mappings, once a test delivers the outbox: shared by
+    /// every instance of one deployment, as the mappings are.
+    delivery: std::sync::Arc<tokio::sync::Mutex<Option<Delivery>>>,
+}
+
+/// What stands in for the workers' event source mappings in a test app.
+struct Delivery {
+    reader: StreamReader,
+    mappings: Vec<Mapping>,
 }
 
 impl TestApp {
@@ -214,6 +228,9 @@ impl TestApp {
             ("USERS_TABLE".into(), format!("{prefix}-users")),
             ("LIMITS_TABLE".into(), format!("{prefix}-limits")),
             ("SESSIONS_TABLE".into(), format!("{prefix}-sessions")),
+            ("TOKENS_TABLE".into(), format!("{prefix}-tokens")),
+            ("OUTBOX_TABLE".into(), format!("{prefix}-outbox")),
+            ("APP_BASE_URL".into(), "https://app.example".into()),
             // High enough that no test is limited by accident; the limiter still counts every
             // request and answers with its headers. Tests of the limit set their own.
             ("RATE_LIMIT_REQUESTS".into(), "1000000".into()),
@@ -226,6 +243,8 @@ impl TestApp {
             state: state_with_keys(config_of(&env), client, Clock::manual(start())),
             tables: Vec::new(),
             env,
+            endpoint: endpoint.to_owned(),
+            delivery: std::sync::Arc::default(),
         };
         app.tables = app.create_tables().await.unwrap_or_else(|e| {
             panic!("cannot create tables in DynamoDB Local at {endpoint} (run `make test`): {e}")
@@ -250,6 +269,86 @@ impl TestApp {
             state,
             tables: self.tables.clone(),
             env,
+            endpoint: self.endpoint.clone(),
+            delivery: self.delivery.clone(),
+        }
+    }
+
+    /// Does the outbox's jobs as the deployed workers would: reads the outbox table's stream
+    /// (from where this app last stopped), hands each worker the records its filter lets
+    /// through, in batches, and gives a failed batch again from its failure, up to `tries`
+    /// times over; returns whether every job was done.
+    pub async fn deliver_outbox_with(&self, tries: usize) -> bool {
+        let mut delivery = self.delivery.lock().await;
+        if delivery.is_none() {
+            let streams = crate::outbox::streams_client(&self.endpoint);
+            let table = &self.state.config.tables.outbox;
+            let reader = StreamReader::of_table(&self.state.dynamo, streams, table)
+                .await
+                .expect("the outbox table has a stream");
+            let mappings = shared::worker::WORKERS.iter().map(Mapping::new).collect();
+            *delivery = Some(Delivery { reader, mappings });
+        }
+        let Some(delivery) = delivery.as_mut() else {
+            return false;
+        };
+        let records = delivery.reader.read().await.expect("stream records");
+        for mapping in &mut delivery.mappings {
+            mapping.offer(&records);
+            let mut failures = 0;
+            while let Some(batch) = mapping.batch() {
+                let answer = match mapping.worker.function {
+                    "mailer" => {
+                        shared::worker::handle_event(
+                            &self.state,
+                            mapping.worker,
+                            batch,
+                            mailer::handle,
+                        )
+                        .await
+                    }
+                    "purger" => {
+                        shared::worker::handle_event(
+                            &self.state,
+                            mapping.worker,
+                            batch,
+                            purger::handle,
+                        )
+                        .await
+                    }
+                    other => panic!("no worker {other}"),
+                };
+                if !mapping.answered(&answer) {
+                    failures += 1;
+                    if failures >= tries {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// Does the outbox's jobs (see [`TestApp::deliver_outbox_with`]); every one must be done.
+    pub async fn deliver_outbox(&self) {
+        assert!(
+            self.deliver_outbox_with(3).await,
+            "an outbox job failed three times"
+        );
+    }
+
+    /// Another instance of this app whose mails go to `endpoint` (a mail service that is
+    /// down, say).
+    pub fn with_mail_at(&self, endpoint: &str) -> Self {
+        let config = config_of(&self.env);
+        let sender = shared::mail::MailSender::at(&config.mail, Some(endpoint));
+        let state = state_with_keys(config, self.state.dynamo.clone(), self.state.clock.clone());
+        Self {
+            state: state.with_mail(sender),
+            tables: self.tables.clone(),
+            env: self.env.clone(),
+            endpoint: self.endpoint.clone(),
+            delivery: self.delivery.clone(),
         }
     }
 
@@ -263,17 +362,13 @@ impl TestApp {
         &self,
     ) -> Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>> {
         let names = &self.state.config.tables;
-        tables::create_all(
-            &self.state.dynamo,
-            Ttl::Disabled,
-            |definition| match definition.env_var.as_str() {
-                "PRODUCTS_TABLE" => names.products.clone(),
-                "USERS_TABLE" => names.users.clone(),
-                "LIMITS_TABLE" => names.limits.clone(),
-                "SESSIONS_TABLE" => names.sessions.clone(),
-                other => panic!("template names an unknown table variable {other}"),
-            },
-        )
+        tables::create_all(&self.state.dynamo, Ttl::Disabled, |definition| {
+            let variable = definition.env_var.as_str();
+            names
+                .by_variable(variable)
+                .unwrap_or_else(|| panic!("template names an unknown table variable {variable}"))
+                .to_owned()
+        })
         .await
     }
 
@@ -379,6 +474,8 @@ impl TestApp {
             state: state_with_keys(config, client, Clock::manual(start())),
             tables: Vec::new(),
             env: Vec::new(),
+            endpoint: format!("http://127.0.0.1:{port}"),
+            delivery: std::sync::Arc::default(),
         }
     }
 
@@ -389,6 +486,7 @@ impl TestApp {
             id: Id::generate(start()).expect("id"),
             email: Email::parse("nobody@example.com").expect("email"),
             name: None,
+            email_verified: false,
             created_at: start(),
         };
         let session = SessionId::generate(start()).expect("session id");

@@ -1,4 +1,4 @@
-//! Written by `make gen` from the route table (shared/src/http/routes.rs): edit the table, then
+//! Written by `make gen` from the route table (shared/src/http/routes/table.rs): edit the table, then
 //! run `make gen`. Runs the handler of the function API Gateway routes an event to (by its
 //! route key), through the pipeline, as the function's binary does.
 
@@ -11,7 +11,7 @@ use shared::http::routes::{route_for_key, Route, FALLBACK};
 use shared::http::{respond_to_event, Answer};
 use shared::{ApiError, AppState};
 
-/// The answer of the function that takes `key` (15 routes, and the fallback for any other
+/// The answer of the function that takes `key` (21 routes, and the fallback for any other
 /// key).
 pub async fn dispatch<'a>(
     state: &'a AppState,
@@ -35,6 +35,12 @@ pub async fn dispatch<'a>(
         "get-product" => boxed(state, route, invocation, get_product::handle).await,
         "update-product" => boxed(state, route, invocation, update_product::handle).await,
         "delete-product" => boxed(state, route, invocation, delete_product::handle).await,
+        "forgot-password" => boxed(state, route, invocation, forgot_password::handle).await,
+        "reset-password" => boxed(state, route, invocation, reset_password::handle).await,
+        "verify-email" => boxed(state, route, invocation, verify_email::handle).await,
+        "resend-verification" => boxed(state, route, invocation, resend_verification::handle).await,
+        "update-profile" => boxed(state, route, invocation, update_profile::handle).await,
+        "delete-account" => boxed(state, route, invocation, delete_account::handle).await,
         "fallback" => boxed(state, route, invocation, fallback::handle).await,
         _ => boxed(state, &FALLBACK, invocation, fallback::handle).await,
     }

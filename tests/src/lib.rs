@@ -7,6 +7,8 @@ pub mod dynamodb_local;
 pub mod dynamodb_proxy;
 pub mod emf;
 pub mod events;
+pub mod mails;
+pub mod outbox;
 pub mod runtime_api;
 pub mod tables;
 

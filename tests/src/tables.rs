@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 use serde_yaml::Value;
@@ -136,6 +137,14 @@ impl TableDefinition {
                 );
             }
         }
+        if let Some(spec) = props.get("StreamSpecification") {
+            request = request.stream_specification(
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::from(text(spec, "StreamViewType")?))
+                    .build()?,
+            );
+        }
         match request.send().await {
             Ok(_) => {}
             Err(error)
@@ -143,7 +152,7 @@ impl TableDefinition {
                     .as_service_error()
                     .is_some_and(|e| e.is_resource_in_use_exception()) =>
             {
-                return Ok(());
+                return self.bring_up_to_date(client, name).await;
             }
             Err(error) => return Err(Box::new(error)),
         }
@@ -163,6 +172,86 @@ impl TableDefinition {
                 )
                 .send()
                 .await?;
+        }
+        Ok(())
+    }
+}
+
+impl TableDefinition {
+    /// Gives an existing table what the template has gained since it was made: indexes it
+    /// lacks (DynamoDB builds them from the items there), and its stream. The data stays.
+    async fn bring_up_to_date(&self, client: &Client, name: &str) -> Result<(), BoxError> {
+        use aws_sdk_dynamodb::types::{
+            CreateGlobalSecondaryIndexAction, GlobalSecondaryIndexUpdate,
+        };
+        let table = client
+            .describe_table()
+            .table_name(name)
+            .send()
+            .await?
+            .table
+            .ok_or("describe table: no table")?;
+        let existing: Vec<String> = table
+            .global_secondary_indexes()
+            .iter()
+            .filter_map(|index| index.index_name().map(str::to_owned))
+            .collect();
+        let props = &self.properties;
+        for index in props["GlobalSecondaryIndexes"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+        {
+            let index_name = text(index, "IndexName")?;
+            if existing.iter().any(|name| name == index_name) {
+                continue;
+            }
+            let mut update = client.update_table().table_name(name);
+            for attribute in props["AttributeDefinitions"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+            {
+                update = update.attribute_definitions(
+                    AttributeDefinition::builder()
+                        .attribute_name(text(attribute, "AttributeName")?)
+                        .attribute_type(ScalarAttributeType::from(text(
+                            attribute,
+                            "AttributeType",
+                        )?))
+                        .build()?,
+                );
+            }
+            let projection = ProjectionType::from(text(&index["Projection"], "ProjectionType")?);
+            let create = CreateGlobalSecondaryIndexAction::builder()
+                .index_name(index_name)
+                .set_key_schema(Some(key_schema(&index["KeySchema"])?))
+                .projection(Projection::builder().projection_type(projection).build())
+                .build()?;
+            update
+                .global_secondary_index_updates(
+                    GlobalSecondaryIndexUpdate::builder().create(create).build(),
+                )
+                .send()
+                .await?;
+            eprintln!("{name}: index {index_name} added");
+        }
+        let has_stream = table
+            .stream_specification()
+            .is_some_and(|s| s.stream_enabled());
+        if let (Some(spec), false) = (props.get("StreamSpecification"), has_stream) {
+            client
+                .update_table()
+                .table_name(name)
+                .stream_specification(
+                    StreamSpecification::builder()
+                        .stream_enabled(true)
+                        .stream_view_type(StreamViewType::from(text(spec, "StreamViewType")?))
+                        .build()?,
+                )
+                .send()
+                .await?;
+            eprintln!("{name}: stream enabled");
         }
         Ok(())
     }
@@ -188,7 +277,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn template_declares_the_four_tables_with_their_variables() {
+    fn template_declares_the_six_tables_with_their_variables() {
         let mut vars: Vec<String> = definitions()
             .expect("template parses")
             .into_iter()
@@ -199,15 +288,17 @@ mod tests {
             vars,
             [
                 "LIMITS_TABLE",
+                "OUTBOX_TABLE",
                 "PRODUCTS_TABLE",
                 "SESSIONS_TABLE",
+                "TOKENS_TABLE",
                 "USERS_TABLE"
             ]
         );
     }
 
     #[test]
-    fn limits_and_sessions_expire_by_the_attribute_the_store_writes() {
+    fn limits_sessions_and_tokens_expire_by_the_attribute_the_store_writes() {
         let with_ttl: Vec<(String, String, bool)> = definitions()
             .expect("template parses")
             .into_iter()
@@ -226,13 +317,14 @@ mod tests {
             with_ttl,
             [
                 ("LIMITS_TABLE".to_owned(), ttl.clone(), true),
-                ("SESSIONS_TABLE".to_owned(), ttl, true)
+                ("SESSIONS_TABLE".to_owned(), ttl.clone(), true),
+                ("TOKENS_TABLE".to_owned(), ttl, true)
             ]
         );
     }
 
     #[test]
-    fn products_table_has_both_listing_indexes() {
+    fn products_table_has_its_listing_and_owner_indexes() {
         let products = definitions()
             .expect("template parses")
             .into_iter()
@@ -248,7 +340,8 @@ mod tests {
             names,
             [
                 shared::store::products::BY_CREATED_INDEX,
-                shared::store::products::BY_CATEGORY_INDEX
+                shared::store::products::BY_CATEGORY_INDEX,
+                shared::store::products::BY_OWNER_INDEX
             ]
         );
     }

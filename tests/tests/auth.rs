@@ -35,7 +35,8 @@ async fn registration_returns_the_user_without_any_secret() {
     assert_eq!(user["createdAt"], app.clock().now().to_string());
     assert!(user["id"].as_str().is_some_and(|id| id.len() == 26));
     let keys: Vec<&String> = user.as_object().expect("object").keys().collect();
-    assert_eq!(keys, ["createdAt", "email", "id", "name"]);
+    assert_eq!(keys, ["createdAt", "email", "emailVerified", "id", "name"]);
+    assert_eq!(user["emailVerified"], false);
     let text = String::from_utf8_lossy(&response.body);
     assert!(!text.contains("argon2") && !text.contains("correct horse"));
 }

@@ -565,3 +565,145 @@ fn counted_responses_carry_the_rate_limit_headers_exposed_to_browsers() {
     let health = get("/api/health", &[]);
     assert!(health.header("ratelimit").is_none());
 }
+
+/// The mail of `to` with `subject`, from the SES emulator, waited for (the outbox's stream is
+/// fed to the mailer as its mapping would, so a mail takes a moment).
+fn mail_with(to: &str, subject: &str, count: usize) -> api_tests::mails::Mail {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let found = api_tests::mails::to(to)
+            .into_iter()
+            .filter(|mail| mail.subject == subject)
+            .nth(count - 1);
+        match found {
+            Some(mail) => return mail,
+            None if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            None => panic!("no mail '{subject}' #{count} for {to}"),
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs the served API: run through make test"]
+fn a_user_verifies_forgets_and_resets_by_mail_over_http() {
+    let email = unique_email("mailed");
+    let session = token_for(&email);
+    let bearer = format!("Bearer {session}");
+
+    let verification = mail_with(&email, "Verify your email address", 1);
+    let token = verification.token().expect("a link with a token");
+    let verified = send_json(
+        Method::POST,
+        "/api/auth/email/verify",
+        &[],
+        &json!({ "token": token }),
+    );
+    assert_eq!(verified.status, 204);
+    let profile = get("/api/profile", &[("authorization", &bearer)]);
+    assert_eq!(profile.json()["data"]["emailVerified"], true);
+
+    let unknown = unique_email("nobody");
+    let known = send_json(
+        Method::POST,
+        "/api/auth/password/forgot",
+        &[],
+        &json!({ "email": email }),
+    );
+    let other = send_json(
+        Method::POST,
+        "/api/auth/password/forgot",
+        &[],
+        &json!({ "email": unknown }),
+    );
+    assert_eq!((known.status, other.status), (202, 202));
+    assert_eq!(known.body, other.body);
+    let reset_mail = mail_with(&email, "Reset your password", 1);
+    let reset_token = reset_mail.token().expect("a link with a token");
+    let body = json!({ "token": reset_token, "newPassword": "a brand new horse" });
+    let reset = send_json(Method::POST, "/api/auth/password/reset", &[], &body);
+    let again = send_json(Method::POST, "/api/auth/password/reset", &[], &body);
+    assert_eq!(reset.status, 204);
+    assert_eq!(again.status, 400);
+    assert_eq!(
+        get("/api/profile", &[("authorization", &bearer)]).status,
+        401
+    );
+    let old = json!({ "email": email, "password": "correct horse battery" });
+    let new = json!({ "email": email, "password": "a brand new horse" });
+    assert_eq!(
+        send_json(Method::POST, "/api/auth/login", &[], &old).status,
+        401
+    );
+    assert_eq!(
+        send_json(Method::POST, "/api/auth/login", &[], &new).status,
+        200
+    );
+    mail_with(&email, "Your password was changed", 1);
+    assert!(
+        api_tests::mails::to(&unknown).is_empty(),
+        "no mail for an unknown email"
+    );
+}
+
+#[test]
+#[ignore = "needs the served API: run through make test"]
+fn a_deleted_account_leaves_nothing_behind_over_http() {
+    let email = unique_email("leaving");
+    let token = token_for(&email);
+    let bearer = format!("Bearer {token}");
+    let product = json!({ "name": "Lamp", "price": 10 });
+    let mut ids = Vec::new();
+    for _ in 0..40 {
+        let created = send_json(
+            Method::POST,
+            "/api/products",
+            &[("authorization", &bearer)],
+            &product,
+        );
+        assert_eq!(created.status, 201);
+        ids.push(
+            created.json()["data"]["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        );
+    }
+
+    let wrong = send_json(
+        Method::DELETE,
+        "/api/profile",
+        &[("authorization", &bearer)],
+        &json!({ "password": "not the password" }),
+    );
+    let deleted = send_json(
+        Method::DELETE,
+        "/api/profile",
+        &[("authorization", &bearer)],
+        &json!({ "password": "correct horse battery" }),
+    );
+
+    assert_eq!(wrong.status, 401);
+    assert_eq!(deleted.status, 204);
+    assert_eq!(
+        get("/api/profile", &[("authorization", &bearer)]).status,
+        401
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while ids
+        .iter()
+        .any(|id| get(&format!("/api/products/{id}"), &[]).status != 404)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "products left a minute later"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let again = json!({ "email": email, "password": "correct horse battery" });
+    assert_eq!(
+        send_json(Method::POST, "/api/auth/register", &[], &again).status,
+        201
+    );
+}

@@ -1,11 +1,13 @@
 //! Over everything a `make test` run logged — the request lines of every test app
 //! (`TEST_LOG_DIR`) and the served functions' output (`FUNCTION_LOGS`) — no line holds a token,
-//! a password, a password hash or a key, and every request line is valid EMF.
+//! a password, a password hash, a key or a one-time token from a mail, and every request line is
+//! valid EMF.
 
 use std::path::Path;
 
 use api_tests::app::TEST_CURSOR_KEY;
 use api_tests::emf::check_request_line;
+use api_tests::mails::{self, Mail};
 
 /// The passwords the suites send, right and wrong.
 const PASSWORDS: &[&str] = &[
@@ -16,6 +18,10 @@ const PASSWORDS: &[&str] = &[
     "a brand new horse",
     "new horse battery",
     "long enough now",
+    "guess guess",
+    "first new password",
+    "second new password",
+    "yet another password",
     "éééééééé",
 ];
 
@@ -59,6 +65,9 @@ fn no_logged_line_holds_a_secret() {
     assert!(!function_lines.is_empty(), "the served functions' lines");
 
     let cursor_key = String::from_utf8_lossy(TEST_CURSOR_KEY).into_owned();
+    // Every reset and verification token the suites were sent.
+    let mail_tokens: Vec<String> = mails::all().iter().filter_map(Mail::token).collect();
+    assert!(!mail_tokens.is_empty(), "the mails the suites were sent");
     let mut leaks = Vec::new();
     for line in request_lines.iter().chain(&function_lines) {
         let found = TELLTALES
@@ -66,6 +75,7 @@ fn no_logged_line_holds_a_secret() {
             .chain(PASSWORDS)
             .copied()
             .chain(std::iter::once(cursor_key.as_str()))
+            .chain(mail_tokens.iter().map(String::as_str))
             .find(|secret| line.contains(secret));
         if let Some(secret) = found {
             leaks.push(format!("{secret:?} in {line}"));

@@ -53,6 +53,18 @@ async fn every_function_logs_one_emf_line_per_request() {
         Event::load("delete-product")
             .product_id(&product)
             .bearer(&token),
+        Event::load("forgot-password").json_body(&json!({ "email": "m2@example.com" })),
+        Event::load("reset-password")
+            .json_body(&json!({ "token": "A".repeat(43), "newPassword": "long enough now" })),
+        Event::load("verify-email").json_body(&json!({ "token": "A".repeat(43) })),
+        Event::load("resend-verification").bearer(&token),
+        Event::load("update-profile")
+            .bearer(&token)
+            .raw_body(r#"{"name":"M"}"#)
+            .header("content-type", "application/merge-patch+json"),
+        Event::load("delete-account")
+            .bearer(&token)
+            .json_body(&json!({ "password": "not the password" })),
         Event::load("logout-all").bearer(&token),
         Event::load("logout").bearer(&token),
         Event::load("fallback"),

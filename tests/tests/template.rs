@@ -205,15 +205,21 @@ fn every_function_is_configured_with_the_public_keys() {
     }
 }
 
-/// The route of a function, by its binary.
-fn route(binary: &str) -> &'static shared::http::Route {
-    if binary == shared::http::routes::FALLBACK.function {
-        return &shared::http::routes::FALLBACK;
+/// The route of a function, by its binary; `None` for a worker.
+fn route_of_binary(binary: &str) -> Option<&'static shared::http::Route> {
+    let route = shared::http::routes::functions().find(|route| route.function == binary);
+    if route.is_none() {
+        assert!(
+            shared::worker::WORKERS.iter().any(|w| w.function == binary),
+            "{binary} serves no route and is no worker"
+        );
     }
-    shared::http::ROUTES
-        .iter()
-        .find(|route| route.function == binary)
-        .unwrap_or_else(|| panic!("{binary} serves no route"))
+    route
+}
+
+/// Whether a function's requests count against the rate limit (a worker's are no requests).
+fn counted(binary: &str) -> bool {
+    route_of_binary(binary).is_some_and(|route| route.counted)
 }
 
 #[test]
@@ -224,14 +230,17 @@ fn exactly_the_functions_whose_requests_count_may_update_the_limits_table() {
                 && matches!(target, Value::Tagged(t) if t.tag == "GetAtt"
                     && t.value.as_str() == Some("AuthLimitsTable.Arn"))
         });
-        assert_eq!(counts, route(&function.binary).counted, "{}", function.name);
+        assert_eq!(counts, counted(&function.binary), "{}", function.name);
     }
 }
 
 #[test]
 fn each_function_may_write_only_the_counters_it_keeps() {
-    use shared::auth::limits::{LOGIN_EMAIL_COUNTERS, LOGIN_IP_COUNTERS, REGISTRATION_COUNTERS};
     use shared::http::rate_limit::REQUEST_COUNTERS;
+    use shared::store::limits::{
+        FORGOT_IP_COUNTERS, LOGIN_EMAIL_COUNTERS, LOGIN_IP_COUNTERS, REGISTRATION_COUNTERS,
+        RESET_MAIL_COUNTERS, VERIFICATION_MAIL_COUNTERS,
+    };
     for function in functions() {
         let mut keys: Vec<String> = Vec::new();
         for statement in function
@@ -252,18 +261,18 @@ fn each_function_may_write_only_the_counters_it_keeps() {
         keys.dedup();
         let binary = function.binary.as_str();
         let mut expected: Vec<String> = Vec::new();
-        if route(binary).counted {
+        if counted(binary) {
             expected.push(format!("{REQUEST_COUNTERS}*"));
         }
-        match binary {
-            "login" => expected.extend([
-                format!("{LOGIN_EMAIL_COUNTERS}*"),
-                format!("{LOGIN_IP_COUNTERS}*"),
-            ]),
-            "change-password" => expected.push(format!("{LOGIN_EMAIL_COUNTERS}*")),
-            "register" => expected.push(format!("{REGISTRATION_COUNTERS}*")),
-            _ => {}
-        }
+        let own: &[&str] = match binary {
+            "login" | "delete-account" => &[LOGIN_EMAIL_COUNTERS, LOGIN_IP_COUNTERS],
+            "change-password" | "reset-password" => &[LOGIN_EMAIL_COUNTERS],
+            "register" => &[REGISTRATION_COUNTERS],
+            "forgot-password" => &[FORGOT_IP_COUNTERS, RESET_MAIL_COUNTERS],
+            "resend-verification" => &[VERIFICATION_MAIL_COUNTERS],
+            _ => &[],
+        };
+        expected.extend(own.iter().map(|prefix| format!("{prefix}*")));
         expected.sort();
         assert_eq!(keys, expected, "{}", function.name);
     }
@@ -337,9 +346,10 @@ fn alarms() -> Vec<(String, String)> {
         .collect()
 }
 
-/// The route key a function's request lines carry as their `Route` dimension.
-fn route_of(binary: &str) -> String {
-    route(binary).key.to_owned()
+/// The route key a function's request lines carry as their `Route` dimension (a worker has
+/// none).
+fn route_of(binary: &str) -> Option<String> {
+    route_of_binary(binary).map(|route| route.key.to_owned())
 }
 
 #[test]
@@ -358,9 +368,25 @@ fn every_function_has_its_error_throttle_and_latency_alarms() {
                 missing.push(format!("{}: {metric}", function.name));
             }
         }
-        let route = format!("Value: {}", route_of(&function.binary));
-        if !alarm_on(&["MetricName: Latency", "ExtendedStatistic: p99", &route]) {
-            missing.push(format!("{}: p99 latency of {route}", function.name));
+        match route_of(&function.binary) {
+            Some(route) => {
+                let route = format!("Value: {route}");
+                if !alarm_on(&["MetricName: Latency", "ExtendedStatistic: p99", &route]) {
+                    missing.push(format!("{}: p99 latency of {route}", function.name));
+                }
+            }
+            None => {
+                let name = function.name.trim_end_matches("Function");
+                let queue = format!("{name}FailedJobsQueue");
+                for needles in [
+                    ["MetricName: IteratorAge", reference.as_str()],
+                    ["ApproximateNumberOfMessagesVisible", queue.as_str()],
+                ] {
+                    if !alarm_on(&needles) {
+                        missing.push(format!("{}: {}", function.name, needles[0]));
+                    }
+                }
+            }
         }
     }
     assert!(missing.is_empty(), "alarms missing: {missing:#?}");
@@ -426,4 +452,56 @@ fn the_folder_the_deploy_steps_write_the_production_key_to_is_git_ignored() {
         .status()
         .expect("git runs");
     assert!(ignored.success(), "{key} is not git-ignored");
+}
+
+#[test]
+fn only_the_mailer_may_send_mail_and_only_from_the_configured_identity() {
+    let mut senders = Vec::new();
+    for function in functions() {
+        for (action, target) in &function.grants {
+            if action.starts_with("ses:") {
+                assert_eq!(action, "ses:SendEmail", "{}", function.name);
+                let target = serde_yaml::to_string(target).expect("yaml");
+                assert!(
+                    target.contains(":identity/${MailIdentity}"),
+                    "{}: {target}",
+                    function.name
+                );
+                senders.push(function.name.clone());
+            }
+        }
+    }
+    assert_eq!(senders, ["MailerFunction"]);
+}
+
+#[test]
+fn every_worker_is_fed_by_its_own_jobs_with_retries_and_a_failure_queue() {
+    let template = template();
+    for worker in shared::worker::WORKERS {
+        let id = functions()
+            .into_iter()
+            .find(|f| f.binary == worker.function)
+            .map(|f| f.name)
+            .unwrap_or_else(|| panic!("{} is not in the template", worker.function));
+        let mapping =
+            &template["Resources"][id.as_str()]["Properties"]["Events"]["Outbox"]["Properties"];
+        let text = serde_yaml::to_string(mapping).expect("yaml");
+        assert!(text.contains("OutboxTable.StreamArn"), "{id}: {text}");
+        assert!(
+            text.contains(&format!("\"job\": {{\"S\": [\"{}\"]}}", worker.job)),
+            "{id}: filter on its job: {text}"
+        );
+        assert_eq!(
+            mapping["BisectBatchOnFunctionError"].as_bool(),
+            Some(true),
+            "{id}"
+        );
+        assert_eq!(
+            mapping["MaximumRecordAgeInSeconds"].as_u64(),
+            Some(86_400),
+            "{id}"
+        );
+        assert!(text.contains("ReportBatchItemFailures"), "{id}");
+        assert!(text.contains("OnFailure"), "{id}");
+    }
 }

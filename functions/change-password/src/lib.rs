@@ -5,11 +5,12 @@
 //! the verification like login's. The new hash and the end of the other sessions are one
 //! conditional transaction (`store::accounts::change_password`).
 
-use shared::auth::limits::Limit;
+use shared::auth::limits::LoginFailures;
 use shared::auth::password::{hash_password, verify_password};
 use shared::domain::{PasswordChange, PasswordChangeRequest};
 use shared::http::body::ReadBody;
 use shared::http::caller;
+use shared::http::context::source_ip;
 use shared::http::{no_content, with_header};
 use shared::lambda_http::{Body, Request, Response};
 use shared::store::accounts::{self, PasswordChange as Outcome};
@@ -19,8 +20,9 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
     let caller = caller(&req)?;
     let change = PasswordChange::try_from(PasswordChangeRequest::read(&req)?)?;
 
-    let limit = Limit::login_failures_for_email(&state.config.limits, &caller.user.user.email);
-    let reservation = limit.reserve(state.limits(), state.clock.now()).await?;
+    let ip = source_ip(&req);
+    let failures = LoginFailures::of(&state.config.limits, &caller.user.user.email, ip.as_deref());
+    let attempt = failures.reserve(state.limits(), state.clock.now()).await?;
     let verified_hash = caller.user.password_hash.clone();
     match verify_password(change.current, verified_hash.clone()).await {
         Ok(true) => {}
@@ -31,13 +33,13 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
             ))
         }
         Err(error) => {
-            limit.release(state.limits(), reservation).await?;
+            failures.release(state.limits(), attempt).await?;
             return Err(error);
         }
     }
 
     let (reset, new_hash) = tokio::join!(
-        limit.reset(state.limits()),
+        failures.forgive(state.limits(), attempt),
         hash_password(change.new.secret().clone())
     );
     reset?;

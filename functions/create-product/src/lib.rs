@@ -7,7 +7,7 @@ use shared::http::response::product_response;
 use shared::http::with_header;
 use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, Response};
-use shared::store::products;
+use shared::store::accounts;
 use shared::{ApiError, AppState};
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
@@ -26,7 +26,13 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
         updated_at: now,
         version: 1,
     };
-    products::insert(state.products(), &product).await?;
+    // Only while the account is there: a product is never created for an account deleted
+    // meanwhile, whose purge would miss it.
+    if !accounts::create_product(state.products(), state.users(), &caller.user.user, &product)
+        .await?
+    {
+        return Err(ApiError::Unauthorized("The account is gone.".to_owned()));
+    }
 
     let response = product_response(StatusCode::CREATED, &product)?;
     let location = format!("/api/products/{}", product.id);

@@ -1,14 +1,14 @@
 //! `POST /api/auth/login`: exchanges email and password for a session and its token, returned
 //! in the body and as the `__Host-token` cookie.
 //!
-//! Every attempt is counted against the email's and the source IP's failed-login limits before
-//! the password is verified — atomically, so concurrent guesses cannot pass a limit — and given
-//! back if it succeeds. Unknown emails are verified against a dummy hash, so both failures cost
+//! Every attempt is counted against the email's failed-login limits (from this source address,
+//! and from all together) and the source address's own before the password is verified —
+//! atomically, so concurrent guesses cannot pass a limit — and given back if it succeeds. Unknown emails are verified against a dummy hash, so both failures cost
 //! one argon2 verification and give the same 401.
 
 use serde::Serialize;
 use shared::auth::jwt::TOKEN_LIFETIME;
-use shared::auth::limits::{Limit, Reservation};
+use shared::auth::limits::{Limit, LoginAttempt, LoginFailures, Reservation};
 use shared::auth::password::{verify_password, DUMMY_HASH};
 use shared::domain::session::truncate_user_agent;
 use shared::domain::{Credentials, LoginRequest, Session, SessionId};
@@ -35,7 +35,7 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
 
     let limits = &state.config.limits;
     let ip = source_ip(&req);
-    let email_limit = Limit::login_failures_for_email(limits, &credentials.email);
+    let failures = LoginFailures::of(limits, &credentials.email, ip.as_deref());
     let ip_limit = ip
         .as_deref()
         .map(|ip| Limit::login_failures_for_ip(limits, ip));
@@ -44,25 +44,18 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
     let now = state.clock.now();
     let (stored, email_reserved, ip_reserved) = tokio::join!(
         users::find_by_email(state.users(), &credentials.email),
-        email_limit.reserve(state.limits(), now),
+        failures.reserve(state.limits(), now),
         reserve(state, ip_limit.as_ref()),
     );
     // Refused by one limit (or storage): give back what the other counted.
     let (email_reserved, ip_reserved) = match (email_reserved, ip_reserved) {
         (Ok(email), Ok(ip)) => (email, ip),
         (Err(refusal), ip) => {
-            give_back(
-                state,
-                &email_limit,
-                None,
-                ip_limit.as_ref(),
-                ip.ok().flatten(),
-            )
-            .await;
+            give_back(state, &failures, None, ip_limit.as_ref(), ip.ok().flatten()).await;
             return Err(refusal);
         }
         (Ok(email), Err(refusal)) => {
-            give_back(state, &email_limit, Some(email), None, None).await;
+            give_back(state, &failures, Some(email), None, None).await;
             return Err(refusal);
         }
     };
@@ -70,13 +63,13 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
     let outcome = attempt(&credentials, stored).await;
     match outcome {
         Ok(stored) => {
-            // A correct password: the attempt does not count, and the account's earlier
-            // failures are forgiven.
-            let (reset, released) = tokio::join!(
-                email_limit.reset(state.limits()),
+            // A correct password: the attempt does not count, and this address's earlier
+            // failures for the account are forgiven (no other address's).
+            let (forgiven, released) = tokio::join!(
+                failures.forgive(state.limits(), email_reserved),
                 release(state, ip_limit.as_ref(), ip_reserved),
             );
-            reset?;
+            forgiven?;
             released?;
             start_session(state, &req, &stored, ip).await
         }
@@ -85,7 +78,7 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
         // Anything else judged nothing: give the attempt back.
         Err(error) => {
             let ip = ip_limit.as_ref();
-            give_back(state, &email_limit, Some(email_reserved), ip, ip_reserved).await;
+            give_back(state, &failures, Some(email_reserved), ip, ip_reserved).await;
             Err(error)
         }
     }
@@ -169,15 +162,18 @@ async fn release(
 /// back is logged, not answered, since that error is the one the client must see.
 async fn give_back(
     state: &AppState,
-    email_limit: &Limit,
-    email: Option<Reservation>,
+    failures: &LoginFailures,
+    email: Option<LoginAttempt>,
     ip_limit: Option<&Limit>,
     ip: Option<Reservation>,
 ) {
-    let (email, ip) = tokio::join!(
-        release(state, email.map(|_| email_limit), email),
-        release(state, ip_limit, ip),
-    );
+    let email = async {
+        match email {
+            Some(attempt) => failures.release(state.limits(), attempt).await,
+            None => Ok(()),
+        }
+    };
+    let (email, ip) = tokio::join!(email, release(state, ip_limit, ip));
     if let Err(error) = email.and(ip) {
         tracing::warn!(error = %error, "could not give back a login attempt");
     }

@@ -1,16 +1,19 @@
 //! `POST /api/auth/register`: creates an account. The email is unique atomically (a conditional
 //! write), the password is stored only as an argon2id hash, and each source IP may make a
-//! limited number of registration attempts (that pass validation) per window.
+//! limited number of registration attempts (that pass validation) per window. The verification
+//! mail is owed in the same transaction (the outbox; the mailer sends it).
 
 use shared::auth::limits::Limit;
 use shared::auth::password::hash_password;
+use shared::domain::mail::MailKind;
+use shared::domain::outbox::{Job, OutboxEntry};
 use shared::domain::{Id, RegisterRequest, Registration, User};
 use shared::http::body::ReadBody;
 use shared::http::context::source_ip;
 use shared::http::{data, with_header};
 use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, Response};
-use shared::store::users;
+use shared::store::accounts;
 use shared::{ApiError, AppState};
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
@@ -28,10 +31,17 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
         id: Id::generate(now)?,
         email: registration.email,
         name: registration.name,
+        email_verified: false,
         created_at: now,
     };
     let hash = hash_password(registration.password.secret().clone()).await?;
-    if !users::insert(state.users(), &user, &hash).await? {
+    let verify = Job::Mail {
+        kind: MailKind::VerifyEmail,
+        to: user.email.clone(),
+        user_id: user.id.clone(),
+    };
+    let verify = OutboxEntry::new(verify, now)?;
+    if !accounts::register(state.users(), state.outbox(), &user, &hash, &verify).await? {
         return Err(ApiError::Conflict(
             "An account with this email already exists.".to_owned(),
         ));

@@ -1,20 +1,103 @@
-//! Brute-force limits: fixed windows of failed logins per email and per source IP, and of
-//! registrations per source IP, counted atomically in DynamoDB.
+//! Brute-force limits, counted atomically in DynamoDB in fixed windows: failed logins per email
+//! (per source address, and from all addresses together) and per source address; registrations
+//! and forgot-password requests per source address; reset and verification mails.
 
 use std::time::Duration;
 
 use crate::clock::Timestamp;
-use crate::config::LimitConfig;
+use crate::config::{LimitConfig, MAIL_LIMIT_WINDOW};
 use crate::domain::client::client_of;
-use crate::domain::Email;
+use crate::domain::{Email, Id};
 use crate::error::ApiError;
-use crate::store::limits::{self as counters, Increment, Limits, Window};
+use crate::store::limits::{
+    self as counters, Increment, Limits, LoginReservation, Window, FORGOT_IP_COUNTERS,
+    RESET_MAIL_COUNTERS, VERIFICATION_MAIL_COUNTERS,
+};
 
-/// Key prefixes of the counters in the limits table, by what they count: template.yaml lets each
-/// function write only the counters it keeps (`dynamodb:LeadingKeys`).
-pub const LOGIN_EMAIL_COUNTERS: &str = "login-email#";
-pub const LOGIN_IP_COUNTERS: &str = "login-ip#";
-pub const REGISTRATION_COUNTERS: &str = "register-ip#";
+pub use crate::store::limits::{LOGIN_EMAIL_COUNTERS, LOGIN_IP_COUNTERS, REGISTRATION_COUNTERS};
+
+/// The 429 of a limit reached in the window that ends at `ends_at`.
+fn too_many(what: &str, ends_at: Timestamp, now: Timestamp) -> ApiError {
+    let remaining_ms = (ends_at.millis() - now.millis()).max(0);
+    let retry_after = (remaining_ms as u64).div_ceil(1000).max(1);
+    ApiError::TooManyRequests {
+        detail: format!("{what}; try again in {retry_after} seconds."),
+        retry_after,
+    }
+}
+
+/// The failed logins of one email: those from each source address (5 by default: then that
+/// address is locked out of that email) and those from all addresses together (100: then the
+/// email is locked for everyone). Keyed so, nobody can lock another person out from afar: an
+/// attacker's failures lock the attacker's own address, and only a guessing campaign from
+/// many addresses reaches the email's own ceiling.
+#[derive(Debug, Clone)]
+pub struct LoginFailures {
+    key: String,
+    address: String,
+    per_address: u32,
+    per_email: u32,
+    window: Duration,
+}
+
+/// A failed login reserved before the password is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "a reservation is kept (the attempt failed), released or forgiven"]
+pub struct LoginAttempt {
+    ends_at: Timestamp,
+}
+
+impl LoginFailures {
+    /// The failures of `email` as `ip` (a source address, or `None` when API Gateway gave none)
+    /// counts them.
+    pub fn of(limits: &LimitConfig, email: &Email, ip: Option<&str>) -> Self {
+        Self {
+            key: format!("{LOGIN_EMAIL_COUNTERS}{email}"),
+            address: ip.map_or_else(|| "unknown".to_owned(), client_of),
+            per_address: limits.login_failures_per_email_and_ip,
+            per_email: limits.login_failures_per_email,
+            window: limits.window,
+        }
+    }
+
+    /// Counts an attempt before it is made, atomically, refusing (429) once the address has
+    /// had its failures for this email, or the email its failures from everywhere.
+    pub async fn reserve(
+        &self,
+        table: Limits<'_>,
+        now: Timestamp,
+    ) -> Result<LoginAttempt, ApiError> {
+        let ceilings = (self.per_address, self.per_email);
+        match counters::reserve_login(table, &self.key, &self.address, now, self.window, ceilings)
+            .await?
+        {
+            LoginReservation::Counted(window) => Ok(LoginAttempt {
+                ends_at: window.ends_at,
+            }),
+            LoginReservation::RefusedForAddress(window) => Err(too_many(
+                "Too many failed logins for this account from this address",
+                window.ends_at,
+                now,
+            )),
+            LoginReservation::RefusedForEmail(window) => Err(too_many(
+                "Too many failed logins for this account",
+                window.ends_at,
+                now,
+            )),
+        }
+    }
+
+    /// Gives back an attempt that was never judged.
+    pub async fn release(&self, table: Limits<'_>, attempt: LoginAttempt) -> Result<(), ApiError> {
+        counters::release_login(table, &self.key, &self.address, attempt.ends_at).await
+    }
+
+    /// A correct password: the attempt does not count, and this address's earlier failures
+    /// for this email are forgiven (nobody else's).
+    pub async fn forgive(&self, table: Limits<'_>, attempt: LoginAttempt) -> Result<(), ApiError> {
+        counters::forgive_address(table, &self.key, &self.address, attempt.ends_at).await
+    }
+}
 
 /// An attempt counted in the window that ends at `ends_at`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,15 +116,6 @@ pub struct Limit {
 }
 
 impl Limit {
-    pub fn login_failures_for_email(limits: &LimitConfig, email: &Email) -> Self {
-        Self {
-            key: format!("{LOGIN_EMAIL_COUNTERS}{email}"),
-            max: limits.login_failures_per_email,
-            window: limits.window,
-            what: "Too many failed logins for this account",
-        }
-    }
-
     pub fn login_failures_for_ip(limits: &LimitConfig, ip: &str) -> Self {
         Self {
             key: format!("{LOGIN_IP_COUNTERS}{}", client_of(ip)),
@@ -57,6 +131,33 @@ impl Limit {
             max: limits.registrations_per_ip,
             window: limits.window,
             what: "Too many registrations from this address",
+        }
+    }
+
+    pub fn forgot_requests_for_ip(limits: &LimitConfig, ip: &str) -> Self {
+        Self {
+            key: format!("{FORGOT_IP_COUNTERS}{}", client_of(ip)),
+            max: limits.forgot_requests_per_ip,
+            window: limits.window,
+            what: "Too many password reset requests from this address",
+        }
+    }
+
+    pub fn reset_mails_for_email(limits: &LimitConfig, email: &Email) -> Self {
+        Self {
+            key: format!("{RESET_MAIL_COUNTERS}{email}"),
+            max: limits.reset_mails_per_email,
+            window: MAIL_LIMIT_WINDOW,
+            what: "Too many password reset mails for this account",
+        }
+    }
+
+    pub fn verification_mails_for_user(limits: &LimitConfig, user_id: &Id) -> Self {
+        Self {
+            key: format!("{VERIFICATION_MAIL_COUNTERS}{user_id}"),
+            max: limits.verification_mails_per_user,
+            window: MAIL_LIMIT_WINDOW,
+            what: "Too many verification mails",
         }
     }
 
@@ -98,12 +199,7 @@ impl Limit {
     }
 
     fn exceeded(&self, window: Window, now: Timestamp) -> ApiError {
-        let remaining_ms = (window.ends_at.millis() - now.millis()).max(0);
-        let retry_after = (remaining_ms as u64).div_ceil(1000).max(1);
-        ApiError::TooManyRequests {
-            detail: format!("{}; try again in {retry_after} seconds.", self.what),
-            retry_after,
-        }
+        too_many(self.what, window.ends_at, now)
     }
 
     /// Forgets the window: a successful login wipes the account's earlier failures.

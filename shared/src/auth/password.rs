@@ -12,6 +12,7 @@ use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::deadline::excluded;
 use crate::error::ApiError;
 
 /// Memory cost in KiB (19 MiB), iterations and lanes: OWASP's first recommended configuration.
@@ -57,7 +58,7 @@ fn argon2id(
 
 /// Hashes a password into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`).
 pub async fn hash_password(password: SecretString) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || {
+    excluded(tokio::task::spawn_blocking(move || {
         let mut salt = [0u8; SALT_BYTES];
         getrandom::getrandom(&mut salt).map_err(|e| ApiError::unexpected("salt", e))?;
         let mut hash = [0u8; HASH_BYTES];
@@ -73,14 +74,14 @@ pub async fn hash_password(password: SecretString) -> Result<String, ApiError> {
             STANDARD_NO_PAD.encode(salt),
             STANDARD_NO_PAD.encode(hash)
         ))
-    })
+    }))
     .await
     .map_err(|e| ApiError::unexpected("hash password task", e))?
 }
 
 /// Whether `password` matches `stored` (a PHC string). A malformed stored hash never matches.
 pub async fn verify_password(password: SecretString, stored: String) -> Result<bool, ApiError> {
-    tokio::task::spawn_blocking(move || {
+    excluded(tokio::task::spawn_blocking(move || {
         let Ok(parsed) = PasswordHash::new(&stored) else {
             return false;
         };
@@ -100,7 +101,7 @@ pub async fn verify_password(password: SecretString, stored: String) -> Result<b
             && argon2id(params, password.expose_secret().as_bytes(), salt, &mut computed).is_ok()
             // Output's equality is constant-time.
             && Output::new(&computed).is_ok_and(|computed| computed == expected)
-    })
+    }))
     .await
     .map_err(|e| ApiError::unexpected("verify password task", e))
 }

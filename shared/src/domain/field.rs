@@ -31,6 +31,11 @@ impl Field {
             .filter(|text| *text != "null")
     }
 
+    /// Whether the client did not send the field at all (as opposed to sending `null`).
+    pub fn is_absent(&self) -> bool {
+        self.raw.is_none()
+    }
+
     pub fn error(&self, message: impl Into<String>) -> FieldError {
         FieldError::new(self.name, message)
     }

@@ -9,9 +9,12 @@ pub mod email;
 #[macro_use]
 pub mod field;
 pub mod id;
+pub mod mail;
+pub mod outbox;
 pub mod price;
 pub mod product;
 pub mod session;
+pub mod token;
 pub mod user;
 
 pub use email::Email;
@@ -24,6 +27,8 @@ pub use product::{
 };
 pub use session::{Session, SessionId};
 pub use user::{
-    Credentials, DisplayName, LoginRequest, Password, PasswordChange, PasswordChangeRequest,
-    RegisterRequest, Registration, User,
+    AccountDeletion, Credentials, DeleteAccountRequest, DisplayName, ForgotPasswordRequest,
+    LoginRequest, Password, PasswordChange, PasswordChangeRequest, PasswordReset, ProfilePatch,
+    ProfilePatchRequest, RegisterRequest, Registration, ResetPasswordRequest, User,
+    VerifyEmailRequest,
 };

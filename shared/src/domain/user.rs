@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::email::Email;
 use super::field::Field;
 use super::id::Id;
+use super::token::OneTimeToken;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, FieldError};
 
@@ -163,6 +164,107 @@ impl TryFrom<PasswordChangeRequest> for PasswordChange {
     }
 }
 
+request_body!(
+    /// The body of `POST /api/auth/password/forgot`, as received.
+    ForgotPasswordRequest { email: "email" }
+);
+
+impl ForgotPasswordRequest {
+    /// The address asked about.
+    pub fn email(&self) -> Result<Email, ApiError> {
+        let (email,) =
+            collect_fields!(email = self.email.required_string().and_then(|e| Email::parse(&e)),)?;
+        Ok(email)
+    }
+}
+
+request_body!(
+    /// The body of `POST /api/auth/password/reset`, as received.
+    ResetPasswordRequest {
+        token: "token",
+        new_password: "newPassword",
+    }
+);
+
+/// A password reset, checked: a token of the right shape, and a new password by the
+/// registration rules.
+#[derive(Debug)]
+pub struct PasswordReset {
+    pub token: OneTimeToken,
+    pub password: Password,
+}
+
+impl TryFrom<ResetPasswordRequest> for PasswordReset {
+    type Error = ApiError;
+
+    fn try_from(request: ResetPasswordRequest) -> Result<Self, ApiError> {
+        let (token, password) = collect_fields!(
+            token = OneTimeToken::parse(&request.token),
+            password = Password::parse(&request.new_password),
+        )?;
+        Ok(Self { token, password })
+    }
+}
+
+request_body!(
+    /// The body of `POST /api/auth/email/verify`, as received.
+    VerifyEmailRequest { token: "token" }
+);
+
+impl VerifyEmailRequest {
+    /// The token of the link.
+    pub fn token(&self) -> Result<OneTimeToken, ApiError> {
+        let (token,) = collect_fields!(token = OneTimeToken::parse(&self.token),)?;
+        Ok(token)
+    }
+}
+
+request_body!(
+    /// The body of `DELETE /api/profile`, as received.
+    DeleteAccountRequest { password: "password" }
+);
+
+/// An account deletion, checked: the password, as at login.
+#[derive(Debug)]
+pub struct AccountDeletion {
+    pub password: SecretString,
+}
+
+impl TryFrom<DeleteAccountRequest> for AccountDeletion {
+    type Error = ApiError;
+
+    fn try_from(request: DeleteAccountRequest) -> Result<Self, ApiError> {
+        let (password,) = collect_fields!(password = presented_password(&request.password),)?;
+        Ok(Self { password })
+    }
+}
+
+request_body!(
+    /// The body of `PATCH /api/profile` (a JSON Merge Patch), as received.
+    ProfilePatchRequest { name: "name" }
+);
+
+/// A profile change: what becomes of the name, if the patch names it (`null` removes it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfilePatch {
+    pub name: Option<Option<DisplayName>>,
+}
+
+impl TryFrom<ProfilePatchRequest> for ProfilePatch {
+    type Error = ApiError;
+
+    fn try_from(request: ProfilePatchRequest) -> Result<Self, ApiError> {
+        let (name,) = collect_fields!(
+            name = if request.name.is_absent() {
+                Ok(None)
+            } else {
+                DisplayName::parse(&request.name).map(Some)
+            },
+        )?;
+        Ok(Self { name })
+    }
+}
+
 /// An account as responses show it: never a password or a hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -170,6 +272,8 @@ pub struct User {
     pub id: Id,
     pub email: Email,
     pub name: Option<DisplayName>,
+    /// Whether the address was shown to be the user's (a verification link was opened).
+    pub email_verified: bool,
     pub created_at: Timestamp,
 }
 
@@ -217,6 +321,7 @@ mod tests {
             id: Id::parse("01ARZ3NDEKTSV4RRFFQ69G5FAV").expect("id"),
             email: Email::parse("a@b.co").expect("email"),
             name: None,
+            email_verified: false,
             created_at: Timestamp::from_millis(0),
         };
         let json = serde_json::to_value(&user).expect("json");
@@ -226,6 +331,7 @@ mod tests {
                 "id": "01ARZ3NDEKTSV4RRFFQ69G5FAV",
                 "email": "a@b.co",
                 "name": null,
+                "emailVerified": false,
                 "createdAt": "1970-01-01T00:00:00.000Z"
             })
         );

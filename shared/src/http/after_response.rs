@@ -12,11 +12,66 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task;
+use std::time::Duration;
 
 use lambda_http::lambda_runtime::LambdaInvocation;
 use lambda_http::tower::{Layer, Service};
+use lambda_http::Request;
 use tracing::Instrument;
+
+use crate::state::AppState;
+
+/// A handler's work for after its response: given the state when it runs.
+type Later =
+    Box<dyn for<'s> FnOnce(&'s AppState) -> Pin<Box<dyn Future<Output = ()> + 's>> + Send + Sync>;
+
+/// How long a handler's after-response work may take: within the function's timeout, whatever
+/// storage does.
+pub const LATER_LIMIT: Duration = Duration::from_secs(4);
+
+/// Where the pipeline collects what a request's handler leaves for after its response.
+#[derive(Clone, Default)]
+pub struct Deferred(Arc<Mutex<Vec<Later>>>);
+
+impl Deferred {
+    /// The work left so far, taken out.
+    pub fn take(&self) -> Vec<Later> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+/// Leaves `work` for after the response to `req`: it runs once the client has its answer,
+/// inside the invocation, within [`LATER_LIMIT`]. What the client must not wait for, or must
+/// not be able to time, goes here. Outside the pipeline (no slot in the request) it is dropped.
+pub fn after_response<F>(req: &Request, work: F)
+where
+    F: for<'s> FnOnce(&'s AppState) -> Pin<Box<dyn Future<Output = ()> + 's>>
+        + Send
+        + Sync
+        + 'static,
+{
+    if let Some(deferred) = req.extensions().get::<Deferred>() {
+        deferred
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Box::new(work));
+    }
+}
+
+/// Runs what a handler left, each piece within [`LATER_LIMIT`].
+pub async fn run_later(state: &AppState, works: Vec<Later>) {
+    for work in works {
+        if tokio::time::timeout(LATER_LIMIT, work(state))
+            .await
+            .is_err()
+        {
+            tracing::warn!("after-response work did not finish in time");
+        }
+    }
+}
 
 /// Work for after the response, if the request left any.
 #[must_use = "after-response work does nothing unless finished"]

@@ -24,6 +24,9 @@ pub fn body_bytes(req: &Request) -> &[u8] {
     }
 }
 
+/// The media type of a JSON Merge Patch (RFC 7396), the only patch the API takes.
+pub const MERGE_PATCH: &str = "application/merge-patch+json";
+
 /// Reads a declared request body ([`RequestBody`]) from a request.
 pub trait ReadBody: RequestBody {
     /// Reads `req`'s body: 415, 413 or 400 for a body that is not a JSON object of only
@@ -32,22 +35,42 @@ pub trait ReadBody: RequestBody {
         let mut object = json_object(req, Self::FIELDS)?;
         Ok(Self::take_fields(&mut object))
     }
+
+    /// Reads `req`'s body as a JSON Merge Patch of the fields (RFC 7396): the same rules, but
+    /// sent as `application/merge-patch+json` (415 with `Accept-Patch` otherwise). A member
+    /// absent leaves its field as it is; `null` removes it.
+    fn read_patch(req: &Request) -> Result<Self, ApiError> {
+        if !is_media_type(content_type(req), MERGE_PATCH) {
+            return Err(ApiError::UnsupportedPatch(format!(
+                "A patch must be sent as Content-Type: {MERGE_PATCH}."
+            )));
+        }
+        let mut object = object_of(req, Self::FIELDS)?;
+        Ok(Self::take_fields(&mut object))
+    }
 }
 
 impl<T: RequestBody> ReadBody for T {}
 
-/// Checks the content type, size and shape of a JSON body, rejecting any key not in `allowed`.
-pub fn json_object(req: &Request, allowed: &[&str]) -> Result<JsonObject, ApiError> {
-    let content_type = req
-        .headers()
+fn content_type(req: &Request) -> &str {
+    req.headers()
         .get("content-type")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !is_json_content_type(content_type) {
+        .unwrap_or("")
+}
+
+/// Checks the content type, size and shape of a JSON body, rejecting any key not in `allowed`.
+pub fn json_object(req: &Request, allowed: &[&str]) -> Result<JsonObject, ApiError> {
+    if !is_media_type(content_type(req), "application/json") {
         return Err(ApiError::UnsupportedMediaType(
             "The request body must be sent as Content-Type: application/json.".to_owned(),
         ));
     }
+    object_of(req, allowed)
+}
+
+/// The size and shape checks of a JSON body whose media type is known to be right.
+fn object_of(req: &Request, allowed: &[&str]) -> Result<JsonObject, ApiError> {
     let bytes = body_bytes(req);
     if bytes.len() > MAX_BODY_BYTES {
         return Err(ApiError::PayloadTooLarge {
@@ -80,11 +103,12 @@ pub fn json_object(req: &Request, allowed: &[&str]) -> Result<JsonObject, ApiErr
     Ok(JsonObject::new(fields))
 }
 
-/// `application/json`, optionally with `charset=utf-8` (RFC 8259 allows no other charset).
-fn is_json_content_type(value: &str) -> bool {
+/// `expected` (a JSON media type), optionally with `charset=utf-8` (RFC 8259 allows no other
+/// charset).
+fn is_media_type(value: &str, expected: &str) -> bool {
     let mut parts = value.split(';');
     let media_type = parts.next().unwrap_or("").trim();
-    if !media_type.eq_ignore_ascii_case("application/json") {
+    if !media_type.eq_ignore_ascii_case(expected) {
         return false;
     }
     parts.all(|parameter| match parameter.split_once('=') {

@@ -8,6 +8,7 @@ use lambda_http::Request;
 use super::context::RequestContextExt;
 use super::credentials::{check_cookie_write, presented};
 use crate::auth::{authenticate, Authenticated};
+use crate::config::VerifiedEmail;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -16,8 +17,9 @@ use crate::state::AppState;
 struct Caller(Arc<Authenticated>);
 
 /// Authenticates `req` and attaches its caller: 401 without a valid token of a live session,
-/// 403 for a cookie write from a foreign origin.
-pub async fn attach(state: &AppState, req: &mut Request) -> Result<(), ApiError> {
+/// 403 for a cookie write from a foreign origin, and 403 for a caller whose email is not
+/// verified when the route asks for verified callers and `REQUIRE_VERIFIED_EMAIL` is on.
+pub async fn attach(state: &AppState, req: &mut Request, verified: bool) -> Result<(), ApiError> {
     let presented = presented(req)?;
     check_cookie_write(req, presented, |origin| {
         state.config.is_allowed_origin(origin)
@@ -32,6 +34,12 @@ pub async fn attach(state: &AppState, req: &mut Request) -> Result<(), ApiError>
     )
     .await?;
     req.record_user(caller.user_id().as_str());
+    let must_be_verified = verified && state.config.verified_email == VerifiedEmail::Required;
+    if must_be_verified && !caller.user.user.email_verified {
+        return Err(ApiError::Forbidden(
+            "Verify your email address first: open the link of the verification mail (POST /api/auth/email/verify/resend sends a new one).".to_owned(),
+        ));
+    }
     req.extensions_mut().insert(Caller(Arc::new(caller)));
     Ok(())
 }

@@ -5,6 +5,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::pin::pin;
 use std::time::{Duration, Instant};
 
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
@@ -13,7 +14,7 @@ use lambda_http::lambda_runtime::{self, layers::TracingLayer, LambdaEvent, Runti
 use lambda_http::{service_fn, Body, Request, RequestExt, Response};
 use serde_json::Value;
 
-use super::after_response::{AfterResponse, AfterResponseLayer, Pending};
+use super::after_response::{run_later, AfterResponse, AfterResponseLayer, Deferred, Pending};
 use super::caller;
 use super::compression;
 use super::context::{self, RequestContextExt, UserSlot};
@@ -24,6 +25,7 @@ use super::problem;
 use super::rate_limit::{is_read, Budget, Verdict};
 use super::response;
 use super::routes::{allowed_methods, Route};
+use crate::deadline::Excluded;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::RETRY_AFTER_SECONDS;
@@ -32,9 +34,10 @@ use crate::telemetry::RequestLine;
 use tracing::Instrument;
 
 /// How long a request may take from its arrival, all its storage calls together: the rate
-/// limit's counter, the session check, login's counters and the route's own calls share it. Past
-/// it, the answer is a 503 with `Retry-After` (openapi.yaml: within 5 s of arrival, whatever the
-/// route), with room to spare for the gateway.
+/// limit's counter, the session check, login's counters and the route's own calls share it
+/// (argon2's time, which is no storage call, is added to it: `crate::deadline`). Past it, the
+/// answer is a 503 with `Retry-After` (openapi.yaml: within 5 s of arrival, whatever the route),
+/// with room to spare for the gateway.
 pub const REQUEST_DEADLINE: Duration = Duration::from_secs(4);
 
 /// How long a read's counter may still take once the response is posted: a hung store holds an
@@ -48,20 +51,28 @@ pub struct Answer<'a, R = Response<Body>> {
     pub after: AfterResponse<'a>,
 }
 
-/// `work`, or a 503 if it has not finished by `deadline`.
+/// `work`, or a 503 if it has not finished by `deadline` plus the time it spent in CPU-bound
+/// work (argon2), which is no storage call (`crate::deadline`).
 async fn by_deadline<T>(
     deadline: tokio::time::Instant,
+    excluded: &Excluded,
     work: impl Future<Output = Result<T, ApiError>>,
 ) -> Result<T, ApiError> {
-    tokio::time::timeout_at(deadline, work)
-        .await
-        .unwrap_or_else(|_| {
-            Err(ApiError::Unavailable {
+    let mut work = pin!(excluded.scope(work));
+    loop {
+        let until = deadline + excluded.get();
+        if let Ok(outcome) = tokio::time::timeout_at(until, &mut work).await {
+            return outcome;
+        }
+        // Only if no CPU-bound work moved the deadline on meanwhile.
+        if deadline + excluded.get() <= tokio::time::Instant::now() {
+            return Err(ApiError::Unavailable {
                 context: "request deadline",
                 retry_after: RETRY_AFTER_SECONDS,
                 source: "storage did not answer within the request's deadline".into(),
-            })
-        })
+            });
+        }
+    }
 }
 
 /// Runs `handler` for `req` and turns whatever it returns into a finished response, with the
@@ -81,6 +92,7 @@ where
 {
     let started = Instant::now();
     let deadline = tokio::time::Instant::from_std(started) + REQUEST_DEADLINE;
+    let excluded = Excluded::default();
     let request_id = context::request_id(&req);
     let method = req.method().clone();
     let origin = req.header_str("origin").map(str::to_owned);
@@ -90,16 +102,18 @@ where
         .and_then(|context| context.xray_trace_id.clone());
     let user = UserSlot::default();
     req.extensions_mut().insert(user.clone());
+    let deferred = Deferred::default();
+    req.extensions_mut().insert(deferred.clone());
 
     // The caller first, for a route that declares one; then the handler. On the heap: the
     // handler's future is the largest part of a request's state, and the wrappers below would
     // otherwise hold it inline, several levels deep (a debug build's test thread runs out of
     // stack).
-    let authenticated = route.auth;
+    let (authenticated, verified) = (route.auth, route.verified);
     let handler = move |state: &'a AppState, mut req: Request| {
         Box::pin(async move {
             if authenticated {
-                caller::attach(state, &mut req).await?;
+                caller::attach(state, &mut req, verified).await?;
             }
             handler(state, req).await
         })
@@ -111,7 +125,10 @@ where
         .measure(async {
             match &budget {
                 _ if method == Method::OPTIONS => (preflight(req.uri().path()), None),
-                None => (by_deadline(deadline, handler(state, req)).await, None),
+                None => (
+                    by_deadline(deadline, &excluded, handler(state, req)).await,
+                    None,
+                ),
                 // The instance already knows the budget is spent: no storage call at all.
                 Some(budget) if budget.is_spent(&state.counters) => {
                     (Err(budget.exceeded()), Some(Verdict::Over))
@@ -119,14 +136,14 @@ where
                 // A read is answered as soon as its own work is done, with what the instance
                 // knows; it is counted once the response is on its way (see `count_read`).
                 Some(budget) if is_read(&method) => {
-                    let outcome = by_deadline(deadline, handler(state, req)).await;
+                    let outcome = by_deadline(deadline, &excluded, handler(state, req)).await;
                     read_counter = Some(budget.clone());
                     (outcome, Some(budget.expected(&state.counters)))
                 }
                 // A write is counted first: over the budget, nothing of it is performed.
                 Some(budget) => {
                     let mut verdict = None;
-                    let outcome = by_deadline(deadline, async {
+                    let outcome = by_deadline(deadline, &excluded, async {
                         let counted = budget.count_write(state).await;
                         budget.remember(&state.counters, counted);
                         verdict = Some(counted);
@@ -141,9 +158,17 @@ where
             }
         })
         .await;
-    let after = read_counter.map_or_else(AfterResponse::none, |budget| {
-        AfterResponse::new(count_read(state, budget))
-    });
+    let later = deferred.take();
+    let after = if read_counter.is_none() && later.is_empty() {
+        AfterResponse::none()
+    } else {
+        AfterResponse::new(async move {
+            if let Some(budget) = read_counter {
+                count_read(state, budget).await;
+            }
+            run_later(state, later).await;
+        })
+    };
     let (mut response, error) = match outcome {
         Ok(response) => (response, None),
         Err(error) => (problem::render(&error, &request_id), Some(error)),
@@ -165,7 +190,7 @@ where
     let cause = error
         .as_ref()
         .filter(|_| response.status().is_server_error())
-        .map(error_chain);
+        .map(ApiError::cause_chain);
     state.telemetry.record(&RequestLine {
         request_id: &request_id,
         method: method.as_str(),
@@ -353,15 +378,4 @@ fn compress(response: &mut Response<Body>, accept_encoding: Option<&str>) {
             lambda_http::http::HeaderValue::from_static(encoding.name()),
         );
     }
-}
-
-fn error_chain(error: &ApiError) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

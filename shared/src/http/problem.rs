@@ -4,6 +4,7 @@ use lambda_http::http::header::HeaderValue;
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
+use super::body::MERGE_PATCH;
 use crate::error::{ApiError, FieldError};
 
 #[derive(Serialize)]
@@ -63,6 +64,9 @@ pub fn render(error: &ApiError, request_id: &str) -> Response<Body> {
     match error {
         ApiError::Unauthorized(_) => {
             headers.insert("www-authenticate", HeaderValue::from_static("Bearer"));
+        }
+        ApiError::UnsupportedPatch(_) => {
+            headers.insert("accept-patch", HeaderValue::from_static(MERGE_PATCH));
         }
         ApiError::MethodNotAllowed { allow, .. } => {
             if let Ok(allow) = HeaderValue::from_str(allow) {

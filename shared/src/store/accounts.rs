@@ -1,19 +1,33 @@
-//! What spans the users and sessions tables: an account read with one of its sessions, and a
-//! password change that ends the account's other sessions in the same transaction.
+//! What spans tables: an account read with one of its sessions; a password change that ends
+//! the account's other sessions; registration, reset, verification and deletion, each one
+//! transaction with the token it uses and the outbox job it owes.
 //!
-//! Kept apart from `users` and `sessions` so that neither table's module needs the other.
+//! Kept apart from each table's module so that none of them needs another.
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{KeysAndAttributes, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem, Update,
+};
 
+use super::limits::{self, Limits};
+use super::outbox::{self, Outbox};
+use super::products::{self, Products};
 use super::sessions::{session_from_item, session_key, Sessions};
-use super::users::{stored_user_from_item, StoredUser, Users};
+use super::tokens::{self, Tokens};
+use super::users::{self, stored_user_from_item, StoredUser, Users};
 use super::values::{n, s};
-use super::{storage_error, Item};
-use crate::domain::{Email, Id, Session, SessionId};
+use super::{storage_error, transact, Item, Transaction};
+use crate::clock::Timestamp;
+use crate::domain::outbox::OutboxEntry;
+use crate::domain::token::{TokenHash, TokenPurpose};
+use crate::domain::{Email, Id, Product, Session, SessionId, User};
 use crate::error::ApiError;
+
+/// The key of an email's failed-login counter (`auth::limits` keeps it).
+fn login_email_key(email: &Email) -> String {
+    format!("{}{email}", limits::LOGIN_EMAIL_COUNTERS)
+}
 
 /// An account and one of its sessions, as [`read_with_user`] found them.
 #[derive(Debug)]
@@ -137,34 +151,194 @@ pub async fn change_password(
         .expression_attribute_values(":epoch", n(epoch))
         .build()
         .map_err(|e| ApiError::unexpected("build password change", e))?;
-    let result = users
-        .client
-        .transact_write_items()
-        .transact_items(TransactWriteItem::builder().update(user_update).build())
-        .transact_items(TransactWriteItem::builder().update(session_update).build())
-        .send()
-        .await;
-    match result {
-        Ok(_) => Ok(PasswordChange::Changed),
-        Err(error) => {
-            if let Some(TransactWriteItemsError::TransactionCanceledException(canceled)) =
-                error.as_service_error()
-            {
-                let failed = |index: usize| {
-                    canceled
-                        .cancellation_reasons()
-                        .get(index)
-                        .and_then(|reason| reason.code())
-                        == Some("ConditionalCheckFailed")
-                };
-                if failed(0) {
-                    return Ok(PasswordChange::Conflict);
-                }
-                if failed(1) {
-                    return Ok(PasswordChange::SessionEnded);
-                }
-            }
-            Err(storage_error("change password", error))
-        }
-    }
+    let items = vec![
+        TransactWriteItem::builder().update(user_update).build(),
+        TransactWriteItem::builder().update(session_update).build(),
+    ];
+    let written = transact(users.client, "change password", items).await?;
+    Ok(if written.refused_at(0) {
+        PasswordChange::Conflict
+    } else if written.refused_at(1) {
+        PasswordChange::SessionEnded
+    } else {
+        PasswordChange::Changed
+    })
+}
+
+/// Registers `user` and owes it the mail `verify` in the same transaction: `Ok(false)` if the
+/// email is taken (conditionally, so two registrations racing cannot both succeed).
+pub async fn register(
+    users: Users<'_>,
+    outbox: Outbox<'_>,
+    user: &User,
+    password_hash: &str,
+    verify: &OutboxEntry,
+) -> Result<bool, ApiError> {
+    let account = Put::builder()
+        .table_name(users.name)
+        .set_item(Some(users::new_item(user, password_hash)?))
+        .condition_expression(users::EMAIL_FREE)
+        .build()
+        .map_err(|e| ApiError::unexpected("build registration", e))?;
+    let items = vec![
+        TransactWriteItem::builder().put(account).build(),
+        TransactWriteItem::builder()
+            .put(outbox::put(outbox, verify)?)
+            .build(),
+    ];
+    let written = transact(users.client, "register", items).await?;
+    Ok(!written.refused_at(0))
+}
+
+/// How using a token ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenUse {
+    Done,
+    /// The token was used, expired or for something else meanwhile, or the account is gone
+    /// or another: nothing was written.
+    Refused,
+}
+
+/// What a reset needs of its token, read before the transaction.
+#[derive(Debug, Clone)]
+pub struct Reset<'r> {
+    pub hash: &'r TokenHash,
+    pub user_id: &'r Id,
+    pub email: &'r Email,
+    pub new_hash: &'r str,
+    pub now: Timestamp,
+}
+
+/// Resets a password with a token, in one transaction: the token is used (on the condition it
+/// still works), the account gets `new_hash` and a new session epoch (every session ends), the
+/// email's failed-login counter goes, and the notice is owed.
+pub async fn reset_password(
+    tables: (Tokens<'_>, Users<'_>, Limits<'_>, Outbox<'_>),
+    reset: &Reset<'_>,
+    notice: &OutboxEntry,
+) -> Result<TokenUse, ApiError> {
+    let (tokens, users, limits, outbox) = tables;
+    let token = tokens::use_token(tokens, reset.hash, TokenPurpose::ResetPassword, reset.now)?;
+    let account = Update::builder()
+        .table_name(users.name)
+        .set_key(Some(users::key(reset.email)))
+        .update_expression("SET passwordHash = :new ADD sessionEpoch :one")
+        .condition_expression("id = :id")
+        .expression_attribute_values(":new", s(reset.new_hash))
+        .expression_attribute_values(":one", n(1))
+        .expression_attribute_values(":id", s(reset.user_id.to_string()))
+        .build()
+        .map_err(|e| ApiError::unexpected("build reset", e))?;
+    let counters = Delete::builder()
+        .table_name(limits.name)
+        .set_key(Some(limits::key(&login_email_key(reset.email))))
+        .build()
+        .map_err(|e| ApiError::unexpected("build reset", e))?;
+    let items = vec![
+        TransactWriteItem::builder().update(token).build(),
+        TransactWriteItem::builder().update(account).build(),
+        TransactWriteItem::builder().delete(counters).build(),
+        TransactWriteItem::builder()
+            .put(outbox::put(outbox, notice)?)
+            .build(),
+    ];
+    Ok(
+        match transact(users.client, "reset password", items).await? {
+            Transaction::Written => TokenUse::Done,
+            Transaction::Refused(_) => TokenUse::Refused,
+        },
+    )
+}
+
+/// Verifies the address of the account `user_id` at `email` with the token `hash`, in one
+/// transaction: the token is used, the account marked verified.
+pub async fn verify_email(
+    tokens: Tokens<'_>,
+    users: Users<'_>,
+    hash: &TokenHash,
+    user_id: &Id,
+    email: &Email,
+    now: Timestamp,
+) -> Result<TokenUse, ApiError> {
+    let token = tokens::use_token(tokens, hash, TokenPurpose::VerifyEmail, now)?;
+    let account = Update::builder()
+        .table_name(users.name)
+        .set_key(Some(users::key(email)))
+        .update_expression("SET emailVerified = :true")
+        .condition_expression("id = :id")
+        .expression_attribute_values(":true", AttributeValue::Bool(true))
+        .expression_attribute_values(":id", s(user_id.to_string()))
+        .build()
+        .map_err(|e| ApiError::unexpected("build verification", e))?;
+    let items = vec![
+        TransactWriteItem::builder().update(token).build(),
+        TransactWriteItem::builder().update(account).build(),
+    ];
+    Ok(match transact(users.client, "verify email", items).await? {
+        Transaction::Written => TokenUse::Done,
+        Transaction::Refused(_) => TokenUse::Refused,
+    })
+}
+
+/// Deletes the account `stored` (on the condition that its password is still `verified_hash`)
+/// and owes the purge of what it owned, in one transaction: from the moment it is written,
+/// no token of the account works (its sessions are read with it) and the email is free.
+/// `Ok(false)` if the account changed or went meanwhile.
+pub async fn delete_account(
+    users: Users<'_>,
+    outbox: Outbox<'_>,
+    stored: &StoredUser,
+    verified_hash: &str,
+    purge: &OutboxEntry,
+) -> Result<bool, ApiError> {
+    let account = Delete::builder()
+        .table_name(users.name)
+        .set_key(Some(users::key(&stored.user.email)))
+        .condition_expression("id = :id AND passwordHash = :verified")
+        .expression_attribute_values(":id", s(stored.user.id.to_string()))
+        .expression_attribute_values(":verified", s(verified_hash))
+        .build()
+        .map_err(|e| ApiError::unexpected("build account deletion", e))?;
+    let items = vec![
+        TransactWriteItem::builder().delete(account).build(),
+        TransactWriteItem::builder()
+            .put(outbox::put(outbox, purge)?)
+            .build(),
+    ];
+    Ok(!transact(users.client, "delete account", items)
+        .await?
+        .refused_at(0))
+}
+
+/// Stores a new product of the account `owner`, on the condition that the account is still
+/// there, in one transaction: a product is never created for an account deleted meanwhile
+/// (whose purge would not see it). `Ok(false)` if the account is gone.
+pub async fn create_product(
+    products: Products<'_>,
+    users: Users<'_>,
+    owner: &User,
+    product: &Product,
+) -> Result<bool, ApiError> {
+    let account = ConditionCheck::builder()
+        .table_name(users.name)
+        .set_key(Some(users::key(&owner.email)))
+        .condition_expression("id = :id")
+        .expression_attribute_values(":id", s(owner.id.to_string()))
+        .build()
+        .map_err(|e| ApiError::unexpected("build product creation", e))?;
+    let put = Put::builder()
+        .table_name(products.name)
+        .set_item(Some(products::item_of(product)?))
+        .condition_expression("attribute_not_exists(id)")
+        .build()
+        .map_err(|e| ApiError::unexpected("build product creation", e))?;
+    let items = vec![
+        TransactWriteItem::builder()
+            .condition_check(account)
+            .build(),
+        TransactWriteItem::builder().put(put).build(),
+    ];
+    Ok(!transact(users.client, "create product", items)
+        .await?
+        .refused_at(0))
 }

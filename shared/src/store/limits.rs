@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 
 use super::values::{n, number_of, s};
 use super::{
@@ -14,6 +14,15 @@ use super::{
 };
 use crate::clock::Timestamp;
 use crate::error::ApiError;
+
+/// Key prefixes of the counters in the limits table, by what they count: template.yaml lets
+/// each function write only the counters it keeps (`dynamodb:LeadingKeys`).
+pub const LOGIN_EMAIL_COUNTERS: &str = "login-email#";
+pub const LOGIN_IP_COUNTERS: &str = "login-ip#";
+pub const REGISTRATION_COUNTERS: &str = "register-ip#";
+pub const FORGOT_IP_COUNTERS: &str = "forgot-ip#";
+pub const RESET_MAIL_COUNTERS: &str = "reset-mail#";
+pub const VERIFICATION_MAIL_COUNTERS: &str = "verify-mail#";
 
 /// A handle on the limits table.
 pub type Limits<'a> = Table<'a, kind::Limits>;
@@ -138,6 +147,193 @@ pub async fn decrement(table: Limits<'_>, key: &str, ends_at: Timestamp) -> Resu
         // A later window is the stored one (or none is): nothing to give back.
         Conditional::Refused(_) => Ok(()),
     }
+}
+
+/// The key of the counter `key` names.
+pub(crate) fn key(key: &str) -> Item {
+    Item::from([("key".to_owned(), s(key))])
+}
+
+/// An email's failed logins in one window: all of them, and those from one address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginWindow {
+    pub ends_at: Timestamp,
+    pub total: u32,
+    pub from_address: u32,
+}
+
+/// What reserving a failed login found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginReservation {
+    Counted(LoginWindow),
+    /// The address has had its failures for this email.
+    RefusedForAddress(LoginWindow),
+    /// The email has had its failures from everywhere together.
+    RefusedForEmail(LoginWindow),
+}
+
+fn login_window_of(item: &Item, address: &str) -> Option<LoginWindow> {
+    let from_address = match item.get("addresses") {
+        Some(AttributeValue::M(addresses)) => match addresses.get(address) {
+            Some(AttributeValue::N(count)) => count.parse().ok()?,
+            _ => 0,
+        },
+        _ => 0,
+    };
+    Some(LoginWindow {
+        ends_at: Timestamp::from_millis(number_of(item, "endsAt")?),
+        total: u32::try_from(number_of(item, "count")?).unwrap_or(u32::MAX),
+        from_address,
+    })
+}
+
+/// Reserves one failed login for the email counter `key` from `address`: one conditional
+/// update counts it in the email's total and in the address's own count together, refused if
+/// either has reached its ceiling (`per_address`, `per_email`), so concurrent attempts can pass
+/// neither. A window of `length` opens with the first failure.
+pub async fn reserve_login(
+    table: Limits<'_>,
+    key: &str,
+    address: &str,
+    now: Timestamp,
+    length: Duration,
+    (per_address, per_email): (u32, u32),
+) -> Result<LoginReservation, ApiError> {
+    for _ in 0..3 {
+        let bumped = table
+            .client
+            .update_item()
+            .table_name(table.name)
+            .key("key", s(key))
+            .update_expression(
+                "SET #count = #count + :one, addresses.#address = if_not_exists(addresses.#address, :zero) + :one",
+            )
+            .condition_expression(
+                "attribute_exists(#key) AND endsAt > :now AND #count < :perEmail \
+                 AND (attribute_not_exists(addresses.#address) OR addresses.#address < :perAddress)",
+            )
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_names("#key", "key")
+            .expression_attribute_names("#address", address)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":now", n(now.millis()))
+            .expression_attribute_values(":perEmail", n(per_email))
+            .expression_attribute_values(":perAddress", n(per_address))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match conditional("count failed login", bumped)? {
+            Conditional::Written(output) => {
+                let window = output
+                    .attributes
+                    .as_ref()
+                    .and_then(|item| login_window_of(item, address))
+                    .ok_or_else(|| corrupt_item("count failed login", "count or endsAt"))?;
+                return Ok(LoginReservation::Counted(window));
+            }
+            Conditional::Refused(old) => {
+                let live = old
+                    .as_ref()
+                    .and_then(|item| login_window_of(item, address))
+                    .filter(|window| window.ends_at > now);
+                match live {
+                    Some(window) if window.total >= per_email => {
+                        return Ok(LoginReservation::RefusedForEmail(window))
+                    }
+                    Some(window) if window.from_address >= per_address => {
+                        return Ok(LoginReservation::RefusedForAddress(window))
+                    }
+                    Some(_) => continue,
+                    None => {}
+                }
+            }
+        }
+
+        let ends_at = now.plus(length);
+        let opened = table
+            .client
+            .put_item()
+            .table_name(table.name)
+            .item("key", s(key))
+            .item("count", n(1))
+            .item(
+                "addresses",
+                AttributeValue::M(Item::from([(address.to_owned(), n(1))])),
+            )
+            .item("endsAt", n(ends_at.millis()))
+            .item(TTL_ATTRIBUTE, n(ends_at.seconds() + 1))
+            .condition_expression("attribute_not_exists(#key) OR endsAt <= :now")
+            .expression_attribute_names("#key", "key")
+            .expression_attribute_values(":now", n(now.millis()))
+            .send()
+            .await;
+        match conditional("open failed-login window", opened)? {
+            Conditional::Written(_) => {
+                return Ok(LoginReservation::Counted(LoginWindow {
+                    ends_at,
+                    total: 1,
+                    from_address: 1,
+                }))
+            }
+            Conditional::Refused(_) => continue,
+        }
+    }
+    Err(ApiError::unexpected(
+        "count failed login",
+        "window kept changing under concurrent writes",
+    ))
+}
+
+/// Takes back a reserved failed login from `address` (an attempt that was never judged), if
+/// the window that ends at `ends_at` is still the stored one.
+pub async fn release_login(
+    table: Limits<'_>,
+    key: &str,
+    address: &str,
+    ends_at: Timestamp,
+) -> Result<(), ApiError> {
+    let result = table
+        .client
+        .update_item()
+        .table_name(table.name)
+        .key("key", s(key))
+        .update_expression(
+            "SET #count = #count - :one, addresses.#address = addresses.#address - :one",
+        )
+        .condition_expression("endsAt = :endsAt AND addresses.#address > :zero")
+        .expression_attribute_names("#count", "count")
+        .expression_attribute_names("#address", address)
+        .expression_attribute_values(":one", n(1))
+        .expression_attribute_values(":zero", n(0))
+        .expression_attribute_values(":endsAt", n(ends_at.millis()))
+        .send()
+        .await;
+    conditional("give back failed login", result).map(|_| ())
+}
+
+/// Forgets the failures from `address` in the window that ends at `ends_at` (its reserved
+/// attempt among them): a correct login forgives its own address's typos, not anyone else's.
+pub async fn forgive_address(
+    table: Limits<'_>,
+    key: &str,
+    address: &str,
+    ends_at: Timestamp,
+) -> Result<(), ApiError> {
+    let result = table
+        .client
+        .update_item()
+        .table_name(table.name)
+        .key("key", s(key))
+        .update_expression("SET #count = #count - addresses.#address REMOVE addresses.#address")
+        .condition_expression("endsAt = :endsAt AND attribute_exists(addresses.#address)")
+        .expression_attribute_names("#count", "count")
+        .expression_attribute_names("#address", address)
+        .expression_attribute_values(":endsAt", n(ends_at.millis()))
+        .send()
+        .await;
+    conditional("forgive failed logins", result).map(|_| ())
 }
 
 /// Removes the counter for `key`.

@@ -3,15 +3,16 @@
 //! Every store function takes the [`Table`] handles it works on (a client and a table's name),
 //! never the whole application state: what a function may touch is in its signature. Failures
 //! come back as [`ApiError`]s. A conditional write's refusal is told apart from a storage
-//! failure in one place, `conditional`; failures are classified (throttled, transient,
-//! unexpected) in one place, `storage_error`. Only a transaction's cancellation reasons are read
-//! where the transaction is built (`accounts::change_password`).
+//! failure in one place for single items, `conditional`, and one for transactions, `transact`;
+//! failures are classified (throttled, transient, unexpected) in one place, `storage_error`.
 
 pub mod accounts;
 pub mod client;
 pub mod limits;
+pub mod outbox;
 pub mod products;
 pub mod sessions;
+pub mod tokens;
 pub mod users;
 mod values;
 
@@ -29,7 +30,7 @@ use aws_sdk_dynamodb::Client;
 use crate::error::ApiError;
 
 /// A stored item, attribute by attribute.
-pub(crate) type Item = HashMap<String, AttributeValue>;
+pub type Item = HashMap<String, AttributeValue>;
 
 /// One DynamoDB table: the client and the table's name. `Kind` (one of [`kind`]'s markers) ties
 /// a handle to the module of its table, so a users handle cannot reach a products function.
@@ -73,6 +74,10 @@ pub mod kind {
     pub enum Sessions {}
     /// `LIMITS_TABLE`: [`super::limits`].
     pub enum Limits {}
+    /// `TOKENS_TABLE`: [`super::tokens`].
+    pub enum Tokens {}
+    /// `OUTBOX_TABLE`: [`super::outbox`].
+    pub enum Outbox {}
 }
 
 /// How a conditional write ended, when storage did not fail.
@@ -123,6 +128,141 @@ where
             None => Err(storage_error(context, error)),
         },
     }
+}
+
+/// How a transaction ended, when storage did not fail.
+pub(crate) enum Transaction {
+    Written,
+    /// A condition did not hold: which of the transaction's items (by position) refused.
+    Refused(Vec<bool>),
+}
+
+impl Transaction {
+    /// Whether the item at `index` refused.
+    pub fn refused_at(&self, index: usize) -> bool {
+        matches!(self, Self::Refused(refused) if refused.get(index) == Some(&true))
+    }
+}
+
+/// Runs a transaction, telling refused conditions apart from storage failures.
+pub(crate) async fn transact(
+    client: &Client,
+    context: &'static str,
+    items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+) -> Result<Transaction, ApiError> {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    match client
+        .transact_write_items()
+        .set_transact_items(Some(items))
+        .send()
+        .await
+    {
+        Ok(_) => Ok(Transaction::Written),
+        Err(error) => match error.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(canceled))
+                if canceled
+                    .cancellation_reasons()
+                    .iter()
+                    .any(|reason| reason.code() == Some("ConditionalCheckFailed")) =>
+            {
+                Ok(Transaction::Refused(
+                    canceled
+                        .cancellation_reasons()
+                        .iter()
+                        .map(|reason| reason.code() == Some("ConditionalCheckFailed"))
+                        .collect(),
+                ))
+            }
+            _ => Err(storage_error(context, error)),
+        },
+    }
+}
+
+/// Deletes every item `query` finds, a page at a time, keeping the attributes `key_names` of
+/// each as its key; returns how many it deleted. Run again, it finds what is left.
+pub(crate) async fn delete_found(
+    client: &Client,
+    table: &str,
+    query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    key_names: &[&str],
+    context: &'static str,
+) -> Result<usize, ApiError> {
+    let mut deleted = 0;
+    let mut start: Option<Item> = None;
+    loop {
+        let page = query
+            .clone()
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| storage_error(context, e))?;
+        let keys: Vec<Item> = page
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|mut item| {
+                key_names
+                    .iter()
+                    .filter_map(|name| item.remove_entry(*name))
+                    .collect()
+            })
+            .collect();
+        deleted += keys.len();
+        delete_all(client, table, keys, context).await?;
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return Ok(deleted);
+        }
+    }
+}
+
+/// Deletes the items of `keys` from `table`, 25 to a batch (DynamoDB's most), asking again for
+/// what a batch leaves unprocessed under load.
+pub(crate) async fn delete_all(
+    client: &Client,
+    table: &str,
+    keys: Vec<Item>,
+    context: &'static str,
+) -> Result<(), ApiError> {
+    use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
+    for chunk in keys.chunks(25) {
+        let mut requests = chunk
+            .iter()
+            .map(|key| {
+                DeleteRequest::builder()
+                    .set_key(Some(key.clone()))
+                    .build()
+                    .map(|delete| WriteRequest::builder().delete_request(delete).build())
+                    .map_err(|e| ApiError::unexpected(context, e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        for attempt in 0..8 {
+            if requests.is_empty() {
+                break;
+            }
+            if attempt > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+            }
+            let output = client
+                .batch_write_item()
+                .request_items(table, requests)
+                .send()
+                .await
+                .map_err(|e| storage_error(context, e))?;
+            requests = output
+                .unprocessed_items
+                .and_then(|mut left| left.remove(table))
+                .unwrap_or_default();
+        }
+        if !requests.is_empty() {
+            return Err(ApiError::Unavailable {
+                context,
+                retry_after: RETRY_AFTER_SECONDS,
+                source: "items left unprocessed after retries".into(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Seconds a client is asked to wait when storage is unavailable.

@@ -24,6 +24,8 @@ pub type Products<'a> = Table<'a, kind::Products>;
 
 pub const BY_CREATED_INDEX: &str = "byCreated";
 pub const BY_CATEGORY_INDEX: &str = "byCategory";
+/// Every product of one owner (keys only): what a deleted account's purge removes.
+pub const BY_OWNER_INDEX: &str = "byOwner";
 /// The one partition key value of `byCreated`.
 const ALL_PRODUCTS: &str = "ALL";
 
@@ -104,10 +106,15 @@ fn product_from_item(item: Item) -> Result<Product, ApiError> {
     Product::try_from(item)
 }
 
+/// The item of a product.
+pub(crate) fn item_of(product: &Product) -> Result<Item, ApiError> {
+    serde_dynamo::to_item(ProductItem::from(product))
+        .map_err(|e| ApiError::unexpected("encode product", e))
+}
+
 /// Stores a new product; its id is fresh, so the write cannot replace another.
 pub async fn insert(table: Products<'_>, product: &Product) -> Result<(), ApiError> {
-    let item = serde_dynamo::to_item(ProductItem::from(product))
-        .map_err(|e| ApiError::unexpected("encode product", e))?;
+    let item = item_of(product)?;
     table
         .client
         .put_item()
@@ -318,4 +325,18 @@ pub async fn delete(
         Conditional::Written(_) => Ok(()),
         Conditional::Refused(old) => Err(refusal(old, owner).into()),
     }
+}
+
+/// Deletes every product of `owner` (an account that is gone), a page of the owner index at a
+/// time, 25 items to a batch; returns how many it deleted. Run again, it finds what is left.
+pub async fn purge_owner(table: Products<'_>, owner: &Id) -> Result<usize, ApiError> {
+    let query = table
+        .client
+        .query()
+        .table_name(table.name)
+        .index_name(BY_OWNER_INDEX)
+        .key_condition_expression("ownerId = :owner")
+        .expression_attribute_values(":owner", s(owner.as_str()))
+        .limit(250);
+    super::delete_found(table.client, table.name, query, &["id"], "purge products").await
 }

@@ -187,3 +187,22 @@ pub async fn end_live(
 pub(crate) fn session_key(user_id: &Id, id: &SessionId) -> Item {
     key(user_id, id)
 }
+
+/// Deletes every session of `user_id` (an account that is gone); returns how many.
+pub async fn purge_user(table: Sessions<'_>, user_id: &Id) -> Result<usize, ApiError> {
+    let query = table
+        .client
+        .query()
+        .table_name(table.name)
+        .key_condition_expression("userId = :user")
+        .expression_attribute_values(":user", s(user_id.to_string()))
+        .projection_expression("userId, id");
+    super::delete_found(
+        table.client,
+        table.name,
+        query,
+        &["userId", "id"],
+        "purge sessions",
+    )
+    .await
+}

@@ -23,6 +23,9 @@ struct UserItem {
     /// Sessions of an older epoch are over (`domain::session`); absent means 0.
     #[serde(default)]
     session_epoch: u64,
+    /// Absent (accounts from before verification) means not verified.
+    #[serde(default)]
+    email_verified: bool,
 }
 
 /// A user together with the password hash only login may see.
@@ -33,24 +36,45 @@ pub struct StoredUser {
     pub session_epoch: u64,
 }
 
+/// The item of a new account.
+pub(crate) fn new_item(user: &User, password_hash: &str) -> Result<Item, ApiError> {
+    let User {
+        id,
+        email,
+        name,
+        email_verified,
+        created_at,
+    } = user;
+    let item = UserItem {
+        email: email.to_string(),
+        id: id.to_string(),
+        name: name.as_ref().map(|n| n.as_str().to_owned()),
+        password_hash: password_hash.to_owned(),
+        created_at: created_at.to_string(),
+        session_epoch: 0,
+        email_verified: *email_verified,
+    };
+    serde_dynamo::to_item(item).map_err(|e| ApiError::unexpected("encode user", e))
+}
+
+/// The condition a new account is written on: its email is not taken.
+pub(crate) const EMAIL_FREE: &str = "attribute_not_exists(email)";
+
+/// The key of an account.
+pub(crate) fn key(email: &Email) -> Item {
+    Item::from([("email".to_owned(), s(email.to_string()))])
+}
+
 /// Stores a new account. `Ok(false)` means the email is taken, even under a race: the write is
 /// conditional on the email being absent, so two registrations cannot both succeed.
 pub async fn insert(table: Users<'_>, user: &User, password_hash: &str) -> Result<bool, ApiError> {
-    let item = UserItem {
-        email: user.email.to_string(),
-        id: user.id.to_string(),
-        name: user.name.as_ref().map(|n| n.as_str().to_owned()),
-        password_hash: password_hash.to_owned(),
-        created_at: user.created_at.to_string(),
-        session_epoch: 0,
-    };
-    let item = serde_dynamo::to_item(item).map_err(|e| ApiError::unexpected("encode user", e))?;
+    let item = new_item(user, password_hash)?;
     let result = table
         .client
         .put_item()
         .table_name(table.name)
         .set_item(Some(item))
-        .condition_expression("attribute_not_exists(email)")
+        .condition_expression(EMAIL_FREE)
         .send()
         .await;
     match conditional("put user", result)? {
@@ -84,6 +108,7 @@ pub(crate) fn stored_user_from_item(item: Item) -> Result<StoredUser, ApiError> 
         id: Id::parse(&item.id).ok_or_else(|| bad("id"))?,
         email: Email::parse(&item.email).map_err(|_| bad("email"))?,
         name: item.name.map(DisplayName::from_stored),
+        email_verified: item.email_verified,
         created_at: Timestamp::parse_rfc3339(&item.created_at).ok_or_else(|| bad("createdAt"))?,
     };
     Ok(StoredUser {
@@ -111,5 +136,33 @@ pub async fn end_all_sessions(table: Users<'_>, user: &User) -> Result<(), ApiEr
         Conditional::Written(_) => Ok(()),
         // The account is gone: it has no sessions left to end.
         Conditional::Refused(_) => Ok(()),
+    }
+}
+
+/// Sets or (with `None`) removes the account's display name, if it is still the account `user`
+/// names; the account as it is now, or `None` if it is gone.
+pub async fn set_name(
+    table: Users<'_>,
+    user: &User,
+    name: Option<&DisplayName>,
+) -> Result<Option<StoredUser>, ApiError> {
+    let update = table
+        .client
+        .update_item()
+        .table_name(table.name)
+        .set_key(Some(key(&user.email)))
+        .condition_expression("id = :id")
+        .expression_attribute_values(":id", s(user.id.to_string()))
+        .expression_attribute_names("#name", "name")
+        .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
+    let update = match name {
+        Some(name) => update
+            .update_expression("SET #name = :name")
+            .expression_attribute_values(":name", s(name.as_str())),
+        None => update.update_expression("REMOVE #name"),
+    };
+    match conditional("set name", update.send().await)? {
+        Conditional::Written(output) => output.attributes.map(stored_user_from_item).transpose(),
+        Conditional::Refused(_) => Ok(None),
     }
 }

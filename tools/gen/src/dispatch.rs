@@ -3,6 +3,7 @@
 //! crates it calls.
 
 use shared::http::routes::{functions, ROUTES};
+use shared::worker::WORKERS;
 
 use crate::{replace_part, GenError};
 
@@ -28,7 +29,7 @@ pub fn dispatch_rs() -> String {
         ));
     }
     format!(
-        r#"//! Written by `make gen` from the route table (shared/src/http/routes.rs): edit the table, then
+        r#"//! Written by `make gen` from the route table (shared/src/http/routes/table.rs): edit the table, then
 //! run `make gen`. Runs the handler of the function API Gateway routes an event to (by its
 //! route key), through the pipeline, as the function's binary does.
 
@@ -73,15 +74,13 @@ where
     )
 }
 
-/// `tests/Cargo.toml` (as `text` holds it) with a path dependency on every function crate.
+/// `tests/Cargo.toml` (as `text` holds it) with a path dependency on every function crate, the
+/// routes' and the workers'.
 pub fn tests_cargo_toml(text: &str) -> Result<String, GenError> {
     let part: String = functions()
-        .map(|route| {
-            format!(
-                "{} = {{ path = \"../functions/{}\" }}\n",
-                route.function, route.function
-            )
-        })
+        .map(|route| route.function)
+        .chain(WORKERS.iter().map(|worker| worker.function))
+        .map(|function| format!("{function} = {{ path = \"../functions/{function}\" }}\n"))
         .collect();
     replace_part(text, "tests/Cargo.toml", PART, "", &part)
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 /// The line a generated part of a file starts after, as the file's own comment syntax writes it
 /// (`#` for TOML and YAML).
 pub fn begin_marker(what: &str) -> String {
-    format!("# BEGIN make gen: {what}. Written from the route table (shared/src/http/routes.rs): edit the table, then run `make gen`.")
+    format!("# BEGIN make gen: {what}. Written from the route table (shared/src/http/routes/table.rs): edit the table, then run `make gen`.")
 }
 
 /// The line a generated part of a file ends before.

@@ -1,14 +1,30 @@
 //! Each function's part of `template.yaml`: its resource with a least-privilege policy built
 //! from what its route declares, and its three alarms (errors, throttles, p99 latency).
 
-use shared::auth::limits::{LOGIN_EMAIL_COUNTERS, LOGIN_IP_COUNTERS, REGISTRATION_COUNTERS};
 use shared::http::rate_limit::REQUEST_COUNTERS;
 use shared::http::routes::{functions, Grant, Route, TableName};
+use shared::store::limits::{
+    FORGOT_IP_COUNTERS, LOGIN_EMAIL_COUNTERS, LOGIN_IP_COUNTERS, REGISTRATION_COUNTERS,
+    RESET_MAIL_COUNTERS, VERIFICATION_MAIL_COUNTERS,
+};
+use shared::worker::{Worker, WORKERS};
 
 use crate::{logical_id, replace_part, GenError};
 
 /// What generates the functions' part of the template.
 pub const FUNCTIONS: &str = "functions";
+/// What generates the tables' alarms.
+pub const TABLE_ALARMS: &str = "table alarms";
+/// Every table, for its alarms.
+pub const TABLES: [TableName; 6] = [
+    TableName::Products,
+    TableName::Users,
+    TableName::Limits,
+    TableName::Sessions,
+    TableName::Tokens,
+    TableName::Outbox,
+];
+
 /// What generates the functions' alarms.
 pub const ALARMS: &str = "function alarms";
 /// The template's resources are indented by this much.
@@ -23,17 +39,22 @@ pub fn table_id(table: TableName) -> &'static str {
         TableName::Users => "UsersTable",
         TableName::Sessions => "SessionsTable",
         TableName::Limits => "AuthLimitsTable",
+        TableName::Tokens => "TokensTable",
+        TableName::Outbox => "OutboxTable",
     }
 }
 
 /// The key patterns of `dynamodb:LeadingKeys` the code's own counter prefixes stand for: the
 /// route table writes them out, and they must be these.
-pub fn counter_patterns() -> [String; 4] {
+pub fn counter_patterns() -> [String; 7] {
     [
         REQUEST_COUNTERS,
         LOGIN_EMAIL_COUNTERS,
         LOGIN_IP_COUNTERS,
         REGISTRATION_COUNTERS,
+        FORGOT_IP_COUNTERS,
+        RESET_MAIL_COUNTERS,
+        VERIFICATION_MAIL_COUNTERS,
     ]
     .map(|prefix| format!("{prefix}*"))
 }
@@ -249,6 +270,11 @@ fn alarms(route: &Route, out: &mut String) {
 "#,
         key = route.key,
     ));
+    lambda_alarms(name, &function, out);
+}
+
+/// A function's errors and throttles alarms.
+fn lambda_alarms(name: &str, function: &str, out: &mut String) {
     for (metric, what, threshold) in [
         (
             "Errors",
@@ -285,8 +311,191 @@ fn alarms(route: &Route, out: &mut String) {
     }
 }
 
-/// `template.yaml` (as `text` holds it) with its functions and their alarms written from the
-/// table.
+/// A worker's resource, its stream mapping and its failure queue.
+fn worker(worker: &Worker, out: &mut String) {
+    let id = logical_id(worker.function);
+    let queue = format!("{}FailedJobsQueue", id.trim_end_matches("Function"));
+    out.push_str(&format!(
+        "  {id}:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildMethod: rust-cargolambda\n      BuildProperties:\n        Binary: {}\n    Properties:\n      CodeUri: .\n      Timeout: {}\n",
+        worker.function, worker.timeout_seconds
+    ));
+    if worker.memory_mb != DEFAULT_MEMORY_MB {
+        out.push_str(&format!("      MemorySize: {}\n", worker.memory_mb));
+    }
+    if worker.sends_mail {
+        out.push_str("      Environment:\n        Variables:\n          MAIL_FROM: !Ref MailFrom\n          APP_BASE_URL: !Ref AppBaseUrl\n");
+    }
+    let mut statements = Vec::new();
+    if worker.needs.storage {
+        statements.push(Statement {
+            why: "The init-time connection warm-up (shared/src/store/client.rs).".to_owned(),
+            actions: vec!["dynamodb:DescribeEndpoints".to_owned()],
+            resources: vec!["\"*\"".to_owned()],
+            condition: Vec::new(),
+        });
+    }
+    statements.extend(worker.grants.iter().map(statement_of));
+    statements.push(Statement {
+        why: "Removes the outbox jobs it has done.".to_owned(),
+        actions: vec!["dynamodb:DeleteItem".to_owned()],
+        resources: vec![table_arn(TableName::Outbox)],
+        condition: Vec::new(),
+    });
+    if worker.sends_mail {
+        statements.push(Statement {
+            why: "Sends mail from the configured SES identity, and no other.".to_owned(),
+            actions: vec!["ses:SendEmail".to_owned()],
+            resources: vec!["!Sub \"arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailIdentity}\"".to_owned()],
+            condition: Vec::new(),
+        });
+    }
+    out.push_str("      Policies:\n        - Statement:\n");
+    for statement in &statements {
+        statement.render(out);
+    }
+    out.push_str(&format!(
+        r#"      Events:
+        Outbox:
+          Type: DynamoDB
+          Properties:
+            Stream: !GetAtt OutboxTable.StreamArn
+            StartingPosition: TRIM_HORIZON
+            BatchSize: {batch}
+            # Its own jobs, as they are written (a done job's removal passes no filter).
+            FilterCriteria:
+              Filters:
+                - Pattern: '{{"eventName": ["INSERT"], "dynamodb": {{"NewImage": {{"job": {{"S": ["{job}"]}}}}}}}}'
+            # A failed job is given again (with what follows it) until it is done or a day old,
+            # then its batch goes to the failure queue, which an alarm watches.
+            FunctionResponseTypes: [ReportBatchItemFailures]
+            BisectBatchOnFunctionError: true
+            MaximumRetryAttempts: -1
+            MaximumRecordAgeInSeconds: 86400
+            DestinationConfig:
+              OnFailure:
+                Type: SQS
+                Destination: !GetAtt {queue}.Arn
+
+  {queue}:
+    Type: AWS::SQS::Queue
+    Properties:
+      MessageRetentionPeriod: 1209600
+      SqsManagedSseEnabled: true
+
+"#,
+        batch = worker.batch_size,
+        job = worker.job,
+    ));
+}
+
+/// A worker's alarms: errors, throttles, how far behind the stream it is, and failed jobs.
+fn worker_alarms(worker: &Worker, out: &mut String) {
+    let function = logical_id(worker.function);
+    let name = function.trim_end_matches("Function");
+    lambda_alarms(name, &function, out);
+    out.push_str(&format!(
+        r#"  {name}IteratorAgeAlarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      AlarmDescription: The {function} is more than WorkerIteratorAgeThresholdMs behind the outbox's stream (README, Operating it).
+      Namespace: AWS/Lambda
+      MetricName: IteratorAge
+      Dimensions:
+        - Name: FunctionName
+          Value: !Ref {function}
+      Statistic: Maximum
+      Period: 300
+      EvaluationPeriods: 1
+      ComparisonOperator: GreaterThanThreshold
+      Threshold: !Ref WorkerIteratorAgeThresholdMs
+      AlarmActions: [!Ref AlarmTopic]
+      OKActions: [!Ref AlarmTopic]
+      TreatMissingData: notBreaching
+
+  {name}FailedJobsAlarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      AlarmDescription: Jobs the {function} could not do within a day wait in its failure queue (README, Operating it).
+      Namespace: AWS/SQS
+      MetricName: ApproximateNumberOfMessagesVisible
+      Dimensions:
+        - Name: QueueName
+          Value: !GetAtt {name}FailedJobsQueue.QueueName
+      Statistic: Maximum
+      Period: 300
+      EvaluationPeriods: 1
+      ComparisonOperator: GreaterThanThreshold
+      Threshold: 0
+      AlarmActions: [!Ref AlarmTopic]
+      OKActions: [!Ref AlarmTopic]
+      TreatMissingData: notBreaching
+
+"#
+    ));
+}
+
+/// A table's alarms: throttled requests, and DynamoDB's own errors.
+fn table_alarms(table: TableName, out: &mut String) {
+    let id = table_id(table);
+    let metric = |name: &str, metric: &str| {
+        format!(
+            r#"        - Id: {name}
+          ReturnData: false
+          MetricStat:
+            Metric:
+              Namespace: AWS/DynamoDB
+              MetricName: {metric}
+              Dimensions:
+                - Name: TableName
+                  Value: !Ref {id}
+            Period: 300
+            Stat: Sum
+"#
+        )
+    };
+    out.push_str(&format!(
+        r#"  {id}ThrottlesAlarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      AlarmDescription: DynamoDB throttles requests to the {id} (README, Operating it).
+      ComparisonOperator: GreaterThanThreshold
+      Threshold: !Ref TableThrottlesThreshold
+      EvaluationPeriods: 1
+      AlarmActions: [!Ref AlarmTopic]
+      OKActions: [!Ref AlarmTopic]
+      TreatMissingData: notBreaching
+      Metrics:
+{reads}{writes}        - Id: throttled
+          Label: Throttled requests
+          Expression: reads + writes
+          ReturnData: true
+
+  {id}SystemErrorsAlarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      AlarmDescription: DynamoDB answers requests to the {id} with server errors (README, Operating it).
+      ComparisonOperator: GreaterThanThreshold
+      Threshold: !Ref TableSystemErrorsThreshold
+      EvaluationPeriods: 1
+      AlarmActions: [!Ref AlarmTopic]
+      OKActions: [!Ref AlarmTopic]
+      TreatMissingData: notBreaching
+      Metrics:
+        - Id: errors
+          Label: System errors
+          # SystemErrors is published per operation: a Metrics Insights query sums them.
+          Expression: !Sub "SELECT SUM(SystemErrors) FROM SCHEMA(\"AWS/DynamoDB\", Operation, TableName) WHERE TableName = '${{{id}}}'"
+          Period: 300
+          ReturnData: true
+
+"#,
+        reads = metric("reads", "ReadThrottleEvents"),
+        writes = metric("writes", "WriteThrottleEvents"),
+    ));
+}
+
+/// `template.yaml` (as `text` holds it) with its functions, workers and their alarms, and the
+/// tables' alarms, written from the tables.
 pub fn template(text: &str) -> Result<String, GenError> {
     let mut resources = String::new();
     let mut alarm_resources = String::new();
@@ -294,6 +503,21 @@ pub fn template(text: &str) -> Result<String, GenError> {
         function(route, &mut resources);
         alarms(route, &mut alarm_resources);
     }
+    for worker_of in WORKERS {
+        worker(worker_of, &mut resources);
+        worker_alarms(worker_of, &mut alarm_resources);
+    }
+    let mut table_alarm_resources = String::new();
+    for table in TABLES {
+        table_alarms(table, &mut table_alarm_resources);
+    }
     let text = replace_part(text, "template.yaml", FUNCTIONS, INDENT, &resources)?;
-    replace_part(&text, "template.yaml", ALARMS, INDENT, &alarm_resources)
+    let text = replace_part(&text, "template.yaml", ALARMS, INDENT, &alarm_resources)?;
+    replace_part(
+        &text,
+        "template.yaml",
+        TABLE_ALARMS,
+        INDENT,
+        &table_alarm_resources,
+    )
 }

@@ -56,7 +56,7 @@ fn every_sample_event_is_of_its_functions_route() {
 }
 
 #[test]
-fn every_function_crate_serves_a_route() {
+fn every_function_crate_serves_a_route_or_is_a_worker() {
     let crates: BTreeSet<String> = std::fs::read_dir(root().join("functions"))
         .expect("functions/")
         .map(|entry| {
@@ -67,8 +67,15 @@ fn every_function_crate_serves_a_route() {
                 .into_owned()
         })
         .collect();
-    let functions: BTreeSet<String> = functions().map(|r| r.function.to_owned()).collect();
-    assert_eq!(crates, functions, "functions/ against the route table");
+    let functions: BTreeSet<String> = functions()
+        .map(|r| r.function)
+        .chain(shared::worker::WORKERS.iter().map(|w| w.function))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        crates, functions,
+        "functions/ against the route and worker tables"
+    );
 }
 
 #[test]

@@ -37,6 +37,8 @@ pub const PLAN: &[Planned] = &[
     planned("get-product", WARM_RUNS, 200),
     planned("create-product", WARM_RUNS, 201),
     planned("update-product", WARM_RUNS, 200),
+    planned("forgot-password", WARM_RUNS, 202),
+    planned("update-profile", WARM_RUNS, 200),
     planned("delete-product", WARM_RUNS, 204),
 ];
 
@@ -49,6 +51,19 @@ pub const NOT_RUN: &[(&str, &str)] = &[
         "change-password",
         "two argon2 operations, as register and login measure, and each run ends the other sessions",
     ),
+    (
+        "reset-password",
+        "each run needs a fresh token, which only a mail carries",
+    ),
+    (
+        "verify-email",
+        "each run needs a fresh token, which only a mail carries",
+    ),
+    (
+        "resend-verification",
+        "three runs an hour per account, by the contract",
+    ),
+    ("delete-account", "each run deletes the account the others use"),
 ];
 
 #[cfg(test)]

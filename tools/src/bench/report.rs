@@ -265,6 +265,34 @@ fn sessions_section(out: &mut String, results: &[FunctionResult], limiter: &[Lim
     let _ = writeln!(out, "\nIn DynamoDB units (items under 1 KB): an authenticated request adds 2 read request units (two strongly consistent item reads), about $0.25 per million requests at us-east-1's on-demand $0.125 per million read units. A successful login costs 1 read unit (the account), 5 write units (two reservations, the session, clearing the account's failures, giving back the IP's reservation) and one Query of the user's unexpired sessions, which keeps them to 50 live ones (1 read unit for up to about 4 KB of sessions, so a few; at most 100 items are read); about $3.25 per million logins at $0.125 and $0.625 per million read and write units.");
 }
 
+/// Forgot-password's answers for an existing account and a missing one.
+#[derive(Debug, Clone, Copy)]
+pub struct ForgotTiming {
+    pub existing: Percentiles,
+    pub missing: Percentiles,
+    pub runs: usize,
+}
+
+fn forgot_section(out: &mut String, forgot: &ForgotTiming) {
+    let difference = (forgot.existing.p50 - forgot.missing.p50).abs();
+    let relative = 100.0 * difference / forgot.missing.p50.min(forgot.existing.p50);
+    let _ = writeln!(out, "\n## Forgot-password tells no account apart\n");
+    let _ = writeln!(out, "`POST /api/auth/password/forgot` answers 202 alike for every email; the account is looked up, and a reset mail owed, only after the answer is posted. Its answers in one warm process, for an existing account and a missing one alternating in blocks of 10, {} of each (the forgot and reset-mail limits raised out of the way), each invocation started once the process was idle:\n", forgot.runs);
+    let _ = writeln!(out, "| email | p50 ms | p90 ms | p99 ms |");
+    let _ = writeln!(out, "|---|---:|---:|---:|");
+    for (name, timing) in [
+        ("existing account", forgot.existing),
+        ("no account", forgot.missing),
+    ] {
+        let _ = writeln!(
+            out,
+            "| {name} | {:.3} | {:.3} | {:.3} |",
+            timing.p50, timing.p90, timing.p99
+        );
+    }
+    let _ = writeln!(out, "\nTarget: medians within 5 % of each other: {difference:.3} ms apart, {relative:.1} % — {}.", verdict(relative <= 5.0));
+}
+
 /// What writing one request line costs, timed in the benchmark process.
 #[derive(Debug, Clone, Copy)]
 pub struct MetricsCost {
@@ -332,6 +360,7 @@ pub fn render(
     costs: &PasswordCosts,
     limiter: &[LimiterCost],
     metrics: &MetricsCost,
+    forgot: &ForgotTiming,
     failures: &[String],
 ) -> String {
     let mut out = String::new();
@@ -349,6 +378,7 @@ pub fn render(
     sessions_section(&mut out, results, limiter);
     limiter_section(&mut out, limiter);
     metrics_section(&mut out, results, metrics);
+    forgot_section(&mut out, forgot);
     targets_section(&mut out, results, costs);
     if !failures.is_empty() {
         let _ = writeln!(out, "\n**Unexpected answers:** {}", failures.join("; "));

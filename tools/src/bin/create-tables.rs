@@ -21,12 +21,15 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    let name_of = |definition: &tables::TableDefinition| match definition.env_var.as_str() {
-        "PRODUCTS_TABLE" => config.tables.products.clone(),
-        "USERS_TABLE" => config.tables.users.clone(),
-        "LIMITS_TABLE" => config.tables.limits.clone(),
-        "SESSIONS_TABLE" => config.tables.sessions.clone(),
-        other => panic!("template names a table variable the functions do not read: {other}"),
+    let name_of = |definition: &tables::TableDefinition| {
+        let variable = definition.env_var.as_str();
+        config
+            .tables
+            .by_variable(variable)
+            .unwrap_or_else(|| {
+                panic!("template names a table variable the functions do not read: {variable}")
+            })
+            .to_owned()
     };
     match tables::create_all(&client, Ttl::Enabled, name_of).await {
         Ok(names) => println!("tables ready: {}", names.join(", ")),

@@ -23,7 +23,8 @@ use shared::{AppState, Clock, Config};
 use tokio::process::Command;
 use tools::bench::plan::{PLAN, SLOW_WARM_RUNS, WARM_RUNS};
 use tools::bench::report::{
-    render, FunctionResult, LimiterCost, MetricsCost, PasswordCosts, Setup, INTERLEAVED_BLOCK,
+    render, ForgotTiming, FunctionResult, LimiterCost, MetricsCost, PasswordCosts, Setup,
+    INTERLEAVED_BLOCK,
 };
 use tools::bench::Percentiles;
 
@@ -77,8 +78,13 @@ fn env_for_functions() -> Vec<(String, String)> {
         ("USERS_TABLE", "bench-users".to_owned()),
         ("LIMITS_TABLE", "bench-auth-limits".to_owned()),
         ("SESSIONS_TABLE", "bench-sessions".to_owned()),
+        ("TOKENS_TABLE", "bench-tokens".to_owned()),
+        ("OUTBOX_TABLE", "bench-outbox".to_owned()),
         // The limiter on, as deployed, with a budget the benchmark never reaches.
         ("RATE_LIMIT_REQUESTS", "1000000000".to_owned()),
+        // Forgot-password's limits out of the way: its runs time the answer, not the limit.
+        ("FORGOT_REQUESTS_PER_IP", "1000000000".to_owned()),
+        ("RESET_MAILS_PER_EMAIL", "1000000000".to_owned()),
         ("ALLOWED_ORIGINS", "https://app.example".to_owned()),
         // Limits high enough that hundreds of benchmark logins are never locked out.
         ("LOGIN_FAILURES_PER_EMAIL", "1000000".to_owned()),
@@ -108,11 +114,11 @@ async fn seed_state() -> AppState {
         .expect("bench configuration")
         .with_signer(signer);
     let names = state.config.tables.clone();
-    api_tests::tables::create_all(&state.dynamo, Ttl::Enabled, |d| match d.env_var.as_str() {
-        "PRODUCTS_TABLE" => names.products.clone(),
-        "USERS_TABLE" => names.users.clone(),
-        "SESSIONS_TABLE" => names.sessions.clone(),
-        _ => names.limits.clone(),
+    api_tests::tables::create_all(&state.dynamo, Ttl::Enabled, |d| {
+        names
+            .by_variable(&d.env_var)
+            .expect("a table the functions read")
+            .to_owned()
     })
     .await
     .expect("bench tables");
@@ -139,6 +145,7 @@ async fn seed(state: &AppState) -> Seeded {
                 id: Id::generate(now).expect("id"),
                 email,
                 name: None,
+                email_verified: false,
                 created_at: now,
             };
             let hash = hash_password(SecretString::from(PASSWORD))
@@ -155,6 +162,7 @@ async fn seed(state: &AppState) -> Seeded {
         id: Id::generate(now).expect("id"),
         email: login_email,
         name: None,
+        email_verified: false,
         created_at: now,
     };
     // Already there from an earlier run on the same DynamoDB Local: fine either way.
@@ -237,6 +245,7 @@ async fn warm_up_storage(state: &AppState, seeded: &Seeded) {
             id: Id::generate(now).expect("id"),
             email: Email::parse(&format!("warm-up-{round}@example.com")).expect("email"),
             name: None,
+            email_verified: false,
             created_at: now,
         };
         shared::store::users::insert(state.users(), &user, &seeded.password_hash)
@@ -266,6 +275,16 @@ fn event(function: &str, i: usize, seeded: &Seeded) -> String {
             .json_body(&json!({ "email": "nobody@example.com", "password": "not the password" })),
         "profile" => Event::load("profile").bearer(&seeded.token),
         "list-products" => Event::load("list-products"),
+        "forgot-password" => {
+            Event::load("forgot-password").json_body(&json!({ "email": LOGIN_EMAIL }))
+        }
+        "forgot-password-unknown" => {
+            Event::load("forgot-password").json_body(&json!({ "email": "nobody@example.com" }))
+        }
+        "update-profile" => Event::load("update-profile")
+            .bearer(&seeded.token)
+            .raw_body(r#"{"name":"Bench"}"#)
+            .header("content-type", "application/merge-patch+json"),
         "get-product" => Event::load("get-product").product_id(product),
         "create-product" => Event::load("create-product").bearer(&seeded.token),
         "update-product" => Event::load("update-product")
@@ -423,6 +442,41 @@ async fn invoke_warm(
         .unwrap_or_else(|| panic!("{function}: no answer"));
     assert!(!outcome.error, "{function}: {}", outcome.body);
     outcome
+}
+
+/// Forgot-password's answers for an existing account and a missing one: one warm process,
+/// the two alternating in blocks of 10, 200 of each (the limits raised out of the way). Each
+/// invocation starts once the process is idle, its after-response work done, as in
+/// [`side_by_side`].
+async fn forgot_timing(binary: &Path, seeded: &Seeded) -> ForgotTiming {
+    const RUNS: usize = 200;
+    const BLOCK: usize = 10;
+    let api = RuntimeApi::start().await.expect("runtime API");
+    let mut process = spawn(binary, "forgot-password", &api, &[]).await;
+    let (mut existing, mut missing) = (Vec::new(), Vec::new());
+    for block in 0..2 * (RUNS / BLOCK + 2) {
+        let (name, samples) = if block % 2 == 0 {
+            ("forgot-password", &mut existing)
+        } else {
+            ("forgot-password-unknown", &mut missing)
+        };
+        for i in 0..BLOCK {
+            api.until_waiting().await;
+            pause(SIDE_BY_SIDE_PACE);
+            let outcome = invoke_warm(&api, "forgot-password", event(name, i, seeded)).await;
+            assert_eq!(status_of(&outcome.body), 202, "{}", outcome.body);
+            // The first two blocks of each warm the process up.
+            if block >= 4 {
+                samples.push(outcome.duration);
+            }
+        }
+    }
+    let _ = process.kill().await;
+    ForgotTiming {
+        existing: Percentiles::of(&existing),
+        missing: Percentiles::of(&missing),
+        runs: existing.len(),
+    }
 }
 
 /// Warm invocations of each process in [`side_by_side`].
@@ -710,6 +764,13 @@ async fn main() {
     let wrong = login_failure("login-wrong-password").await;
     let unknown = login_failure("login-unknown-email").await;
 
+    // Forgot-password for an existing and a missing account, alternating in one process.
+    let forgot = forgot_timing(&bin_dir.join("forgot-password"), &seeded).await;
+    eprintln!(
+        "forgot-password: existing p50 {:.3} ms, missing p50 {:.3} ms",
+        forgot.existing.p50, forgot.missing.p50
+    );
+
     // The rate limiter's cost: the same binary with it off and on, side by side.
     let mut limiter = Vec::new();
     for function in ["get-product", "create-product"] {
@@ -746,7 +807,9 @@ async fn main() {
     let metrics = MetricsCost {
         request_line: Percentiles::of(&time_request_lines()),
     };
-    let report = render(&setup, &results, &costs, &limiter, &metrics, &failures);
+    let report = render(
+        &setup, &results, &costs, &limiter, &metrics, &forgot, &failures,
+    );
     std::fs::write(&output, report).expect("write report");
     eprintln!("wrote {output}");
     if !failures.is_empty() {

@@ -11,6 +11,8 @@ use std::sync::LazyLock;
 
 use crate::state::Needs;
 
+pub use table::*;
+
 /// One route: a method, a path pattern (`{name}` matches one segment), the function for it,
 /// and what that function needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +28,9 @@ pub struct Route {
     pub auth: bool,
     /// Whether requests to it count against their client's rate limit (health's do not).
     pub counted: bool,
+    /// Whether, with `REQUIRE_VERIFIED_EMAIL=true`, its caller's email must be verified (the
+    /// product writes).
+    pub verified: bool,
     /// What its function loads at cold start.
     pub needs: Needs,
     /// Its Lambda memory in MB: CPU grows with it, so argon2 routes get more.
@@ -44,6 +49,8 @@ pub enum TableName {
     Users,
     Sessions,
     Limits,
+    Tokens,
+    Outbox,
 }
 
 /// DynamoDB actions on one table (or some of its indexes) and the conditions that narrow them.
@@ -100,6 +107,9 @@ macro_rules! route {
     };
 }
 
+// After the macro: the table uses it.
+mod table;
+
 impl Route {
     const fn new(
         method: &'static str,
@@ -114,10 +124,12 @@ impl Route {
             function,
             auth: true,
             counted: true,
+            verified: false,
             needs: Needs {
                 storage: true,
                 signing_key: false,
                 cursor_key: false,
+                mail: false,
             },
             memory_mb: 256,
             hashing: false,
@@ -133,6 +145,12 @@ impl Route {
 
     const fn without_storage(mut self) -> Self {
         self.needs.storage = false;
+        self
+    }
+
+    /// With `REQUIRE_VERIFIED_EMAIL=true`, only callers whose email is verified may use it.
+    const fn verified_callers(mut self) -> Self {
+        self.verified = true;
         self
     }
 
@@ -174,140 +192,6 @@ impl Route {
         self.key == FALLBACK.key
     }
 }
-
-use TableName::{Limits, Products, Sessions, Users};
-
-const GET: &str = "dynamodb:GetItem";
-const PUT: &str = "dynamodb:PutItem";
-const UPDATE: &str = "dynamodb:UpdateItem";
-const DELETE: &str = "dynamodb:DeleteItem";
-const QUERY: &str = "dynamodb:Query";
-
-pub const HEALTH: Route = route!("GET", "/api/health", "health")
-    .public()
-    .without_storage()
-    .uncounted()
-    .memory(128);
-pub const REGISTER: Route = route!("POST", "/api/auth/register", "register")
-    .public()
-    .hashing()
-    .grants(&[
-        grant(Users, &[PUT], "The account, written if its email is free."),
-        grant(
-            Limits,
-            &[PUT, UPDATE],
-            "The registrations-per-address counters, and no other.",
-        )
-        .leading_keys(&["register-ip#*"]),
-    ]);
-pub const LOGIN: Route = route!("POST", "/api/auth/login", "login")
-    .public()
-    .hashing()
-    .with_signing_key()
-    .grants(&[
-        grant(Users, &[GET], "The account."),
-        grant(
-            Limits,
-            &[PUT, UPDATE, DELETE],
-            "The failed-login counters (per email, per address), and no other.",
-        )
-        .leading_keys(&["login-email#*", "login-ip#*"]),
-        grant(
-            Sessions,
-            &[PUT, QUERY, DELETE],
-            "The new session; past 50 live ones, the oldest ends.",
-        ),
-    ]);
-pub const LOGOUT: Route = route!("POST", "/api/auth/logout", "logout").grants(&[grant(
-    Sessions,
-    &[DELETE],
-    "Ends the current session.",
-)]);
-pub const LOGOUT_ALL: Route =
-    route!("POST", "/api/auth/logout-all", "logout-all").grants(&[grant(
-        Users,
-        &[UPDATE],
-        "Ends every session by moving the account's session epoch on: that attribute alone.",
-    )
-    .attributes(&["email", "sessionEpoch"])]);
-pub const LIST_SESSIONS: Route = route!("GET", "/api/auth/sessions", "list-sessions")
-    .grants(&[grant(Sessions, &[QUERY], "The user's unexpired sessions.")]);
-pub const END_SESSION: Route =
-    route!("DELETE", "/api/auth/sessions/{id}", "end-session").grants(&[grant(
-        Sessions,
-        &[DELETE],
-        "Ends one of the user's sessions.",
-    )]);
-pub const JWKS: Route = route!("GET", "/api/auth/jwks.json", "jwks")
-    .public()
-    .memory(128);
-pub const PROFILE: Route = route!("GET", "/api/profile", "profile");
-pub const CHANGE_PASSWORD: Route = route!("PUT", "/api/profile/password", "change-password")
-    .hashing()
-    .grants(&[
-        grant(
-            Users,
-            &[UPDATE],
-            "One transaction updates the account and the current session.",
-        ),
-        grant(
-            Sessions,
-            &[UPDATE],
-            "One transaction updates the account and the current session.",
-        ),
-        grant(
-            Limits,
-            &[PUT, UPDATE, DELETE],
-            "A wrong current password counts as a failed login for the account: its counter only.",
-        )
-        .leading_keys(&["login-email#*"]),
-    ]);
-pub const LIST_PRODUCTS: Route = route!("GET", "/api/products", "list-products")
-    .public()
-    .with_cursor_key()
-    .grants(&[grant(Products, &[QUERY], "Pages of the listing indexes.")
-        .on_indexes(&["byCreated", "byCategory"])]);
-pub const CREATE_PRODUCT: Route = route!("POST", "/api/products", "create-product")
-    .grants(&[grant(Products, &[PUT], "The new product.")]);
-pub const GET_PRODUCT: Route = route!("GET", "/api/products/{id}", "get-product")
-    .public()
-    .grants(&[grant(Products, &[GET], "The product.")]);
-pub const UPDATE_PRODUCT: Route =
-    route!("PUT", "/api/products/{id}", "update-product").grants(&[grant(
-        Products,
-        &[UPDATE],
-        "The owner's conditional update.",
-    )]);
-pub const DELETE_PRODUCT: Route =
-    route!("DELETE", "/api/products/{id}", "delete-product").grants(&[grant(
-        Products,
-        &[DELETE],
-        "The owner's conditional delete.",
-    )]);
-/// Everything no other route takes: API Gateway's `$default` route. It counts requests on
-/// unknown `/api/` paths against their client's budget, so it uses storage.
-pub const FALLBACK: Route = Route::new("ANY", "$default", "$default", "fallback")
-    .public()
-    .memory(128);
-
-/// Every route with a method and path; the fallback takes the rest.
-pub const ROUTES: &[Route] = &[
-    HEALTH,
-    REGISTER,
-    LOGIN,
-    LOGOUT,
-    LOGOUT_ALL,
-    LIST_SESSIONS,
-    END_SESSION,
-    JWKS,
-    PROFILE,
-    CHANGE_PASSWORD,
-    LIST_PRODUCTS,
-    CREATE_PRODUCT,
-    GET_PRODUCT,
-    UPDATE_PRODUCT,
-    DELETE_PRODUCT,
-];
 
 /// The route API Gateway names `key` (`GET /api/products/{id}`), if the table has it.
 pub fn route_for_key(key: &str) -> Option<&'static Route> {

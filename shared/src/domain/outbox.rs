@@ -1,0 +1,57 @@
+//! The outbox: work the API owes once a request is done, written in the request's own
+//! transaction (so it exists exactly when the request's change does) and done by the workers
+//! that read the outbox table's stream: the mailer sends mails, the purger removes what a
+//! deleted account leaves.
+
+use super::id::Id;
+use super::mail::MailKind;
+use super::session::random_128_bits;
+use super::Email;
+use crate::clock::Timestamp;
+use crate::error::ApiError;
+
+/// One piece of work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Job {
+    /// A mail of `kind` to `to`, the address of the account `user_id`.
+    Mail {
+        kind: MailKind,
+        to: Email,
+        user_id: Id,
+    },
+    /// Everything the deleted account `user_id` owned: its products and sessions.
+    Purge { user_id: Id },
+}
+
+impl Job {
+    /// The worker a job is for, as the outbox stores it (`job`): the stream's filters choose by it.
+    pub const fn worker(&self) -> &'static str {
+        match self {
+            Self::Mail { .. } => MAIL_JOB,
+            Self::Purge { .. } => PURGE_JOB,
+        }
+    }
+}
+
+/// The `job` of a mail.
+pub const MAIL_JOB: &str = "mail";
+/// The `job` of a purge.
+pub const PURGE_JOB: &str = "purge";
+
+/// A job as the outbox holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    pub id: String,
+    pub job: Job,
+    pub created_at: Timestamp,
+}
+
+impl OutboxEntry {
+    pub fn new(job: Job, now: Timestamp) -> Result<Self, ApiError> {
+        Ok(Self {
+            id: random_128_bits()?,
+            job,
+            created_at: now,
+        })
+    }
+}

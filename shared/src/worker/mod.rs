@@ -1,0 +1,207 @@
+//! The workers: functions that do the outbox's jobs (`domain::outbox`), each fed by the outbox
+//! table's stream through a filter on `job`, as Lambda's event source mapping feeds them deployed
+//! (and the local stream poller under `make dev`). Like the route table, this table is the one
+//! place a worker is declared: `make gen` writes its function, stream mapping, failure queue and
+//! alarms into the template.
+//!
+//! A worker handles the records of a batch in order. A job done is removed from the outbox; the
+//! first that fails is reported as a partial batch failure, so the stream gives it (and what
+//! follows it) again, for up to a day, and then to the failure queue an alarm watches.
+
+pub mod stream;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
+use serde_json::{json, Value};
+use tracing::Instrument;
+
+use crate::domain::outbox::{OutboxEntry, MAIL_JOB, PURGE_JOB};
+use crate::error::ApiError;
+use crate::http::routes::{grant, Grant, TableName};
+use crate::state::{AppState, Needs};
+use crate::store::outbox;
+
+/// One worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Worker {
+    pub function: &'static str,
+    /// The outbox jobs it does: its stream filter lets through new items of this `job` alone.
+    pub job: &'static str,
+    pub needs: Needs,
+    pub memory_mb: u32,
+    /// Its Lambda timeout: a batch of jobs must fit.
+    pub timeout_seconds: u32,
+    /// Records handed to one invocation.
+    pub batch_size: u32,
+    /// What it may do in DynamoDB (besides removing the jobs it has done).
+    pub grants: &'static [Grant],
+    /// Whether it sends mail through SES (from the configured identity only).
+    pub sends_mail: bool,
+}
+
+const NEEDS_STORAGE: Needs = Needs {
+    storage: true,
+    signing_key: false,
+    cursor_key: false,
+    mail: false,
+};
+
+/// Sends the mails: verification and reset links (making their tokens as it sends them, so the
+/// outbox never holds one), and the password-changed notice.
+pub const MAILER: Worker = Worker {
+    function: "mailer",
+    job: MAIL_JOB,
+    needs: Needs {
+        mail: true,
+        ..NEEDS_STORAGE
+    },
+    memory_mb: 256,
+    timeout_seconds: 60,
+    batch_size: 10,
+    grants: &[grant(
+        TableName::Tokens,
+        &["dynamodb:PutItem"],
+        "The token of the link a mail carries (its hash only).",
+    )],
+    sends_mail: true,
+};
+
+/// Removes what a deleted account owned: its products and its sessions.
+pub const PURGER: Worker = Worker {
+    function: "purger",
+    job: PURGE_JOB,
+    needs: NEEDS_STORAGE,
+    memory_mb: 256,
+    timeout_seconds: 300,
+    batch_size: 1,
+    grants: &[
+        grant(
+            TableName::Products,
+            &["dynamodb:Query"],
+            "The deleted account's products, by owner.",
+        )
+        .on_indexes(&["byOwner"]),
+        grant(
+            TableName::Products,
+            &["dynamodb:BatchWriteItem", "dynamodb:DeleteItem"],
+            "Deletes them, 25 to a batch.",
+        ),
+        grant(
+            TableName::Sessions,
+            &[
+                "dynamodb:Query",
+                "dynamodb:BatchWriteItem",
+                "dynamodb:DeleteItem",
+            ],
+            "The deleted account's sessions, and their deletion.",
+        ),
+    ],
+    sends_mail: false,
+};
+
+/// Every worker.
+pub const WORKERS: &[Worker] = &[MAILER, PURGER];
+
+/// How long one job may take before it counts as failed (and is tried again).
+pub const JOB_DEADLINE: Duration = Duration::from_secs(20);
+
+/// Handles one stream event: each new outbox item of this worker's job, in order, until one
+/// fails. The answer is Lambda's partial batch response: the first failed record, if any.
+pub async fn handle_event<'a, F, Fut>(
+    state: &'a AppState,
+    worker: &Worker,
+    event: Value,
+    handler: F,
+) -> Value
+where
+    F: Fn(&'a AppState, OutboxEntry) -> Fut,
+    Fut: Future<Output = Result<(), ApiError>>,
+{
+    let Some(records) = stream::records(&event) else {
+        tracing::error!(worker = worker.function, "event is not a stream event");
+        return json!({ "batchItemFailures": [] });
+    };
+    for record in records {
+        if record.event_name != "INSERT" {
+            continue;
+        }
+        let entry = record
+            .new_image
+            .as_ref()
+            .ok_or_else(|| ApiError::unexpected("read job", "record without a new image"))
+            .and_then(outbox::entry_of);
+        let entry = match entry {
+            Ok(entry) if entry.job.worker() == worker.job => entry,
+            Ok(_) => continue,
+            Err(error) => {
+                tracing::error!(worker = worker.function, error = %error.cause_chain(), "job unreadable");
+                return failed(&record.sequence_number);
+            }
+        };
+        let started = Instant::now();
+        let id = entry.id.clone();
+        let done = tokio::time::timeout(JOB_DEADLINE, handler(state, entry))
+            .await
+            .unwrap_or_else(|_| {
+                Err(ApiError::Unavailable {
+                    context: "job deadline",
+                    retry_after: 1,
+                    source: "the job did not finish in time".into(),
+                })
+            });
+        let took = started.elapsed().as_secs_f64() * 1000.0;
+        match done {
+            Ok(()) => {
+                tracing::info!(worker = worker.function, job = %id, durationMs = took, "job done");
+                // A job left behind after it was done is only tidied later: its removal passes
+                // no filter, so nothing is done twice for it.
+                if let Err(error) = outbox::remove(state.outbox(), &id).await {
+                    tracing::warn!(job = %id, error = %error, "done job not removed");
+                }
+            }
+            Err(error) => {
+                tracing::warn!(worker = worker.function, job = %id, durationMs = took, error = %error.cause_chain(), "job failed; the stream gives it again");
+                return failed(&record.sequence_number);
+            }
+        }
+    }
+    json!({ "batchItemFailures": [] })
+}
+
+fn failed(sequence_number: &str) -> Value {
+    json!({ "batchItemFailures": [{ "itemIdentifier": sequence_number }] })
+}
+
+/// A worker's whole life: logging, the state it needs (built once), then every stream event
+/// handed to `handler` job by job.
+pub fn run<F, Fut>(worker: &'static Worker, handler: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(&'static AppState, OutboxEntry) -> Fut + Copy + 'static,
+    Fut: Future<Output = Result<(), ApiError>> + 'static,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        crate::telemetry::init();
+        let state = AppState::for_needs(worker.needs).await;
+        lambda_runtime::run(service_fn(move |invocation: LambdaEvent<Value>| {
+            let span = tracing::info_span!(
+                "invocation",
+                traceId = invocation
+                    .context
+                    .xray_trace_id
+                    .as_deref()
+                    .unwrap_or_default()
+            );
+            async move {
+                let answer = handle_event(state, worker, invocation.payload, handler);
+                Ok::<_, Infallible>(answer.instrument(span).await)
+            }
+        }))
+        .await
+    })
+}
