@@ -42,19 +42,21 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
     Ok(with_header(response, "cache-control", "no-store"))
 }
 
-/// After the response: a reset mail for the account of `email`, if there is one and its reset
-/// mails are under their limit (past it, nothing happens, and nothing tells).
+/// After the response: a reset mail for the account of `email`, if there is one and the email's
+/// reset mails are under their limit (past it, nothing happens, and nothing tells). The limit is
+/// counted before the account is looked up, for every email alike, so that what the storage
+/// does after the answer differs between known and unknown emails by the mail alone.
 async fn owe_reset_mail(state: &AppState, email: Email) {
     let owed = async {
-        let Some(stored) = users::find_by_email(state.users(), &email).await? else {
-            return Ok(());
-        };
         let now = state.clock.now();
         let limit = Limit::reset_mails_for_email(&state.config.limits, &email);
         if let Err(ApiError::TooManyRequests { .. }) = limit.consume(state.limits(), now).await {
-            tracing::info!("reset mail not owed: the account's limit this hour is reached");
+            tracing::info!("reset mail not owed: the email's limit this hour is reached");
             return Ok(());
         }
+        let Some(stored) = users::find_by_email(state.users(), &email).await? else {
+            return Ok(());
+        };
         let job = Job::Mail {
             kind: MailKind::ResetPassword,
             to: email,
