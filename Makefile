@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help tools browser dev docs gen test lint build bench invoke clean
+.PHONY: help tools browser dev docs gen test lint build bench migrate scale invoke clean
 
 help:
 	@echo "make dev     serve the API at http://127.0.0.1:9000 on DynamoDB Local (reference at /docs)"
@@ -17,6 +17,8 @@ help:
 	@echo "make lint    rustfmt, clippy, cargo deny, cfn-lint, sam validate and the contract linters"
 	@echo "make build   sam build (release binaries for arm64 Lambda)"
 	@echo "make bench   cold-start and latency benchmarks into BENCHMARKS.md"
+	@echo "make migrate bring stored products to the listing indexes' layout (LISTING_SHARDS)"
+	@echo "make scale   simulate production load on the tables' keys: which partitions hold"
 
 ## Installs what is missing: Java and Node.js (Debian packages), the Python tools in .venv,
 ## DynamoDB Local, the API reference renderer and the browser driver in node_modules.
@@ -68,6 +70,15 @@ build: tools
 
 bench: tools
 	scripts/bench.sh
+
+## Against AWS_ENDPOINT_URL_DYNAMODB if set, else the AWS account of the environment's
+## credentials; PRODUCTS_TABLE and LISTING_SHARDS name the table and the shard count.
+migrate:
+	cargo run --quiet --locked -p tools --bin migrate-products
+
+## Arguments for the simulation go in SCALE_ARGS, e.g. SCALE_ARGS="--creates 20000 --shards 32".
+scale:
+	cargo run --quiet --locked --release -p tools --bin scale -- $(SCALE_ARGS)
 
 clean:
 	rm -rf target .aws-sam

@@ -12,6 +12,9 @@ pub enum ConfigError {
     Invalid { name: &'static str, reason: String },
 }
 
+/// The most shards the listing indexes may be spread over: a page reads every one.
+pub const MAX_LISTING_SHARDS: u16 = 64;
+
 /// The most public keys the JWKS publishes (openapi.yaml, `JwkSet.keys`): a rotation needs two.
 pub const MAX_PUBLIC_KEYS: usize = 4;
 
@@ -26,6 +29,8 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub mail: MailConfig,
     pub verified_email: VerifiedEmail,
+    /// `LISTING_SHARDS`: how many shards the listing indexes are spread over (1–64, default 16).
+    pub listing_shards: u16,
     /// Where login's private key comes from (`JWT_SIGNING_KEY_SECRET_ID` or `_FILE`).
     pub signing_key: Option<SecretSource>,
     /// Where list-products' cursor key comes from (`CURSOR_KEY_SECRET_ID` or `_FILE`).
@@ -251,6 +256,21 @@ impl Config {
             }
         };
 
+        let listing_shards = match get("LISTING_SHARDS") {
+            None => 16,
+            Some(raw) => raw
+                .trim()
+                .parse::<u16>()
+                .ok()
+                .filter(|count| (1..=MAX_LISTING_SHARDS).contains(count))
+                .ok_or_else(|| ConfigError::Invalid {
+                    name: "LISTING_SHARDS",
+                    reason: format!(
+                        "expected a whole number from 1 to {MAX_LISTING_SHARDS}, got {raw:?}"
+                    ),
+                })?,
+        };
+
         let rate_defaults = RateLimitConfig::default();
         let rate_limit = RateLimitConfig {
             requests: match get("RATE_LIMIT_REQUESTS") {
@@ -281,6 +301,7 @@ impl Config {
             metrics,
             mail,
             verified_email,
+            listing_shards,
             signing_key: SecretSource::from_lookup(get, "JWT_SIGNING_KEY")?,
             cursor_key: SecretSource::from_lookup(get, "CURSOR_KEY")?,
         })

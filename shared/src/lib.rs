@@ -9,6 +9,7 @@ pub mod deadline;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod join;
 pub mod mail;
 pub mod pagination;
 pub mod secrets;
@@ -25,3 +26,4 @@ pub use state::AppState;
 
 /// Re-exported so function crates need no direct dependency on the runtime crates.
 pub use lambda_http;
+pub use tokio;

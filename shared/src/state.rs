@@ -14,8 +14,8 @@ use crate::error::ApiError;
 use crate::mail::MailSender;
 use crate::pagination::CursorKey;
 use crate::store::{
-    self, limits::Limits, outbox::Outbox, products::Products, sessions::Sessions, tokens::Tokens,
-    users::Users, Table,
+    self, limits::Limits, listing::Shards, outbox::Outbox, products::Products, sessions::Sessions,
+    tokens::Tokens, users::Users, Table,
 };
 use crate::telemetry::{LogSink, Telemetry};
 
@@ -115,6 +115,11 @@ impl AppState {
         self.mail
             .as_ref()
             .ok_or_else(|| ApiError::unexpected("send mail", "this function sends no mail"))
+    }
+
+    /// How many shards the listing indexes are spread over.
+    pub fn shards(&self) -> Shards {
+        Shards::configured(&self.config)
     }
 
     /// The products table.

@@ -325,6 +325,7 @@ mod tests {
 
     #[test]
     fn products_table_has_its_listing_and_owner_indexes() {
+        use shared::store::listing;
         let products = definitions()
             .expect("template parses")
             .into_iter()
@@ -339,8 +340,12 @@ mod tests {
         assert_eq!(
             names,
             [
-                shared::store::products::BY_CREATED_INDEX,
-                shared::store::products::BY_CATEGORY_INDEX,
+                listing::BY_SHARD_CREATED,
+                listing::BY_SHARD_PRICE,
+                listing::BY_SHARD_NAME,
+                listing::BY_CATEGORY_CREATED,
+                listing::BY_CATEGORY_PRICE,
+                listing::BY_CATEGORY_NAME,
                 shared::store::products::BY_OWNER_INDEX
             ]
         );

@@ -1,4 +1,5 @@
-//! `POST /api/products`: creates a product owned by the caller, at version 1.
+//! `POST /api/products`: creates a product owned by the caller, at version 1, and counts it in
+//! the totals in the same transaction.
 
 use shared::domain::{Id, Product, ProductInput, ProductRequest};
 use shared::http::body::ReadBody;
@@ -28,9 +29,15 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
     };
     // Only while the account is there: a product is never created for an account deleted
     // meanwhile, whose purge would miss it.
-    if !accounts::create_product(state.products(), state.users(), &caller.user.user, &product)
-        .await?
-    {
+    let created = accounts::create_product(
+        state.products(),
+        state.users(),
+        &caller.user.user,
+        &product,
+        state.shards(),
+    )
+    .await?;
+    if !created {
         return Err(ApiError::Unauthorized("The account is gone.".to_owned()));
     }
 

@@ -10,7 +10,7 @@ pub async fn handle(state: &AppState, entry: OutboxEntry) -> Result<(), ApiError
     let Job::Purge { user_id } = entry.job else {
         return Ok(());
     };
-    let products = products::purge_owner(state.products(), &user_id).await?;
+    let products = products::purge_owner(state.products(), &user_id, state.shards()).await?;
     let sessions = sessions::purge_user(state.sessions(), &user_id).await?;
     tracing::info!(userId = %user_id, products, sessions, "account purged");
     Ok(())

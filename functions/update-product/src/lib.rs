@@ -2,7 +2,8 @@
 //!
 //! The write is conditional on the caller owning the product and, with `If-Match`, on its
 //! version: of concurrent updates against one version exactly one succeeds, and without
-//! `If-Match` each update gets its own version, so none is silently lost.
+//! `If-Match` each update gets its own version, so none is silently lost. A change of category
+//! moves the product between the category totals in the same transaction.
 
 use shared::domain::{ProductInput, ProductRequest};
 use shared::http::body::ReadBody;
@@ -27,6 +28,7 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
         &id,
         caller.user_id(),
         &expected,
+        state.shards(),
         &input,
         now,
     )

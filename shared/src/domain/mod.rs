@@ -4,6 +4,7 @@
 // path (`shared::collect_fields!`, `shared::request_body!`) outside the library.
 #[macro_use]
 pub mod body;
+pub mod catalogue;
 pub mod client;
 pub mod email;
 #[macro_use]
@@ -17,6 +18,7 @@ pub mod session;
 pub mod token;
 pub mod user;
 
+pub use catalogue::{CatalogueQuery, PriceRange, Search, Sort};
 pub use email::Email;
 pub use field::Field;
 pub use id::Id;

@@ -30,6 +30,11 @@ impl Price {
         let cents = cents_from_json_number(text).map_err(|problem| field.error(problem))?;
         Self::from_cents(cents).ok_or_else(|| field.error("must be at most 999999.99"))
     }
+
+    /// Reads a price written as a JSON number would be (a query parameter, say).
+    pub fn parse_text(text: &str) -> Result<Self, &'static str> {
+        Self::from_cents(cents_from_json_number(text)?).ok_or("must be at most 999999.99")
+    }
 }
 
 /// Converts JSON number text (`-?int(.frac)?([eE][+-]?exp)?`) to cents.

@@ -175,6 +175,16 @@ pub enum Expected {
     Versions(Vec<u64>),
 }
 
+impl Expected {
+    /// Whether a write may replace `version`.
+    pub fn allows(&self, version: u64) -> bool {
+        match self {
+            Self::AnyVersion => true,
+            Self::Versions(versions) => versions.contains(&version),
+        }
+    }
+}
+
 /// Why a conditional write on a product did not happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteRefused {

@@ -11,6 +11,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::limits::{self, Limits};
+use super::listing::Shards;
 use super::outbox::{self, Outbox};
 use super::products::{self, Products};
 use super::sessions::{session_from_item, session_key, Sessions};
@@ -318,6 +319,7 @@ pub async fn create_product(
     users: Users<'_>,
     owner: &User,
     product: &Product,
+    shards: Shards,
 ) -> Result<bool, ApiError> {
     let account = ConditionCheck::builder()
         .table_name(users.name)
@@ -326,18 +328,10 @@ pub async fn create_product(
         .expression_attribute_values(":id", s(owner.id.to_string()))
         .build()
         .map_err(|e| ApiError::unexpected("build product creation", e))?;
-    let put = Put::builder()
-        .table_name(products.name)
-        .set_item(Some(products::item_of(product)?))
-        .condition_expression("attribute_not_exists(id)")
-        .build()
-        .map_err(|e| ApiError::unexpected("build product creation", e))?;
-    let items = vec![
-        TransactWriteItem::builder()
-            .condition_check(account)
-            .build(),
-        TransactWriteItem::builder().put(put).build(),
-    ];
+    let mut items = vec![TransactWriteItem::builder()
+        .condition_check(account)
+        .build()];
+    items.extend(products::creation(products, product, shards)?);
     Ok(!transact(users.client, "create product", items)
         .await?
         .refused_at(0))

@@ -9,10 +9,12 @@
 pub mod accounts;
 pub mod client;
 pub mod limits;
+pub mod listing;
 pub mod outbox;
 pub mod products;
 pub mod sessions;
 pub mod tokens;
+pub mod totals;
 pub mod users;
 mod values;
 
@@ -144,38 +146,67 @@ impl Transaction {
     }
 }
 
-/// Runs a transaction, telling refused conditions apart from storage failures.
+/// How many times a transaction that met another on one of its items is tried.
+const TRANSACTION_ATTEMPTS: u32 = 6;
+
+/// Runs a transaction, telling refused conditions apart from storage failures. One cancelled
+/// because another transaction held one of its items at the moment (two creates counting in the
+/// same counter item, say) is tried again after a short, random pause.
 pub(crate) async fn transact(
     client: &Client,
     context: &'static str,
     items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
 ) -> Result<Transaction, ApiError> {
     use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-    match client
-        .transact_write_items()
-        .set_transact_items(Some(items))
-        .send()
-        .await
-    {
-        Ok(_) => Ok(Transaction::Written),
-        Err(error) => match error.as_service_error() {
-            Some(TransactWriteItemsError::TransactionCanceledException(canceled))
-                if canceled
-                    .cancellation_reasons()
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let error = match client
+            .transact_write_items()
+            .set_transact_items(Some(items.clone()))
+            .send()
+            .await
+        {
+            Ok(_) => return Ok(Transaction::Written),
+            Err(error) => error,
+        };
+        let reasons: Vec<Option<String>> = match error.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(canceled)) => canceled
+                .cancellation_reasons()
+                .iter()
+                .map(|reason| reason.code().map(str::to_owned))
+                .collect(),
+            _ => return Err(storage_error(context, error)),
+        };
+        let is = |code: &str| reasons.iter().any(|reason| reason.as_deref() == Some(code));
+        if is("ConditionalCheckFailed") {
+            return Ok(Transaction::Refused(
+                reasons
                     .iter()
-                    .any(|reason| reason.code() == Some("ConditionalCheckFailed")) =>
-            {
-                Ok(Transaction::Refused(
-                    canceled
-                        .cancellation_reasons()
-                        .iter()
-                        .map(|reason| reason.code() == Some("ConditionalCheckFailed"))
-                        .collect(),
-                ))
-            }
-            _ => Err(storage_error(context, error)),
-        },
+                    .map(|reason| reason.as_deref() == Some("ConditionalCheckFailed"))
+                    .collect(),
+            ));
+        }
+        if !is("TransactionConflict") {
+            return Err(storage_error(context, error));
+        }
+        if attempt >= TRANSACTION_ATTEMPTS {
+            return Err(ApiError::Unavailable {
+                context,
+                retry_after: RETRY_AFTER_SECONDS,
+                source: Box::new(error),
+            });
+        }
+        tokio::time::sleep(conflict_pause(attempt)).await;
     }
+}
+
+/// A random pause of up to 5 × 2^attempt ms, so that transactions which met do not meet again.
+fn conflict_pause(attempt: u32) -> std::time::Duration {
+    let mut random = [0u8; 2];
+    let _ = getrandom::getrandom(&mut random);
+    let ceiling = 5u64 << attempt.min(6);
+    std::time::Duration::from_millis(1 + u64::from(u16::from_le_bytes(random)) % ceiling)
 }
 
 /// Deletes every item `query` finds, a page at a time, keeping the attributes `key_names` of

@@ -1,33 +1,38 @@
-//! The products table: one item per product, plus two indexes for newest-first listing.
+//! The products table: one item per product, carrying its keys in the listing indexes
+//! ([`listing`](super::listing)), and the counter items of the totals
+//! ([`totals`](super::totals)).
 //!
-//! Ids are time-sortable, so an index sorted by id is an index sorted by (createdAt, id).
-//! `byCreated` keeps every product under one partition key value: one partition takes about
-//! 1,000 writes a second, far above this API's needs. Past that, the partition key would be
-//! sharded (`ALL#0`..`ALL#N`, chosen from the id) and a page read from every shard and merged.
-//! `byCategory` is sparse: products without a category are not in it.
+//! Every write that can change a count — a create, a delete, a change of category — is one
+//! transaction with the counters it changes. Changes and deletes read the product first and
+//! write on the condition that its version is still the one read, so they know what they
+//! replace; a write that lost a race reads again.
 
-use std::collections::HashMap;
-
-use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
+use super::listing::{index_keys, owner_partition, Shards};
+use super::totals::{self, counter_id, counters_of};
 use super::values::{n, s, text_of};
-use super::{conditional, corrupt_item, kind, storage_error, Conditional, Item, Table};
+use super::{
+    conditional, corrupt_item, kind, storage_error, transact, Conditional, Item, Table,
+    Transaction, RETRY_AFTER_SECONDS,
+};
 use crate::clock::Timestamp;
 use crate::domain::{
     Category, Description, Expected, Id, Price, Product, ProductInput, ProductName, WriteRefused,
 };
 use crate::error::ApiError;
+use crate::join::join_all;
 
 /// A handle on the products table.
 pub type Products<'a> = Table<'a, kind::Products>;
 
-pub const BY_CREATED_INDEX: &str = "byCreated";
-pub const BY_CATEGORY_INDEX: &str = "byCategory";
-/// Every product of one owner (keys only): what a deleted account's purge removes.
+/// Every product of one owner (keys only), over the listing shards (`<ownerId>#07`): what a
+/// deleted account's purge removes.
 pub const BY_OWNER_INDEX: &str = "byOwner";
-/// The one partition key value of `byCreated`.
-const ALL_PRODUCTS: &str = "ALL";
+
+/// How often a change or delete reads again after losing a race, before it gives up (503).
+const WRITE_ATTEMPTS: usize = 8;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -43,11 +48,25 @@ struct ProductItem {
     created_at: String,
     updated_at: String,
     version: u64,
-    list_partition: String,
+    // The listing indexes' keys: derived, so absent from items written before they existed
+    // until `make migrate` adds them.
+    #[serde(default)]
+    list_key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    category_key: Option<String>,
+    #[serde(default)]
+    price_key: String,
+    #[serde(default)]
+    name_key: String,
+    #[serde(default)]
+    owner_key: String,
+    /// Whether the product is in the totals (every product created since they exist is).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    counted: bool,
 }
 
-impl From<&Product> for ProductItem {
-    fn from(product: &Product) -> Self {
+impl ProductItem {
+    fn new(product: &Product, shards: Shards, counted: bool) -> Self {
         // Every field by name: one added to `Product` does not compile here until it is stored.
         let Product {
             id,
@@ -60,6 +79,7 @@ impl From<&Product> for ProductItem {
             updated_at,
             version,
         } = product;
+        let keys = index_keys(product, shards);
         Self {
             id: id.to_string(),
             owner_id: owner_id.to_string(),
@@ -70,7 +90,12 @@ impl From<&Product> for ProductItem {
             created_at: created_at.to_string(),
             updated_at: updated_at.to_string(),
             version: *version,
-            list_partition: ALL_PRODUCTS.to_owned(),
+            list_key: keys.list,
+            category_key: keys.category,
+            price_key: keys.price,
+            name_key: keys.name,
+            owner_key: keys.owner,
+            counted,
         }
     }
 }
@@ -100,205 +125,239 @@ impl TryFrom<ProductItem> for Product {
     }
 }
 
-fn product_from_item(item: Item) -> Result<Product, ApiError> {
-    let item: ProductItem =
-        serde_dynamo::from_item(item).map_err(|e| corrupt_item("read product", e))?;
-    Product::try_from(item)
+/// A product as stored: the product, and whether it is in the totals.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub product: Product,
+    pub counted: bool,
 }
 
-/// The item of a product.
-pub(crate) fn item_of(product: &Product) -> Result<Item, ApiError> {
-    serde_dynamo::to_item(ProductItem::from(product))
+fn stored_from_item(item: Item) -> Result<Stored, ApiError> {
+    let item: ProductItem =
+        serde_dynamo::from_item(item).map_err(|e| corrupt_item("read product", e))?;
+    let counted = item.counted;
+    Ok(Stored {
+        product: Product::try_from(item)?,
+        counted,
+    })
+}
+
+pub(crate) fn product_from_item(item: Item) -> Result<Product, ApiError> {
+    stored_from_item(item).map(|stored| stored.product)
+}
+
+/// The item of a product, with its index keys under `shards`.
+pub fn item_of(product: &Product, shards: Shards, counted: bool) -> Result<Item, ApiError> {
+    serde_dynamo::to_item(ProductItem::new(product, shards, counted))
         .map_err(|e| ApiError::unexpected("encode product", e))
 }
 
-/// Stores a new product; its id is fresh, so the write cannot replace another.
-pub async fn insert(table: Products<'_>, product: &Product) -> Result<(), ApiError> {
-    let item = item_of(product)?;
-    table
-        .client
-        .put_item()
+/// The writes that create `product` (its id is fresh, so the put cannot replace another):
+/// the item, and one more in each total it counts in.
+pub(crate) fn creation(
+    table: Products<'_>,
+    product: &Product,
+    shards: Shards,
+) -> Result<Vec<TransactWriteItem>, ApiError> {
+    let put = Put::builder()
         .table_name(table.name)
-        .set_item(Some(item))
+        .set_item(Some(item_of(product, shards, true)?))
         .condition_expression("attribute_not_exists(id)")
-        .send()
-        .await
-        .map_err(|e| storage_error("put product", e))?;
-    Ok(())
+        .build()
+        .map_err(|e| ApiError::unexpected("build product creation", e))?;
+    let mut items = vec![TransactWriteItem::builder().put(put).build()];
+    for counter in counters_of(&product.id, product.category.as_ref()) {
+        items.push(totals::add(table.name, counter, 1)?);
+    }
+    Ok(items)
+}
+
+/// Stores a new product and counts it, with no check of its owner (seeding, tests, tools).
+pub async fn insert(
+    table: Products<'_>,
+    product: &Product,
+    shards: Shards,
+) -> Result<(), ApiError> {
+    match transact(
+        table.client,
+        "put product",
+        creation(table, product, shards)?,
+    )
+    .await?
+    {
+        Transaction::Written => Ok(()),
+        Transaction::Refused(_) => Err(ApiError::unexpected(
+            "put product",
+            "a product with this id exists",
+        )),
+    }
 }
 
 /// The product with `id`, read consistently so an ETag is never older than the last write.
 pub async fn find(table: Products<'_>, id: &Id) -> Result<Option<Product>, ApiError> {
+    Ok(find_stored(table, id).await?.map(|stored| stored.product))
+}
+
+/// The product with `id` as stored, read consistently.
+pub async fn find_stored(table: Products<'_>, id: &Id) -> Result<Option<Stored>, ApiError> {
+    find_item(table, id.as_str())
+        .await?
+        .map(stored_from_item)
+        .transpose()
+}
+
+async fn find_item(table: Products<'_>, id: &str) -> Result<Option<Item>, ApiError> {
     let output = table
         .client
         .get_item()
         .table_name(table.name)
-        .key("id", s(id.as_str()))
+        .key("id", s(id))
         .consistent_read(true)
         .send()
         .await
         .map_err(|e| storage_error("get product", e))?;
-    output.item.map(product_from_item).transpose()
+    Ok(output.item)
 }
 
-/// One page of products, newest first, and whether more follow it.
-#[derive(Debug)]
-pub struct Page {
-    pub products: Vec<Product>,
-    pub has_more: bool,
-}
-
-/// Reads up to `limit` products older than `after`, optionally of one category: a Query on an
-/// index, never a Scan, costing O(limit) reads.
-pub async fn list(
-    table: Products<'_>,
-    limit: usize,
-    after: Option<&Id>,
-    category: Option<&Category>,
-) -> Result<Page, ApiError> {
-    let (index, partition_attribute, partition_value) = match category {
-        Some(category) => (BY_CATEGORY_INDEX, "category", category.as_str()),
-        None => (BY_CREATED_INDEX, "listPartition", ALL_PRODUCTS),
+/// The condition that a product is still as it was read: same version (and so the same
+/// owner), in the totals or not as it was.
+fn unchanged(stored: &Stored) -> (String, Item) {
+    let counted = if stored.counted {
+        "attribute_exists(counted)"
+    } else {
+        "attribute_not_exists(counted)"
     };
-    let mut key_condition = "#partition = :partition".to_owned();
-    let mut query = table
-        .client
-        .query()
-        .table_name(table.name)
-        .index_name(index)
-        .expression_attribute_names("#partition", partition_attribute)
-        .expression_attribute_values(":partition", s(partition_value))
-        .scan_index_forward(false)
-        // One extra item tells whether another page follows.
-        .limit(limit as i32 + 1);
-    if let Some(after) = after {
-        key_condition.push_str(" AND id < :after");
-        query = query.expression_attribute_values(":after", s(after.as_str()));
-    }
-    let output = query
-        .key_condition_expression(key_condition)
-        .send()
-        .await
-        .map_err(|e| storage_error("query products", e))?;
-
-    let mut products = output
-        .items
-        .unwrap_or_default()
-        .into_iter()
-        .map(product_from_item)
-        .collect::<Result<Vec<_>, _>>()?;
-    let has_more = products.len() > limit || output.last_evaluated_key.is_some();
-    products.truncate(limit);
-    let has_more = has_more && !products.is_empty();
-    Ok(Page { products, has_more })
+    (
+        format!("version = :version AND {counted}"),
+        Item::from([(":version".to_owned(), n(stored.product.version))]),
+    )
 }
 
-/// Adds the ownership and version condition to an expression's values and returns its text.
-fn write_condition(owner: &Id, expected: &Expected, values: &mut Item) -> String {
-    values.insert(":owner".to_owned(), s(owner.as_str()));
-    let mut condition = "attribute_exists(id) AND ownerId = :owner".to_owned();
-    if let Expected::Versions(versions) = expected {
-        let versions: &[u64] = if versions.is_empty() { &[0] } else { versions };
-        let names: Vec<String> = versions
-            .iter()
-            .take(20)
-            .enumerate()
-            .map(|(i, version)| {
-                let name = format!(":v{i}");
-                values.insert(name.clone(), n(*version));
-                name
-            })
-            .collect();
-        condition.push_str(&format!(" AND version IN ({})", names.join(", ")));
+/// Why `owner` may not write over `stored` under `expected`, if they may not.
+fn refusal(stored: &Stored, owner: &Id, expected: &Expected) -> Option<WriteRefused> {
+    if &stored.product.owner_id != owner {
+        Some(WriteRefused::NotOwner)
+    } else if !expected.allows(stored.product.version) {
+        Some(WriteRefused::VersionMismatch)
+    } else {
+        None
     }
-    condition
 }
 
-/// Why a write conditional on [`write_condition`] was refused, from the item as it was.
-fn refusal(old: Option<Item>, owner: &Id) -> WriteRefused {
-    match old {
-        None => WriteRefused::NotFound,
-        Some(item) if text_of(&item, "ownerId") == Some(owner.as_str()) => {
-            WriteRefused::VersionMismatch
+fn kept_changing(context: &'static str) -> ApiError {
+    ApiError::Unavailable {
+        context,
+        retry_after: RETRY_AFTER_SECONDS,
+        source: "the product kept changing under concurrent writes".into(),
+    }
+}
+
+/// Replaces the writable fields of product `id` with what `edit` makes of the stored product,
+/// if `owner` owns it and its version is as `expected`, bumping the version. Concurrent writes
+/// never both apply to one version; a refusal is the [`WriteRefused`] error it stands for.
+pub async fn change(
+    table: Products<'_>,
+    id: &Id,
+    owner: &Id,
+    expected: &Expected,
+    shards: Shards,
+    now: Timestamp,
+    edit: impl Fn(&Product) -> Result<ProductInput, ApiError>,
+) -> Result<Product, ApiError> {
+    for _ in 0..WRITE_ATTEMPTS {
+        let Some(stored) = find_stored(table, id).await? else {
+            return Err(WriteRefused::NotFound.into());
+        };
+        if let Some(refused) = refusal(&stored, owner, expected) {
+            return Err(refused.into());
         }
-        Some(_) => WriteRefused::NotOwner,
+        // Every writable field by name: one added to `ProductInput` does not compile here
+        // until a change writes it.
+        let ProductInput {
+            name,
+            price,
+            description,
+            category,
+        } = edit(&stored.product)?;
+        let old = &stored.product;
+        let changed = Product {
+            name,
+            price,
+            description,
+            category,
+            updated_at: now,
+            version: old.version + 1,
+            ..old.clone()
+        };
+        if write_change(table, &stored, &changed, shards).await? {
+            return Ok(changed);
+        }
     }
+    Err(kept_changing("change product"))
 }
 
-/// Replaces a product's writable fields if `owner` owns it and its version is as expected,
-/// bumping the version atomically: concurrent updates never both apply to one version. A refusal
-/// is the [`WriteRefused`] error it stands for.
+/// Writes `changed` over `stored` if it is unchanged since read; `false` if it was not.
+async fn write_change(
+    table: Products<'_>,
+    stored: &Stored,
+    changed: &Product,
+    shards: Shards,
+) -> Result<bool, ApiError> {
+    let (condition, values) = unchanged(stored);
+    let item = item_of(changed, shards, stored.counted)?;
+    let old_category = stored.product.category.as_ref();
+    let new_category = changed.category.as_ref();
+    if !stored.counted || old_category == new_category {
+        let result = table
+            .client
+            .put_item()
+            .table_name(table.name)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        return Ok(matches!(
+            conditional("change product", result)?,
+            Conditional::Written(_)
+        ));
+    }
+    // A change of category moves the product from one category's total to the other's.
+    let put = Put::builder()
+        .table_name(table.name)
+        .set_item(Some(item))
+        .condition_expression(condition)
+        .set_expression_attribute_values(Some(values))
+        .build()
+        .map_err(|e| ApiError::unexpected("build product change", e))?;
+    let shard = totals::shard_of(&changed.id);
+    let mut items = vec![TransactWriteItem::builder().put(put).build()];
+    if let Some(old) = old_category {
+        items.push(totals::add(table.name, counter_id(Some(old), shard), -1)?);
+    }
+    if let Some(new) = new_category {
+        items.push(totals::add(table.name, counter_id(Some(new), shard), 1)?);
+    }
+    Ok(matches!(
+        transact(table.client, "change product", items).await?,
+        Transaction::Written
+    ))
+}
+
+/// Replaces a product's writable fields with `input` (see [`change`]).
 pub async fn update(
     table: Products<'_>,
     id: &Id,
     owner: &Id,
     expected: &Expected,
+    shards: Shards,
     input: &ProductInput,
     now: Timestamp,
 ) -> Result<Product, ApiError> {
-    // Every writable field by name: one added to `ProductInput` does not compile here until the
-    // update writes it (or removes it when absent).
-    let ProductInput {
-        name,
-        price,
-        description,
-        category,
-    } = input;
-    let mut values = HashMap::from([
-        (":name".to_owned(), s(name.as_str())),
-        (":price".to_owned(), n(price.cents())),
-        (":now".to_owned(), s(now.to_string())),
-        (":one".to_owned(), n(1)),
-    ]);
-    let mut set = vec![
-        "#name = :name",
-        "priceCents = :price",
-        "updatedAt = :now",
-        "version = version + :one",
-    ];
-    let mut remove = Vec::new();
-    match description {
-        Some(description) => {
-            values.insert(":description".to_owned(), s(description.as_str()));
-            set.push("description = :description");
-        }
-        None => remove.push("description"),
-    }
-    match category {
-        Some(category) => {
-            values.insert(":category".to_owned(), s(category.as_str()));
-            set.push("category = :category");
-        }
-        None => remove.push("category"),
-    }
-    let mut expression = format!("SET {}", set.join(", "));
-    if !remove.is_empty() {
-        expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
-    }
-    let condition = write_condition(owner, expected, &mut values);
-
-    let result = table
-        .client
-        .update_item()
-        .table_name(table.name)
-        .key("id", s(id.as_str()))
-        .update_expression(expression)
-        .condition_expression(condition)
-        .expression_attribute_names("#name", "name")
-        .set_expression_attribute_values(Some(values))
-        .return_values(ReturnValue::AllNew)
-        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-        .send()
-        .await;
-    match conditional("update product", result)? {
-        Conditional::Written(output) => {
-            let item = output
-                .attributes
-                .ok_or_else(|| corrupt_item("update product", "no attributes returned"))?;
-            product_from_item(item)
-        }
-        Conditional::Refused(old) => Err(refusal(old, owner).into()),
-    }
+    change(table, id, owner, expected, shards, now, |_| {
+        Ok(input.clone())
+    })
+    .await
 }
 
 /// Deletes a product if `owner` owns it and its version is as expected; a refusal is the
@@ -309,34 +368,179 @@ pub async fn delete(
     owner: &Id,
     expected: &Expected,
 ) -> Result<(), ApiError> {
-    let mut values = HashMap::new();
-    let condition = write_condition(owner, expected, &mut values);
-    let result = table
-        .client
-        .delete_item()
+    for _ in 0..WRITE_ATTEMPTS {
+        let Some(stored) = find_stored(table, id).await? else {
+            return Err(WriteRefused::NotFound.into());
+        };
+        if let Some(refused) = refusal(&stored, owner, expected) {
+            return Err(refused.into());
+        }
+        if remove(table, &stored).await? {
+            return Ok(());
+        }
+    }
+    Err(kept_changing("delete product"))
+}
+
+/// Deletes `stored` if it is unchanged since read, and takes it out of the totals it counts in;
+/// `false` if it changed or went.
+async fn remove(table: Products<'_>, stored: &Stored) -> Result<bool, ApiError> {
+    let (condition, values) = unchanged(stored);
+    let product = &stored.product;
+    let delete = Delete::builder()
         .table_name(table.name)
-        .key("id", s(id.as_str()))
+        .key("id", s(product.id.as_str()))
         .condition_expression(condition)
         .set_expression_attribute_values(Some(values))
-        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-        .send()
-        .await;
-    match conditional("delete product", result)? {
-        Conditional::Written(_) => Ok(()),
-        Conditional::Refused(old) => Err(refusal(old, owner).into()),
+        .build()
+        .map_err(|e| ApiError::unexpected("build product deletion", e))?;
+    let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
+    if stored.counted {
+        for counter in counters_of(&product.id, product.category.as_ref()) {
+            items.push(totals::add(table.name, counter, -1)?);
+        }
+    }
+    Ok(matches!(
+        transact(table.client, "delete product", items).await?,
+        Transaction::Written
+    ))
+}
+
+/// Deletes every product of `owner` (an account that is gone), from each shard of the owner
+/// index, ten at a time, each with its counts; returns how many it deleted. Run again, it finds
+/// what is left.
+pub async fn purge_owner(
+    table: Products<'_>,
+    owner: &Id,
+    shards: Shards,
+) -> Result<usize, ApiError> {
+    let mut deleted = 0;
+    for shard in 0..shards.count() {
+        let mut start: Option<Item> = None;
+        loop {
+            let page = table
+                .client
+                .query()
+                .table_name(table.name)
+                .index_name(BY_OWNER_INDEX)
+                .key_condition_expression("ownerKey = :owner")
+                .expression_attribute_values(":owner", s(owner_partition(owner, shard)))
+                .set_exclusive_start_key(start)
+                .limit(100)
+                .send()
+                .await
+                .map_err(|e| storage_error("query products of owner", e))?;
+            let ids: Vec<Id> = page
+                .items
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|item| text_of(item, "id").and_then(Id::parse))
+                .collect();
+            for group in ids.chunks(10) {
+                for removed in join_all(group.iter().map(|id| purge_one(table, id))).await {
+                    deleted += usize::from(removed?);
+                }
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+    }
+    Ok(deleted)
+}
+
+/// Deletes product `id` whatever its version; `false` if it was already gone.
+async fn purge_one(table: Products<'_>, id: &Id) -> Result<bool, ApiError> {
+    for _ in 0..WRITE_ATTEMPTS {
+        let Some(stored) = find_stored(table, id).await? else {
+            return Ok(false);
+        };
+        if remove(table, &stored).await? {
+            return Ok(true);
+        }
+    }
+    Err(kept_changing("purge product"))
+}
+
+/// What [`migrate`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Migration {
+    /// Products read.
+    pub examined: usize,
+    /// Products rewritten: index keys missing or under another shard count, or not counted.
+    pub rewritten: usize,
+    /// Products counted in the totals for the first time.
+    pub counted: usize,
+}
+
+/// Brings every product to the current layout: its index keys under `shards` (missing from items
+/// written before the sharded indexes, or under another shard count) and counted in the totals.
+/// Safe while the API serves: each product is rewritten on the condition that it did not change
+/// since it was read (one that did is read again), and counted in the same transaction as it is
+/// marked counted. Run again, it finds nothing to do.
+pub async fn migrate(table: Products<'_>, shards: Shards) -> Result<Migration, ApiError> {
+    let mut done = Migration::default();
+    let mut start: Option<Item> = None;
+    loop {
+        let page = table
+            .client
+            .scan()
+            .table_name(table.name)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| storage_error("scan products", e))?;
+        // Products only: the counters of the totals have no owner.
+        for item in page.items.unwrap_or_default() {
+            if item.contains_key("ownerId") {
+                done.examined += 1;
+                let (rewritten, counted) = migrate_one(table, item, shards).await?;
+                done.rewritten += usize::from(rewritten);
+                done.counted += usize::from(counted);
+            }
+        }
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return Ok(done);
+        }
     }
 }
 
-/// Deletes every product of `owner` (an account that is gone), a page of the owner index at a
-/// time, 25 items to a batch; returns how many it deleted. Run again, it finds what is left.
-pub async fn purge_owner(table: Products<'_>, owner: &Id) -> Result<usize, ApiError> {
-    let query = table
-        .client
-        .query()
-        .table_name(table.name)
-        .index_name(BY_OWNER_INDEX)
-        .key_condition_expression("ownerId = :owner")
-        .expression_attribute_values(":owner", s(owner.as_str()))
-        .limit(250);
-    super::delete_found(table.client, table.name, query, &["id"], "purge products").await
+/// Brings one product up to date; whether it was rewritten, and whether counted now.
+async fn migrate_one(
+    table: Products<'_>,
+    mut item: Item,
+    shards: Shards,
+) -> Result<(bool, bool), ApiError> {
+    for _ in 0..WRITE_ATTEMPTS {
+        let stored = stored_from_item(item.clone())?;
+        let current = item_of(&stored.product, shards, true)?;
+        if item == current {
+            return Ok((false, false));
+        }
+        let (condition, values) = unchanged(&stored);
+        let put = Put::builder()
+            .table_name(table.name)
+            .set_item(Some(current))
+            .condition_expression(condition)
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(|e| ApiError::unexpected("build product migration", e))?;
+        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        if !stored.counted {
+            let product = &stored.product;
+            for counter in counters_of(&product.id, product.category.as_ref()) {
+                items.push(totals::add(table.name, counter, 1)?);
+            }
+        }
+        if let Transaction::Written = transact(table.client, "migrate product", items).await? {
+            return Ok((true, !stored.counted));
+        }
+        match find_item(table, stored.product.id.as_str()).await? {
+            Some(again) => item = again,
+            None => return Ok((false, false)),
+        }
+    }
+    Err(kept_changing("migrate product"))
 }

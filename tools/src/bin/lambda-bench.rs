@@ -18,7 +18,9 @@ use serde_json::json;
 use shared::auth::keys::SigningKey;
 use shared::auth::password::{hash_password, verify_password};
 use shared::auth::TokenSigner;
-use shared::domain::{Category, Email, Id, Price, Product, ProductName, Session, SessionId, User};
+use shared::domain::{
+    CatalogueQuery, Category, Email, Id, Price, Product, ProductName, Session, SessionId, User,
+};
 use shared::{AppState, Clock, Config};
 use tokio::process::Command;
 use tools::bench::plan::{PLAN, SLOW_WARM_RUNS, WARM_RUNS};
@@ -193,7 +195,8 @@ async fn seed(state: &AppState) -> Seeded {
         let product = Product {
             id: Id::generate(Clock::System.now()).expect("id"),
             name: ProductName::from_stored(format!("Bench product {i}")),
-            price: Price::from_cents(2_990).expect("price"),
+            // Prices spread over the range, so the price order is not the creation order.
+            price: Price::from_cents(100 + (i as u64 * 7_919) % 100_000).expect("price"),
             description: None,
             category: Category::parse_str("bench"),
             owner_id: user.id.clone(),
@@ -201,7 +204,7 @@ async fn seed(state: &AppState) -> Seeded {
             updated_at: now,
             version: 1,
         };
-        shared::store::products::insert(state.products(), &product)
+        shared::store::products::insert(state.products(), &product, state.shards())
             .await
             .expect("product");
         product_ids.push(product.id.to_string());
@@ -234,7 +237,8 @@ async fn warm_up_storage(state: &AppState, seeded: &Seeded) {
         shared::store::products::find(state.products(), &id)
             .await
             .expect("product");
-        shared::store::products::list(state.products(), 20, None, None)
+        let newest = CatalogueQuery::default();
+        shared::store::listing::page(state.products(), &newest, state.shards(), None, 20)
             .await
             .expect("product page");
         let key = format!("warm-up#{round}");
@@ -275,6 +279,10 @@ fn event(function: &str, i: usize, seeded: &Seeded) -> String {
             .json_body(&json!({ "email": "nobody@example.com", "password": "not the password" })),
         "profile" => Event::load("profile").bearer(&seeded.token),
         "list-products" => Event::load("list-products"),
+        "list-products limit=100" => Event::load("list-products").query("limit=100"),
+        "list-products limit=100 sort=price" => {
+            Event::load("list-products").query("limit=100&sort=price")
+        }
         "forgot-password" => {
             Event::load("forgot-password").json_body(&json!({ "email": LOGIN_EMAIL }))
         }
@@ -704,7 +712,7 @@ async fn main() {
     let mut failures = Vec::new();
     let mut first_hashes = Vec::new();
     for planned in PLAN {
-        let (function, event_name) = (&planned.function, planned.function);
+        let (function, event_name) = (&planned.function, planned.event);
         let (warm_runs, expected) = (&planned.warm_runs, &planned.status);
         let binary = bin_dir.join(function);
         let hashes = matches!(*function, "register" | "login");

@@ -1,0 +1,550 @@
+//! Listing pages from the products table's sorted, write-sharded indexes.
+//!
+//! Every product sits in one of `N` shards (`LISTING_SHARDS`, chosen from its id), so the writes
+//! of a busy catalogue spread over `N` partition key values of each index instead of piling onto
+//! one. Each order has two indexes, over all products (`all#07`) and over one category
+//! (`books#07`); the sort key keeps the order with the id as the tie-break:
+//!
+//! | order | index (all / category) | sort key |
+//! |---|---|---|
+//! | `-createdAt`, `createdAt` | `byShardCreated` / `byCategoryCreated` | `id` (ids sort by time) |
+//! | `price`, `-price` | `byShardPrice` / `byCategoryPrice` | `priceKey`: `00002990#<id>` |
+//! | `name` | `byShardName` / `byCategoryName` | `nameKey`: folded name, a tab, the id |
+//!
+//! A page reads every shard from the previous page's position onwards, a few items at a time,
+//! and merges them: the position — the last sort key given — is the whole cursor, the same for
+//! every shard, so nothing is skipped or repeated across pages. A price range under a price order
+//! is a key condition; under another order it, and search words, are checked here, with at most
+//! [`FILTER_WINDOW`] × `limit` items examined per page.
+
+use std::collections::VecDeque;
+
+use super::products::{product_from_item, Products};
+use super::values::{s, text_of};
+use super::{storage_error, Item};
+use crate::domain::catalogue::fold;
+use crate::domain::{CatalogueQuery, Category, Id, Product, Sort};
+use crate::error::ApiError;
+use crate::join::join_all;
+
+pub const BY_SHARD_CREATED: &str = "byShardCreated";
+pub const BY_SHARD_PRICE: &str = "byShardPrice";
+pub const BY_SHARD_NAME: &str = "byShardName";
+pub const BY_CATEGORY_CREATED: &str = "byCategoryCreated";
+pub const BY_CATEGORY_PRICE: &str = "byCategoryPrice";
+pub const BY_CATEGORY_NAME: &str = "byCategoryName";
+
+/// How many times `limit` a page whose filter no index serves may examine.
+pub const FILTER_WINDOW: usize = 10;
+
+pub use crate::config::MAX_LISTING_SHARDS as MAX_SHARDS;
+
+/// How many shards the listing indexes are spread over (`LISTING_SHARDS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shards(u16);
+
+impl Shards {
+    pub const DEFAULT: Shards = Shards(16);
+
+    pub fn new(count: u16) -> Option<Self> {
+        (1..=MAX_SHARDS).contains(&count).then_some(Self(count))
+    }
+
+    /// The configured count (`Config::listing_shards`, checked when it was read).
+    pub fn configured(config: &crate::Config) -> Self {
+        Self(config.listing_shards.clamp(1, MAX_SHARDS))
+    }
+
+    pub fn count(self) -> u16 {
+        self.0
+    }
+
+    /// The shard of the product `id`: FNV-1a of the id, so it never changes for a product.
+    pub fn of(self, id: &Id) -> u16 {
+        (fnv1a(id.as_str()) % u32::from(self.0)) as u16
+    }
+}
+
+/// FNV-1a (32 bits) of `text`: stable across builds and platforms, unlike std's hasher.
+pub(crate) fn fnv1a(text: &str) -> u32 {
+    text.bytes().fold(0x811c_9dc5, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    })
+}
+
+/// The key attributes a product carries into the listing indexes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexKeys {
+    /// `listKey`: the partition of the all-products indexes.
+    pub list: String,
+    /// `categoryKey`: the partition of the category indexes (none without a category).
+    pub category: Option<String>,
+    /// `priceKey`: the sort key of the price indexes.
+    pub price: String,
+    /// `nameKey`: the sort key of the name indexes.
+    pub name: String,
+    /// `ownerKey`: the partition of the owner index (`<ownerId>#07`).
+    pub owner: String,
+}
+
+/// Where `product` sits in every listing index.
+pub fn index_keys(product: &Product, shards: Shards) -> IndexKeys {
+    let shard = shards.of(&product.id);
+    IndexKeys {
+        list: list_partition(shard),
+        category: product
+            .category
+            .as_ref()
+            .map(|category| category_partition(category, shard)),
+        price: format!("{:08}#{}", product.price.cents(), product.id),
+        name: format!("{}\t{}", fold(product.name.as_str()), product.id),
+        owner: owner_partition(&product.owner_id, shard),
+    }
+}
+
+pub fn owner_partition(owner: &Id, shard: u16) -> String {
+    format!("{owner}#{shard:02}")
+}
+
+pub fn list_partition(shard: u16) -> String {
+    format!("all#{shard:02}")
+}
+
+pub fn category_partition(category: &Category, shard: u16) -> String {
+    format!("{category}#{shard:02}", category = category.as_str())
+}
+
+/// The index, key attributes and partitions that serve a query, and the sort key range it reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub index: &'static str,
+    pub partition_attribute: &'static str,
+    pub sort_attribute: &'static str,
+    pub partitions: Vec<String>,
+    pub descending: bool,
+    /// The lowest and highest sort keys read, both inclusive.
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+impl Plan {
+    pub fn for_query(query: &CatalogueQuery, shards: Shards) -> Self {
+        let (sort_attribute, all, in_category) = match query.sort {
+            Sort::NewestFirst | Sort::OldestFirst => ("id", BY_SHARD_CREATED, BY_CATEGORY_CREATED),
+            Sort::CheapestFirst | Sort::DearestFirst => {
+                ("priceKey", BY_SHARD_PRICE, BY_CATEGORY_PRICE)
+            }
+            Sort::Name => ("nameKey", BY_SHARD_NAME, BY_CATEGORY_NAME),
+        };
+        let shard_range = 0..shards.count();
+        let (index, partition_attribute, partitions) = match &query.category {
+            Some(category) => (
+                in_category,
+                "categoryKey",
+                shard_range
+                    .map(|shard| category_partition(category, shard))
+                    .collect(),
+            ),
+            None => (all, "listKey", shard_range.map(list_partition).collect()),
+        };
+        // A price range is a range of the price indexes' keys: `#` sorts below every id and
+        // `~` above.
+        let (from, to) = if sort_attribute == "priceKey" {
+            (
+                query.price.min.map(|min| format!("{:08}#", min.cents())),
+                query.price.max.map(|max| format!("{:08}#~", max.cents())),
+            )
+        } else {
+            (None, None)
+        };
+        Self {
+            index,
+            partition_attribute,
+            sort_attribute,
+            partitions,
+            descending: query.sort.descending(),
+            from,
+            to,
+        }
+    }
+
+    /// Whether the index itself serves every filter of `query` (then every item read belongs).
+    fn serves(&self, query: &CatalogueQuery) -> bool {
+        query.search.is_none() && (query.price.is_open() || self.sort_attribute == "priceKey")
+    }
+}
+
+/// A page of a listing and where the next one starts.
+#[derive(Debug)]
+pub struct Page {
+    pub products: Vec<Product>,
+    /// The sort key of the last item examined, if the listing may go on past it.
+    pub next: Option<String>,
+}
+
+/// The page of `query` after `after` (a [`Page::next`] of the same query): up to `limit`
+/// products, in order.
+pub async fn page(
+    table: Products<'_>,
+    query: &CatalogueQuery,
+    shards: Shards,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Page, ApiError> {
+    let plan = Plan::for_query(query, shards);
+    let mut walk = Walk::new(table, &plan, after, expected_reads(&plan, query, limit));
+    next_page(&mut walk, &plan, query, limit).await
+}
+
+/// Page `number` (1-based) of `query`: the same products as following the cursors from the first
+/// page would give, read in one pass.
+pub async fn numbered_page(
+    table: Products<'_>,
+    query: &CatalogueQuery,
+    shards: Shards,
+    number: usize,
+    limit: usize,
+) -> Result<Page, ApiError> {
+    let plan = Plan::for_query(query, shards);
+    let mut walk = Walk::new(
+        table,
+        &plan,
+        None,
+        expected_reads(&plan, query, limit * number),
+    );
+    let mut page = next_page(&mut walk, &plan, query, limit).await?;
+    for _ in 1..number {
+        if page.next.is_none() {
+            return Ok(Page {
+                products: Vec::new(),
+                next: None,
+            });
+        }
+        page = next_page(&mut walk, &plan, query, limit).await?;
+    }
+    Ok(page)
+}
+
+/// How many items a page expects to examine: what each shard is first asked for is sized on it.
+fn expected_reads(plan: &Plan, query: &CatalogueQuery, limit: usize) -> usize {
+    if plan.serves(query) {
+        limit
+    } else {
+        limit * FILTER_WINDOW
+    }
+}
+
+/// Takes the next page off `walk`: stops at `limit` products, or, where the index does not serve
+/// every filter, after `FILTER_WINDOW × limit` items examined.
+async fn next_page(
+    walk: &mut Walk<'_>,
+    plan: &Plan,
+    query: &CatalogueQuery,
+    limit: usize,
+) -> Result<Page, ApiError> {
+    let served = plan.serves(query);
+    let window = if served { limit } else { limit * FILTER_WINDOW };
+    let mut products = Vec::new();
+    let mut examined = 0;
+    let mut last = None;
+    while products.len() < limit && examined < window {
+        let Some((key, item)) = walk.next().await? else {
+            return Ok(Page {
+                products,
+                next: None,
+            });
+        };
+        examined += 1;
+        let product = product_from_item(item)?;
+        if served || query.matches(&product) {
+            products.push(product);
+        }
+        last = Some(key);
+    }
+    let next = last.filter(|_| !walk.is_finished());
+    Ok(Page { products, next })
+}
+
+/// One shard's part of a walk: what was read and not yet taken, and where its reading goes on.
+struct Stream {
+    partition: String,
+    buffer: VecDeque<(String, Item)>,
+    /// The `LastEvaluatedKey` to go on from, once the shard has been read.
+    resume: Option<Item>,
+    started: bool,
+    finished: bool,
+}
+
+/// The merge of every shard of a plan, in order, from a position on.
+struct Walk<'a> {
+    table: Products<'a>,
+    plan: &'a Plan,
+    after: Option<&'a str>,
+    streams: Vec<Stream>,
+    /// How many items each shard is asked for at a time.
+    chunk: i32,
+}
+
+impl<'a> Walk<'a> {
+    fn new(table: Products<'a>, plan: &'a Plan, after: Option<&'a str>, expected: usize) -> Self {
+        let shards = plan.partitions.len().max(1);
+        // Twice a fair share and a little more: on ids spread evenly, one round trip to each
+        // shard nearly always covers the page.
+        let chunk = (2 * expected.div_ceil(shards) + 2)
+            .min(expected + 1)
+            .min(1_000) as i32;
+        let streams = plan
+            .partitions
+            .iter()
+            .map(|partition| Stream {
+                partition: partition.clone(),
+                buffer: VecDeque::new(),
+                resume: None,
+                started: false,
+                finished: false,
+            })
+            .collect();
+        let mut walk = Self {
+            table,
+            plan,
+            after,
+            streams,
+            chunk,
+        };
+        // A position past the end of the range (or a range that is empty) reads nothing.
+        let (from, to) = walk.bounds();
+        if let (Some(from), Some(to)) = (from, to) {
+            if from > to {
+                walk.streams.iter_mut().for_each(|s| s.finished = true);
+            }
+        }
+        walk
+    }
+
+    /// The sort keys read, both inclusive: the plan's range narrowed to what follows `after`.
+    fn bounds(&self) -> (Option<&'a str>, Option<&'a str>) {
+        let (mut from, mut to) = (self.plan.from.as_deref(), self.plan.to.as_deref());
+        if let Some(after) = self.after {
+            if self.plan.descending {
+                to = Some(to.map_or(after, |to| to.min(after)));
+            } else {
+                from = Some(from.map_or(after, |from| from.max(after)));
+            }
+        }
+        (from, to)
+    }
+
+    fn is_finished(&self) -> bool {
+        self.streams
+            .iter()
+            .all(|stream| stream.finished && stream.buffer.is_empty())
+    }
+
+    /// The next item in order, with its sort key; `None` once every shard is read out.
+    async fn next(&mut self) -> Result<Option<(String, Item)>, ApiError> {
+        let empty: Vec<usize> = (0..self.streams.len())
+            .filter(|&i| self.streams[i].buffer.is_empty() && !self.streams[i].finished)
+            .collect();
+        if !empty.is_empty() {
+            self.read(&empty).await?;
+        }
+        let descending = self.plan.descending;
+        let next = self
+            .streams
+            .iter()
+            .enumerate()
+            .filter_map(|(i, stream)| stream.buffer.front().map(|(key, _)| (i, key)))
+            .reduce(|best, candidate| {
+                let later = if descending {
+                    candidate.1 > best.1
+                } else {
+                    candidate.1 < best.1
+                };
+                if later {
+                    candidate
+                } else {
+                    best
+                }
+            })
+            .map(|(i, _)| i);
+        Ok(next.and_then(|i| self.streams[i].buffer.pop_front()))
+    }
+
+    /// Reads the next chunk of the shards `which`, at once. A shard that returns nothing but
+    /// may hold more is read again before the merge goes on.
+    async fn read(&mut self, which: &[usize]) -> Result<(), ApiError> {
+        let mut pending = which.to_vec();
+        while !pending.is_empty() {
+            let reads = pending.iter().map(|&i| self.query(&self.streams[i]));
+            let outputs = join_all(reads).await;
+            let mut again = Vec::new();
+            for (&i, output) in pending.iter().zip(outputs) {
+                let output = output?;
+                let stream = &mut self.streams[i];
+                stream.started = true;
+                for item in output.items.unwrap_or_default() {
+                    let Some(key) = text_of(&item, self.plan.sort_attribute).map(str::to_owned)
+                    else {
+                        continue;
+                    };
+                    // The position itself was the previous page's last item.
+                    if Some(key.as_str()) != self.after {
+                        stream.buffer.push_back((key, item));
+                    }
+                }
+                stream.resume = output.last_evaluated_key;
+                stream.finished = stream.resume.is_none();
+                if stream.buffer.is_empty() && !stream.finished {
+                    again.push(i);
+                }
+            }
+            pending = again;
+        }
+        Ok(())
+    }
+
+    fn query(
+        &self,
+        stream: &Stream,
+    ) -> impl std::future::Future<
+        Output = Result<aws_sdk_dynamodb::operation::query::QueryOutput, ApiError>,
+    > + 'a {
+        let (from, to) = self.bounds();
+        let mut condition = "#partition = :partition".to_owned();
+        let mut request = self
+            .table
+            .client
+            .query()
+            .table_name(self.table.name)
+            .index_name(self.plan.index)
+            .expression_attribute_names("#partition", self.plan.partition_attribute)
+            .expression_attribute_values(":partition", s(&stream.partition))
+            .scan_index_forward(!self.plan.descending)
+            .limit(self.chunk)
+            .set_exclusive_start_key(stream.resume.clone());
+        match (from, to) {
+            (Some(from), Some(to)) => {
+                condition.push_str(" AND #sort BETWEEN :from AND :to");
+                request = request
+                    .expression_attribute_values(":from", s(from))
+                    .expression_attribute_values(":to", s(to));
+            }
+            (Some(from), None) => {
+                condition.push_str(" AND #sort >= :from");
+                request = request.expression_attribute_values(":from", s(from));
+            }
+            (None, Some(to)) => {
+                condition.push_str(" AND #sort <= :to");
+                request = request.expression_attribute_values(":to", s(to));
+            }
+            (None, None) => {}
+        }
+        if from.is_some() || to.is_some() {
+            request = request.expression_attribute_names("#sort", self.plan.sort_attribute);
+        }
+        let request = request.key_condition_expression(condition);
+        async move {
+            request
+                .send()
+                .await
+                .map_err(|e| storage_error("query products", e))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::Timestamp;
+    use crate::domain::Price;
+    use crate::domain::{PriceRange, ProductName, Search};
+
+    fn product(name: &str, cents: u64, category: Option<&str>) -> Product {
+        let now = Timestamp::from_millis(1_700_000_000_000);
+        Product {
+            id: Id::generate(now).expect("id"),
+            name: ProductName::from_stored(name.to_owned()),
+            price: Price::from_cents(cents).expect("price"),
+            description: None,
+            category: category.map(|c| Category::parse_str(c).expect("category")),
+            owner_id: Id::generate(now).expect("id"),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn shards_are_stable_and_spread() {
+        let shards = Shards::DEFAULT;
+        let now = Timestamp::from_millis(1_700_000_000_000);
+        let mut counts = [0usize; 16];
+        for _ in 0..1_600 {
+            let id = Id::generate(now).expect("id");
+            assert_eq!(shards.of(&id), shards.of(&id));
+            counts[usize::from(shards.of(&id))] += 1;
+        }
+        assert!(
+            counts.iter().all(|&count| (50..=150).contains(&count)),
+            "{counts:?}"
+        );
+        assert_eq!(Shards::new(0), None);
+        assert_eq!(Shards::new(MAX_SHARDS + 1), None);
+    }
+
+    #[test]
+    fn price_keys_sort_as_prices_and_name_keys_as_folded_names() {
+        let shards = Shards::DEFAULT;
+        let cheap = index_keys(&product("b", 990, None), shards);
+        let dear = index_keys(&product("a", 10_000, None), shards);
+        assert!(cheap.price < dear.price);
+        let short = index_keys(&product("Lamp", 1, None), shards);
+        let longer = index_keys(&product("lamp shade", 1, None), shards);
+        let accented = index_keys(&product("Éclair", 1, None), shards);
+        let plain = index_keys(&product("eclairs", 1, None), shards);
+        assert!(short.name < longer.name);
+        assert!(accented.name < plain.name);
+        assert_eq!(short.category, None);
+        let in_books = index_keys(&product("x", 1, Some("books")), shards);
+        assert!(in_books.category.expect("category").starts_with("books#"));
+    }
+
+    #[test]
+    fn a_price_range_is_a_key_range_only_under_a_price_order() {
+        let price = |cents| Price::from_cents(cents);
+        let range = PriceRange::new(price(100), price(250)).expect("range");
+        let by_price = CatalogueQuery {
+            sort: Sort::CheapestFirst,
+            price: range,
+            ..CatalogueQuery::default()
+        };
+        let plan = Plan::for_query(&by_price, Shards::DEFAULT);
+        assert_eq!(plan.index, BY_SHARD_PRICE);
+        assert_eq!(plan.partitions.len(), 16);
+        assert_eq!(plan.from.as_deref(), Some("00000100#"));
+        assert_eq!(plan.to.as_deref(), Some("00000250#~"));
+        assert!(plan.serves(&by_price));
+
+        let by_name = CatalogueQuery {
+            sort: Sort::Name,
+            price: range,
+            ..CatalogueQuery::default()
+        };
+        let plan = Plan::for_query(&by_name, Shards::DEFAULT);
+        assert_eq!((plan.from, plan.to), (None, None));
+        assert!(!Plan::for_query(&by_name, Shards::DEFAULT).serves(&by_name));
+
+        let searched = CatalogueQuery {
+            search: Some(Search::parse("lamp").expect("search")),
+            category: Category::parse_str("lighting"),
+            ..CatalogueQuery::default()
+        };
+        let plan = Plan::for_query(&searched, Shards::new(4).expect("shards"));
+        assert_eq!(plan.index, BY_CATEGORY_CREATED);
+        assert_eq!(
+            plan.partitions,
+            ["lighting#00", "lighting#01", "lighting#02", "lighting#03"]
+        );
+        assert!(!plan.serves(&searched));
+    }
+}

@@ -1,0 +1,703 @@
+//! The catalogue's listing against DynamoDB Local: every order across pages, exactly once, also
+//! while others write; price ranges; search; totals; page numbers; cursors bound to their query;
+//! the write-sharded indexes; and products from before the indexes, brought in by the migration.
+
+use std::collections::{HashMap, HashSet};
+
+use api_tests::{join_all, Event, TestApp, TestResponse};
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::{json, Value};
+use shared::domain::catalogue::fold;
+use shared::store::products;
+
+/// A product as the tests expect to see it listed.
+#[derive(Debug, Clone)]
+struct Listed {
+    id: String,
+    name: String,
+    cents: u64,
+    category: Option<String>,
+}
+
+impl Listed {
+    fn of(product: &Value) -> Self {
+        let price = product["price"].as_f64().expect("price");
+        Self {
+            id: product["id"].as_str().expect("id").to_owned(),
+            name: product["name"].as_str().expect("name").to_owned(),
+            cents: (price * 100.0).round() as u64,
+            category: product["category"].as_str().map(str::to_owned),
+        }
+    }
+}
+
+const NAMES: &[&str] = &[
+    "Desk Lamps",
+    "clamp",
+    "Café table",
+    "LAMP shade",
+    "Armchair",
+    "bookcase",
+    "Éclair tin",
+    "Zebra rug",
+    "mirror",
+    "Oak desk",
+    "lamp",
+    "Lamp",
+];
+
+/// `count` products of `category` (none where `None`), with names from [`NAMES`] and a handful
+/// of prices, so that names and prices repeat and ties are broken by id.
+async fn seed(app: &TestApp, token: &str, count: usize, category: Option<&str>) -> Vec<Listed> {
+    let bodies: Vec<Value> = (0..count)
+        .map(|i| {
+            let name = format!("{} {}", NAMES[i % NAMES.len()], i % 7);
+            let price = [0.0, 9.99, 10.0, 12.5, 99.0, 1500.0, 29.9][(i * 5) % 7];
+            json!({ "name": name, "price": price, "category": category })
+        })
+        .collect();
+    let mut seeded = Vec::new();
+    for chunk in bodies.chunks(10) {
+        for response in join_all(chunk.iter().map(|body| app.create_product(token, body))).await {
+            assert_eq!(response.status, 201, "{:?}", response.json());
+            seeded.push(Listed::of(&response.json()["data"]));
+        }
+    }
+    seeded
+}
+
+/// The order the contract gives `sort`, ties broken by id.
+fn sorted(mut products: Vec<Listed>, sort: &str) -> Vec<String> {
+    match sort {
+        "-createdAt" => products.sort_by(|a, b| b.id.cmp(&a.id)),
+        "createdAt" => products.sort_by(|a, b| a.id.cmp(&b.id)),
+        "price" => products.sort_by(|a, b| (a.cents, &a.id).cmp(&(b.cents, &b.id))),
+        "-price" => products.sort_by(|a, b| (b.cents, &b.id).cmp(&(a.cents, &a.id))),
+        "name" => products.sort_by(|a, b| (fold(&a.name), &a.id).cmp(&(fold(&b.name), &b.id))),
+        other => panic!("no sort {other}"),
+    }
+    products.into_iter().map(|p| p.id).collect()
+}
+
+/// Follows `nextCursor` from the first page of `query` to the end; the ids in the order given.
+async fn every_page(app: &TestApp, query: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..1_000 {
+        let url = match &cursor {
+            Some(cursor) => format!("{query}&cursor={cursor}"),
+            None => query.to_owned(),
+        };
+        let page = app.list_products(&url).await;
+        assert_eq!(page.status, 200, "{url}: {:?}", page.json());
+        let body = page.json();
+        ids.extend(ids_of(&body));
+        match body["nextCursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return ids,
+        }
+    }
+    panic!("{query}: the cursors never ended");
+}
+
+fn ids_of(body: &Value) -> Vec<String> {
+    body["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|p| p["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+const SORTS: [&str; 5] = ["-createdAt", "createdAt", "price", "-price", "name"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_order_lists_every_product_once_across_pages_with_and_without_a_category() {
+    let app = TestApp::spawn().await;
+    let token = app.user_token("shop@example.com").await;
+    let mut everything = seed(&app, &token, 210, Some("lighting")).await;
+    everything.extend(seed(&app, &token, 30, None).await);
+    let lighting: Vec<Listed> = everything
+        .iter()
+        .filter(|p| p.category.as_deref() == Some("lighting"))
+        .cloned()
+        .collect();
+
+    for sort in SORTS {
+        let listed = every_page(&app, &format!("limit=20&sort={sort}")).await;
+        assert_eq!(listed, sorted(everything.clone(), sort), "sort={sort}");
+        let in_category =
+            every_page(&app, &format!("limit=17&sort={sort}&category=lighting")).await;
+        assert_eq!(
+            in_category,
+            sorted(lighting.clone(), sort),
+            "sort={sort}&category=lighting"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn paging_gives_each_product_once_while_others_create_update_and_delete() {
+    let app = TestApp::spawn().await;
+    let token = app.user_token("busy@example.com").await;
+    let other = app.user_token("other@example.com").await;
+    let before = seed(&app, &token, 90, Some("garden")).await;
+    let doomed: HashSet<String> = before.iter().step_by(9).map(|p| p.id.clone()).collect();
+    let survivors: Vec<&Listed> = before.iter().filter(|p| !doomed.contains(&p.id)).collect();
+
+    let mut created = HashSet::new();
+    for sort in SORTS {
+        let query = format!("limit=10&sort={sort}");
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut page_number = 0;
+        loop {
+            let url = cursor
+                .as_ref()
+                .map_or(query.clone(), |c| format!("{query}&cursor={c}"));
+            let body = app.list_products(&url).await.json();
+            seen.extend(ids_of(&body));
+            // Between pages: a product created, one renamed (its place in this order kept), and
+            // on one page, the doomed ones deleted.
+            let fresh = app
+                .create_product(&other, &json!({ "name": "Newcomer", "price": 11.0 }))
+                .await;
+            created.insert(fresh.json()["data"]["id"].as_str().expect("id").to_owned());
+            let renamed = survivors[page_number % survivors.len()];
+            if sort != "name" {
+                let event = Event::load("update-product")
+                    .product_id(&renamed.id)
+                    .bearer(&token)
+                    .json_body(&json!({
+                        "name": format!("{} again", renamed.name),
+                        "price": renamed.cents as f64 / 100.0,
+                        "category": "garden"
+                    }));
+                assert_eq!(app.invoke(&event).await.status, 200);
+            }
+            if page_number == 2 {
+                for id in &doomed {
+                    let event = Event::load("delete-product").product_id(id).bearer(&token);
+                    let status = app.invoke(&event).await.status;
+                    assert!(status == 204 || status == 404, "{status}");
+                }
+            }
+            page_number += 1;
+            match body["nextCursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+        }
+
+        let unique: HashSet<&String> = seen.iter().collect();
+        assert_eq!(
+            unique.len(),
+            seen.len(),
+            "sort={sort}: a product listed twice"
+        );
+        for product in &before {
+            let listed = seen.contains(&product.id);
+            assert!(
+                listed || doomed.contains(&product.id),
+                "sort={sort}: {} never listed",
+                product.id
+            );
+        }
+        let unknown: Vec<&String> = seen
+            .iter()
+            .filter(|id| !before.iter().any(|p| &p.id == *id) && !created.contains(*id))
+            .collect();
+        assert!(unknown.is_empty(), "sort={sort}: {unknown:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_price_range_lists_exactly_the_products_inside_it_in_every_order() {
+    let app = TestApp::spawn().await;
+    let token = app.user_token("ranges@example.com").await;
+    let mut everything = seed(&app, &token, 60, Some("kitchen")).await;
+    everything.extend(seed(&app, &token, 20, None).await);
+
+    for (min, max) in [
+        (Some("10"), Some("99")),
+        (Some("12.5"), None),
+        (None, Some("9.99")),
+    ] {
+        let inside: Vec<Listed> = everything
+            .iter()
+            .filter(|p| min.is_none_or(|m| p.cents >= cents(m)))
+            .filter(|p| max.is_none_or(|m| p.cents <= cents(m)))
+            .cloned()
+            .collect();
+        let mut range = String::new();
+        if let Some(min) = min {
+            range.push_str(&format!("&minPrice={min}"));
+        }
+        if let Some(max) = max {
+            range.push_str(&format!("&maxPrice={max}"));
+        }
+        for sort in SORTS {
+            let listed = every_page(&app, &format!("limit=7&sort={sort}{range}")).await;
+            assert_eq!(listed, sorted(inside.clone(), sort), "sort={sort}{range}");
+        }
+        let in_kitchen: Vec<Listed> = inside
+            .iter()
+            .filter(|p| p.category.as_deref() == Some("kitchen"))
+            .cloned()
+            .collect();
+        let listed = every_page(
+            &app,
+            &format!("limit=9&sort=-price&category=kitchen{range}"),
+        )
+        .await;
+        assert_eq!(listed, sorted(in_kitchen, "-price"), "kitchen{range}");
+    }
+
+    let inverted = app.list_products("minPrice=10&maxPrice=9.99").await;
+    assert_eq!(inverted.status, 400);
+    assert_eq!(inverted.error_fields(), ["minPrice"]);
+    for bad in [
+        "minPrice=-1",
+        "maxPrice=1.999",
+        "minPrice=abc",
+        "maxPrice=1000000",
+    ] {
+        assert_eq!(app.list_products(bad).await.status, 400, "{bad}");
+    }
+}
+
+fn cents(text: &str) -> u64 {
+    (text.parse::<f64>().expect("price") * 100.0).round() as u64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn search_matches_word_starts_of_name_and_category_whatever_the_case_and_accents() {
+    let app = TestApp::spawn().await;
+    let token = app.user_token("search@example.com").await;
+    let mut ids = HashMap::new();
+    for (name, price, category) in [
+        ("Desk Lamps", 30.0, Some("lighting")),
+        ("Clamp", 5.0, Some("tools")),
+        ("Café table", 120.0, None),
+        ("LAMP shade", 12.0, Some("lighting")),
+        ("Reading light", 45.0, Some("lamp-parts")),
+    ] {
+        let created = app
+            .create_product(
+                &token,
+                &json!({ "name": name, "price": price, "category": category }),
+            )
+            .await;
+        ids.insert(
+            name,
+            created.json()["data"]["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        );
+    }
+    // Enough others that a search reads past a page of the index.
+    fillers(&app, &token, 40, "other").await;
+    let found = |names: &[&str]| -> HashSet<String> {
+        names.iter().map(|name| ids[name].clone()).collect()
+    };
+    let search = |query: &'static str| {
+        let app = &app;
+        async move {
+            every_page(app, query)
+                .await
+                .into_iter()
+                .collect::<HashSet<String>>()
+        }
+    };
+
+    assert_eq!(
+        search("q=lamp").await,
+        found(&["Desk Lamps", "LAMP shade", "Reading light"])
+    );
+    assert_eq!(search("q=LAMPS").await, found(&["Desk Lamps"]));
+    assert_eq!(search("q=cafe").await, found(&["Café table"]));
+    assert_eq!(search("q=d%C3%A9sk%20lamp").await, found(&["Desk Lamps"]));
+    assert_eq!(
+        search("q=lamp&category=lighting").await,
+        found(&["Desk Lamps", "LAMP shade"])
+    );
+    assert_eq!(search("q=lamp&maxPrice=20").await, found(&["LAMP shade"]));
+    assert_eq!(search("q=amp").await, HashSet::new());
+
+    let by_price = every_page(&app, "q=lamp&sort=-price&limit=1").await;
+    assert_eq!(
+        by_price,
+        [
+            ids["Reading light"].clone(),
+            ids["Desk Lamps"].clone(),
+            ids["LAMP shade"].clone()
+        ]
+    );
+    for bad in ["q=", "q=%20%20", "q=!!"] {
+        let refused = app.list_products(bad).await;
+        assert_eq!(refused.status, 400, "{bad}");
+        assert_eq!(refused.error_fields(), ["q"]);
+    }
+    let long = format!("q={}", "a".repeat(101));
+    assert_eq!(app.list_products(&long).await.status, 400);
+}
+
+#[tokio::test]
+async fn a_search_page_reads_a_bounded_window_and_goes_on_with_a_cursor() {
+    let app = TestApp::spawn().await;
+    let token = app.user_token("window@example.com").await;
+    let needle = app
+        .create_product(&token, &json!({ "name": "Needle", "price": 1 }))
+        .await
+        .json()["data"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // 30 newer products that do not match: more than 10 × limit for limit=2.
+    app.clock().advance(std::time::Duration::from_millis(5));
+    fillers(&app, &token, 30, "hay").await;
+
+    let first = app.list_products("q=needle&limit=2").await.json();
+    assert_eq!(first["data"].as_array().map(Vec::len), Some(0));
+    assert!(first["nextCursor"].is_string(), "the page goes on: {first}");
+    assert_eq!(every_page(&app, "q=needle&limit=2").await, [needle]);
+}
+
+async fn total(app: &TestApp, query: &str) -> u64 {
+    let response = app.list_products(&format!("{query}&include=total")).await;
+    assert_eq!(response.status, 200, "{:?}", response.json());
+    response.json()["total"].as_u64().expect("total")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn totals_are_exact_after_creates_deletes_and_changes_of_category() {
+    let app = TestApp::spawn().await;
+    let token = app.user_token("totals@example.com").await;
+    assert_eq!(total(&app, "limit=1").await, 0);
+    let books = seed(&app, &token, 25, Some("books")).await;
+    let plain = seed(&app, &token, 12, None).await;
+    assert_eq!(total(&app, "limit=1").await, 37);
+    assert_eq!(total(&app, "category=books").await, 25);
+    assert_eq!(total(&app, "category=books&sort=name").await, 25);
+    assert_eq!(total(&app, "category=toys").await, 0);
+
+    for product in books.iter().take(5).chain(plain.iter().take(2)) {
+        let event = Event::load("delete-product")
+            .product_id(&product.id)
+            .bearer(&token);
+        assert_eq!(app.invoke(&event).await.status, 204);
+    }
+    let moved = &books[10];
+    let event = Event::load("update-product")
+        .product_id(&moved.id)
+        .bearer(&token)
+        .json_body(&json!({ "name": "Moved", "price": 1, "category": "toys" }));
+    assert_eq!(app.invoke(&event).await.status, 200);
+
+    assert_eq!(total(&app, "limit=1").await, 30);
+    assert_eq!(total(&app, "category=books").await, 19);
+    assert_eq!(total(&app, "category=toys").await, 1);
+    let listed = every_page(&app, "limit=100&category=books").await;
+    assert_eq!(listed.len(), 19);
+
+    for query in ["q=lamp", "minPrice=1", "maxPrice=5", "category=books&q=x"] {
+        let refused = app.list_products(&format!("{query}&include=total")).await;
+        assert_eq!(refused.status, 400, "{query}");
+        assert_eq!(refused.error_fields(), ["include"]);
+    }
+    assert_eq!(app.list_products("include=everything").await.status, 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creates_and_deletes_keep_the_total_exact() {
+    let app = TestApp::spawn().await;
+    let token = app.user_token("racers@example.com").await;
+    let seeded = seed(&app, &token, 30, Some("race")).await;
+    let creates = (0..30).map(|i| {
+        let body = json!({ "name": format!("Racer {i}"), "price": 1, "category": "race" });
+        let (app, token) = (&app, &token);
+        async move { app.create_product(token, &body).await.status }
+    });
+    let deletes = seeded.iter().take(20).map(|product| {
+        let event = Event::load("delete-product")
+            .product_id(&product.id)
+            .bearer(&token);
+        let app = &app;
+        async move { app.invoke(&event).await.status }
+    });
+    let (created, deleted) = tokio::join!(join_all(creates), join_all(deletes));
+
+    assert!(created.iter().all(|s| *s == 201), "{created:?}");
+    assert!(deleted.iter().all(|s| *s == 204), "{deleted:?}");
+    assert_eq!(total(&app, "category=race").await, 40);
+    assert_eq!(total(&app, "limit=1").await, 40);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_page_number_gives_what_the_cursors_give_on_that_page() {
+    let app = TestApp::spawn().await;
+    let token = app.user_token("pages@example.com").await;
+    seed(&app, &token, 75, Some("paged")).await;
+
+    for query in [
+        "limit=20",
+        "limit=20&sort=price",
+        "limit=20&sort=name&q=lamp",
+        "limit=7&minPrice=10&sort=createdAt",
+    ] {
+        let mut cursor_pages = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let url = cursor
+                .as_ref()
+                .map_or(query.to_owned(), |c| format!("{query}&cursor={c}"));
+            let body = app.list_products(&url).await.json();
+            cursor_pages.push(ids_of(&body));
+            match body["nextCursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+        }
+        for (i, expected) in cursor_pages.iter().enumerate() {
+            let numbered = app.list_products(&format!("{query}&page={}", i + 1)).await;
+            assert_eq!(numbered.status, 200);
+            let body = numbered.json();
+            assert_eq!(&ids_of(&body), expected, "{query}&page={}", i + 1);
+            assert_eq!(body["page"], json!(i + 1));
+            assert!(body["limit"].is_u64());
+        }
+        let past = app
+            .list_products(&format!("{query}&page={}", cursor_pages.len() + 1))
+            .await
+            .json();
+        assert_eq!(ids_of(&past), Vec::<String>::new(), "{query}: past the end");
+    }
+
+    let deepest = app.list_products("limit=20&page=50").await;
+    assert_eq!(deepest.status, 200);
+    let too_deep = app.list_products("limit=20&page=51").await;
+    assert_eq!(too_deep.status, 400);
+    assert_eq!(too_deep.error_fields(), ["page"]);
+    assert!(too_deep.json()["errors"][0]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("nextCursor")));
+    let first = app.list_products("limit=5").await.json();
+    let cursor = first["nextCursor"].as_str().expect("cursor");
+    let both = app
+        .list_products(&format!("limit=5&page=2&cursor={cursor}"))
+        .await;
+    assert_eq!(both.status, 400);
+    for bad in ["page=0", "page=-1", "page=x", "page=1.5"] {
+        assert_eq!(app.list_products(bad).await.status, 400, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn a_cursor_works_only_for_the_query_it_was_issued_for() {
+    let app = TestApp::spawn().await;
+    let token = app.user_token("cursors@example.com").await;
+    seed(&app, &token, 12, Some("bound")).await;
+    let first = app.list_products("limit=5&sort=price").await.json();
+    let cursor = first["nextCursor"].as_str().expect("cursor").to_owned();
+
+    assert_eq!(
+        app.list_products(&format!("limit=5&sort=price&cursor={cursor}"))
+            .await
+            .status,
+        200
+    );
+    for other in [
+        "limit=5&sort=name",
+        "limit=5&sort=-price",
+        "limit=5&sort=price&category=bound",
+        "limit=5&sort=price&minPrice=1",
+        "limit=5&sort=price&q=lamp",
+    ] {
+        let refused: TestResponse = app.list_products(&format!("{other}&cursor={cursor}")).await;
+        assert_eq!(refused.status, 400, "{other}");
+        assert_eq!(refused.error_fields(), ["cursor"]);
+    }
+    // Another shard count is another listing.
+    let resharded = app.with_config(&[("LISTING_SHARDS", "8")]);
+    let refused = resharded
+        .list_products(&format!("limit=5&sort=price&cursor={cursor}"))
+        .await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(
+        app.list_products("sort=updatedAt").await.error_fields(),
+        ["sort"]
+    );
+}
+
+async fn profile_id(app: &TestApp, token: &str) -> String {
+    let profile = app.invoke(&Event::load("profile").bearer(token)).await;
+    profile.json()["data"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned()
+}
+
+/// `count` products named `Filler <i>`, which no search of the tests finds.
+async fn fillers(app: &TestApp, token: &str, count: usize, category: &str) {
+    for chunk in (0..count).collect::<Vec<_>>().chunks(10) {
+        let creates = chunk.iter().map(|i| {
+            let body = json!({ "name": format!("Filler {i}"), "price": 3, "category": category });
+            async move { app.create_product(token, &body).await.status }
+        });
+        assert!(join_all(creates).await.iter().all(|s| *s == 201));
+    }
+}
+
+/// Every value of `attribute` among the products table's items, with how many items hold it.
+async fn spread_of(app: &TestApp, attribute: &str) -> HashMap<String, usize> {
+    let mut spread = HashMap::new();
+    let mut start = None;
+    loop {
+        let page = app
+            .state
+            .dynamo
+            .scan()
+            .table_name(&app.state.config.tables.products)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scan");
+        for item in page.items() {
+            if let Some(AttributeValue::S(value)) = item.get(attribute) {
+                *spread.entry(value.clone()).or_default() += 1;
+            }
+        }
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return spread;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_creates_in_one_category_by_one_owner_spread_over_every_index() {
+    let app = TestApp::spawn().await;
+    let token = app.user_token("bulk@example.com").await;
+    seed(&app, &token, 200, Some("bulk")).await;
+
+    // The partition keys of every index of the products table (the sort keys are unique).
+    for attribute in ["listKey", "categoryKey", "ownerKey"] {
+        let spread = spread_of(&app, attribute).await;
+        let held: usize = spread.values().sum();
+        assert_eq!(held, 200, "{attribute}");
+        let (hottest, most) = spread
+            .iter()
+            .max_by_key(|(_, count)| **count)
+            .expect("values");
+        assert!(
+            *most <= 50,
+            "{attribute} = {hottest} holds {most} of 200 products"
+        );
+        assert_eq!(spread.len(), 16, "{attribute}: one value per shard");
+    }
+    // The totals' counters are items of their own, each changed by a share of the creates.
+    let counters = spread_of(&app, "id").await;
+    let counter_items = counters
+        .keys()
+        .filter(|id| id.starts_with("total#"))
+        .count();
+    assert!(counter_items > 16, "{counter_items} counter items");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn products_stored_before_the_sharded_indexes_are_listed_and_counted_after_the_migration() {
+    let app = TestApp::spawn().await;
+    let token = app.user_token("legacy@example.com").await;
+    let owner = profile_id(&app, &token).await;
+    // Items as the previous version wrote them: one listing partition, no totals.
+    let mut legacy = Vec::new();
+    for i in 0..12 {
+        let id = shared::domain::Id::generate(app.clock().now()).expect("id");
+        let mut item = HashMap::from([
+            ("id".to_owned(), AttributeValue::S(id.to_string())),
+            ("ownerId".to_owned(), AttributeValue::S(owner.clone())),
+            (
+                "name".to_owned(),
+                AttributeValue::S(format!("Old lamp {i}")),
+            ),
+            (
+                "priceCents".to_owned(),
+                AttributeValue::N((100 * i).to_string()),
+            ),
+            (
+                "createdAt".to_owned(),
+                AttributeValue::S(app.clock().now().to_string()),
+            ),
+            (
+                "updatedAt".to_owned(),
+                AttributeValue::S(app.clock().now().to_string()),
+            ),
+            ("version".to_owned(), AttributeValue::N("1".to_owned())),
+            (
+                "listPartition".to_owned(),
+                AttributeValue::S("ALL".to_owned()),
+            ),
+        ]);
+        if i % 2 == 0 {
+            item.insert(
+                "category".to_owned(),
+                AttributeValue::S("legacy".to_owned()),
+            );
+        }
+        app.state
+            .dynamo
+            .put_item()
+            .table_name(&app.state.config.tables.products)
+            .set_item(Some(item))
+            .send()
+            .await
+            .expect("legacy item");
+        legacy.push(id.to_string());
+    }
+    let fresh = seed(&app, &token, 3, Some("legacy")).await;
+    assert_eq!(
+        every_page(&app, "limit=50").await.len(),
+        3,
+        "before: only the new"
+    );
+    assert_eq!(
+        app.get_product(&legacy[0]).await.status,
+        200,
+        "readable all along"
+    );
+
+    let first = products::migrate(app.state.products(), app.state.shards())
+        .await
+        .expect("migration");
+    let again = products::migrate(app.state.products(), app.state.shards())
+        .await
+        .expect("migration");
+
+    assert_eq!(
+        (first.examined, first.rewritten, first.counted),
+        (15, 12, 12)
+    );
+    assert_eq!(
+        (again.rewritten, again.counted),
+        (0, 0),
+        "run again, nothing to do"
+    );
+    let listed: HashSet<String> = every_page(&app, "limit=7&sort=price")
+        .await
+        .into_iter()
+        .collect();
+    let expected: HashSet<String> = legacy
+        .iter()
+        .cloned()
+        .chain(fresh.iter().map(|p| p.id.clone()))
+        .collect();
+    assert_eq!(listed, expected);
+    assert_eq!(total(&app, "limit=1").await, 15);
+    assert_eq!(total(&app, "category=legacy").await, 9);
+    let event = Event::load("delete-product")
+        .product_id(&legacy[0])
+        .bearer(&token);
+    assert_eq!(app.invoke(&event).await.status, 204);
+    assert_eq!(total(&app, "category=legacy").await, 8);
+}
