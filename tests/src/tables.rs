@@ -324,7 +324,7 @@ mod tests {
     }
 
     #[test]
-    fn products_table_has_its_listing_and_owner_indexes() {
+    fn products_table_has_its_listing_owner_and_search_indexes() {
         use shared::store::listing;
         let products = definitions()
             .expect("template parses")
@@ -346,7 +346,10 @@ mod tests {
                 listing::BY_CATEGORY_CREATED,
                 listing::BY_CATEGORY_PRICE,
                 listing::BY_CATEGORY_NAME,
-                shared::store::products::BY_OWNER_INDEX
+                shared::store::products::BY_OWNER_INDEX,
+                listing::BY_SEARCH_CREATED,
+                listing::BY_SEARCH_PRICE,
+                listing::BY_SEARCH_NAME,
             ]
         );
     }

@@ -354,14 +354,101 @@ async fn a_search_page_reads_a_bounded_window_and_goes_on_with_a_cursor() {
         .as_str()
         .expect("id")
         .to_owned();
-    // 30 newer products that do not match: more than 10 × limit for limit=2.
+    // 30 newer products under the same stem that do not match: more than 10 × limit for
+    // limit=2 read in the word index.
     app.clock().advance(std::time::Duration::from_millis(5));
-    fillers(&app, &token, 30, "hay").await;
+    let (app, token) = (&app, &token);
+    for chunk in (0..30).collect::<Vec<_>>().chunks(10) {
+        let creates = chunk.iter().map(|i| {
+            let body = json!({ "name": format!("Neediness {i}"), "price": 2 });
+            async move { app.create_product(token, &body).await.status }
+        });
+        assert!(join_all(creates).await.iter().all(|s| *s == 201));
+    }
 
     let first = app.list_products("q=needle&limit=2").await.json();
     assert_eq!(first["data"].as_array().map(Vec::len), Some(0));
     assert!(first["nextCursor"].is_string(), "the page goes on: {first}");
-    assert_eq!(every_page(&app, "q=needle&limit=2").await, [needle]);
+    assert_eq!(every_page(app, "q=needle&limit=2").await, [needle]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_word_index_follows_renames_deletes_long_names_and_short_words() {
+    let app = TestApp::spawn().await;
+    let token = app.user_token("words@example.com").await;
+    let id_of = |response: &TestResponse| {
+        response.json()["data"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    };
+    let lamp = id_of(
+        &app.create_product(
+            &token,
+            &json!({ "name": "Desk Lamps", "price": 30, "category": "tv-room" }),
+        )
+        .await,
+    );
+    // More distinct word stems than a product is filed under one by one.
+    let long_name: String = (0..45)
+        .map(|i| format!("w{i:02}"))
+        .chain(["lampshade".to_owned()])
+        .collect::<Vec<_>>()
+        .join(" ");
+    let long = id_of(
+        &app.create_product(&token, &json!({ "name": long_name, "price": 5 }))
+            .await,
+    );
+    fillers(&app, &token, 12, "other").await;
+    let search = |query: &'static str| {
+        let app = &app;
+        async move { every_page(app, query).await }
+    };
+    assert_eq!(
+        search("q=lamp&sort=price").await,
+        [long.clone(), lamp.clone()]
+    );
+    assert_eq!(search("q=w44").await, [long.as_str()]);
+    // Words shorter than a stem are looked for on the listing.
+    assert_eq!(search("q=tv").await, [lamp.as_str()]);
+    assert_eq!(search("q=de%20tv").await, [lamp.as_str()]);
+
+    let event = Event::load("update-product")
+        .product_id(&lamp)
+        .bearer(&token)
+        .json_body(&json!({ "name": "Desk Chair", "price": 31 }));
+    assert_eq!(app.invoke(&event).await.status, 200);
+    assert_eq!(search("q=lamp").await, [long.as_str()]);
+    assert_eq!(search("q=chair").await, [lamp.as_str()]);
+    let listed = app.list_products("q=desk").await.json();
+    assert_eq!(listed["data"][0]["price"], json!(31.0), "{listed}");
+    assert_eq!(listed["data"][0]["version"], json!(2), "{listed}");
+    assert_eq!(
+        search("q=tv").await,
+        Vec::<String>::new(),
+        "the category went"
+    );
+
+    for id in [&lamp, &long] {
+        let event = Event::load("delete-product").product_id(id).bearer(&token);
+        assert_eq!(app.invoke(&event).await.status, 204);
+    }
+    assert_eq!(search("q=chair").await, Vec::<String>::new());
+    assert_eq!(search("q=lampshade").await, Vec::<String>::new());
+    let entries = app
+        .state
+        .dynamo
+        .scan()
+        .table_name(&app.state.config.tables.products)
+        .filter_expression("attribute_exists(productId)")
+        .send()
+        .await
+        .expect("scan")
+        .count;
+    assert_eq!(
+        entries, 24,
+        "the fillers' entries alone: `fil` and `oth` for each"
+    );
 }
 
 async fn total(app: &TestApp, query: &str) -> u64 {
@@ -596,6 +683,22 @@ async fn two_hundred_creates_in_one_category_by_one_owner_spread_over_every_inde
         );
         assert_eq!(spread.len(), 16, "{attribute}: one value per shard");
     }
+    // The word index: each product is filed under each stem of its words, every stem over the
+    // shards ("q:bul#00" .. "q:bul#15" for the category every product has).
+    let entries = spread_of(&app, "searchKey").await;
+    let (hottest, most) = entries
+        .iter()
+        .max_by_key(|(_, count)| **count)
+        .expect("search entries");
+    assert!(
+        *most <= 50,
+        "searchKey = {hottest} holds {most} of 200 products"
+    );
+    let bulk = entries
+        .keys()
+        .filter(|key| key.starts_with("q:bul#"))
+        .count();
+    assert_eq!(bulk, 16, "the category's stem over every shard");
     // The totals' counters are items of their own, each changed by a share of the creates.
     let counters = spread_of(&app, "id").await;
     let counter_items = counters
@@ -693,6 +796,12 @@ async fn products_stored_before_the_sharded_indexes_are_listed_and_counted_after
         .chain(fresh.iter().map(|p| p.id.clone()))
         .collect();
     assert_eq!(listed, expected);
+    let found: HashSet<String> = every_page(&app, "q=old%20lamp").await.into_iter().collect();
+    assert_eq!(
+        found,
+        legacy.iter().cloned().collect(),
+        "in the word index too"
+    );
     assert_eq!(total(&app, "limit=1").await, 15);
     assert_eq!(total(&app, "category=legacy").await, 9);
     let event = Event::load("delete-product")

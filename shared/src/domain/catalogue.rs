@@ -7,6 +7,16 @@ use super::Price;
 /// The longest search text taken (`q`).
 pub const MAX_SEARCH_CHARS: usize = 100;
 
+/// How many leading characters of a word its search stem is: the word index files a product
+/// under the stem of each of its words, and a search word of at least this length reads the
+/// products under its own stem.
+pub const STEM_CHARS: usize = 3;
+
+/// The most stems a product is filed under; one with more is filed once, under the overflow
+/// entry every search reads as well (names of more than 40 distinct words are rare, and the
+/// entries of a product are written in one transaction with it).
+pub const MAX_STEMS: usize = 40;
+
 /// The order of a listing. Every order is total: ties are broken by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sort {
@@ -101,6 +111,16 @@ impl Search {
         &self.words
     }
 
+    /// The stem whose products hold every match: that of the longest word, if one is at least
+    /// [`STEM_CHARS`] long (shorter words alone are checked on the listing itself).
+    pub fn stem(&self) -> Option<String> {
+        self.words
+            .iter()
+            .filter(|word| word.chars().count() >= STEM_CHARS)
+            .max_by_key(|word| word.chars().count())
+            .map(|word| stem_of(word))
+    }
+
     /// Whether every search word starts one of `product_words`.
     pub fn matches(&self, product_words: &[String]) -> bool {
         self.words.iter().all(|word| {
@@ -173,6 +193,42 @@ pub fn product_words(product: &Product) -> Vec<String> {
         own.extend(words(category.as_str()));
     }
     own
+}
+
+/// Where the word index files a product: under each distinct stem of its words, or, past
+/// [`MAX_STEMS`], under the overflow entry alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stems {
+    Each(Vec<String>),
+    Overflow,
+}
+
+impl Stems {
+    pub fn of(product: &Product) -> Self {
+        Self::of_words(product_words(product))
+    }
+
+    fn of_words(words: Vec<String>) -> Self {
+        let mut stems: Vec<String> = Vec::new();
+        for word in words {
+            if word.chars().count() >= STEM_CHARS {
+                let stem = stem_of(&word);
+                if !stems.contains(&stem) {
+                    stems.push(stem);
+                }
+            }
+        }
+        if stems.len() > MAX_STEMS {
+            Stems::Overflow
+        } else {
+            Stems::Each(stems)
+        }
+    }
+}
+
+/// The first [`STEM_CHARS`] characters of a folded word.
+fn stem_of(word: &str) -> String {
+    word.chars().take(STEM_CHARS).collect()
 }
 
 /// The words of `text` as search compares them: folded (see [`fold`]) and split at everything
@@ -270,6 +326,30 @@ mod tests {
         let both = Search::parse("café DESK").expect("search");
         assert!(both.matches(&words("Desk for the cafeteria")));
         assert!(!both.matches(&words("Desk lamp")));
+    }
+
+    #[test]
+    fn a_product_is_filed_under_the_stem_of_each_word_long_enough() {
+        assert_eq!(
+            Stems::of_words(words("Desk Lamps, 2-pack of lamp shades")),
+            Stems::Each(vec!["des".into(), "lam".into(), "pac".into(), "sha".into()])
+        );
+        let many = (0..=MAX_STEMS).map(|i| format!("{i:03}x")).collect();
+        assert_eq!(Stems::of_words(many), Stems::Overflow);
+    }
+
+    #[test]
+    fn a_search_reads_the_stem_of_its_longest_word() {
+        let stem = |text: &str| Search::parse(text).expect("search").stem();
+        assert_eq!(stem("desk LAMPS").as_deref(), Some("lam"));
+        assert_eq!(stem("Café").as_deref(), Some("caf"));
+        assert_eq!(stem("tv la"), None);
+        // Every product a search matches is filed under its stem.
+        let search = Search::parse("lamp shad").expect("search");
+        let Stems::Each(stems) = Stems::of_words(words("Lampshade: a shady lamp")) else {
+            panic!("few words");
+        };
+        assert!(stems.contains(&search.stem().expect("stem")));
     }
 
     #[test]

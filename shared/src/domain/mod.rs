@@ -18,7 +18,7 @@ pub mod session;
 pub mod token;
 pub mod user;
 
-pub use catalogue::{CatalogueQuery, PriceRange, Search, Sort};
+pub use catalogue::{CatalogueQuery, PriceRange, Search, Sort, Stems};
 pub use email::Email;
 pub use field::Field;
 pub use id::Id;

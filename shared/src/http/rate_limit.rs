@@ -35,6 +35,12 @@ use crate::store::limits::{count_request, Count, CountError};
 /// functions write these and no other: `dynamodb:LeadingKeys`).
 pub const REQUEST_COUNTERS: &str = "rate#";
 
+/// The limits table's key of `client`'s counter for the window that starts at `starts_at`
+/// (epoch milliseconds).
+pub fn counter_key(client: &str, starts_at: i64) -> String {
+    format!("{REQUEST_COUNTERS}{client}#{starts_at}")
+}
+
 /// The counter one request is counted under: its client, in the window that holds `now`.
 #[derive(Debug, Clone)]
 pub struct Budget {
@@ -82,7 +88,7 @@ impl Budget {
         let starts_at = now.millis() - now.millis().rem_euclid(window_ms);
         let client = source_ip(req).map_or_else(|| "unknown".to_owned(), |ip| client_of(&ip));
         Some(Self {
-            key: format!("{REQUEST_COUNTERS}{client}#{starts_at}"),
+            key: counter_key(&client, starts_at),
             limit: requests,
             window,
             ends_at: Timestamp::from_millis(starts_at.saturating_add(window_ms)),

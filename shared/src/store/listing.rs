@@ -14,8 +14,17 @@
 //! A page reads every shard from the previous page's position onwards, a few items at a time,
 //! and merges them: the position — the last sort key given — is the whole cursor, the same for
 //! every shard, so nothing is skipped or repeated across pages. A price range under a price order
-//! is a key condition; under another order it, and search words, are checked here, with at most
-//! [`FILTER_WINDOW`] × `limit` items examined per page.
+//! is a key condition; under another order it is checked here, with at most [`FILTER_WINDOW`] ×
+//! `limit` items examined per page.
+//!
+//! Search reads the word index: each product has one search entry per stem of its words (the
+//! first three letters, [`Stems`]), a copy of the product filed under `q:lam#07`, written in the
+//! same transaction as the product. A search reads the entries under its longest word's stem,
+//! in the order asked for (three more indexes, keyed as above with `productId` for creation),
+//! and checks the words, category and price here, within the same window. Products with more
+//! than [`MAX_STEMS`](crate::domain::catalogue::MAX_STEMS) stems have one entry, under
+//! `q:*`, which every search reads as well. Search words all shorter than a stem are checked on
+//! the listing itself.
 
 use std::collections::VecDeque;
 
@@ -23,7 +32,7 @@ use super::products::{product_from_item, Products};
 use super::values::{s, text_of};
 use super::{storage_error, Item};
 use crate::domain::catalogue::fold;
-use crate::domain::{CatalogueQuery, Category, Id, Product, Sort};
+use crate::domain::{CatalogueQuery, Category, Id, Product, Sort, Stems};
 use crate::error::ApiError;
 use crate::join::join_all;
 
@@ -33,6 +42,12 @@ pub const BY_SHARD_NAME: &str = "byShardName";
 pub const BY_CATEGORY_CREATED: &str = "byCategoryCreated";
 pub const BY_CATEGORY_PRICE: &str = "byCategoryPrice";
 pub const BY_CATEGORY_NAME: &str = "byCategoryName";
+pub const BY_SEARCH_CREATED: &str = "bySearchCreated";
+pub const BY_SEARCH_PRICE: &str = "bySearchPrice";
+pub const BY_SEARCH_NAME: &str = "bySearchName";
+
+/// The partition of the search entries of products with too many stems to file each.
+pub const SEARCH_OVERFLOW: &str = "q:*";
 
 /// How many times `limit` a page whose filter no index serves may examine.
 pub const FILTER_WINDOW: usize = 10;
@@ -114,6 +129,37 @@ pub fn category_partition(category: &Category, shard: u16) -> String {
     format!("{category}#{shard:02}", category = category.as_str())
 }
 
+pub fn search_partition(stem: &str, shard: u16) -> String {
+    format!("q:{stem}#{shard:02}")
+}
+
+/// The search entries of `product`: each entry's item id and its partition (`searchKey`).
+pub fn search_entries(product: &Product, shards: Shards) -> Vec<(String, String)> {
+    let id = &product.id;
+    match Stems::of(product) {
+        Stems::Each(stems) => {
+            let shard = shards.of(id);
+            stems
+                .iter()
+                .map(|stem| (entry_id(id, stem), search_partition(stem, shard)))
+                .collect()
+        }
+        Stems::Overflow => vec![(entry_id(id, "*"), SEARCH_OVERFLOW.to_owned())],
+    }
+}
+
+/// The item ids of `product`'s search entries (the same under any shard count).
+pub fn search_entry_ids(product: &Product) -> Vec<String> {
+    search_entries(product, Shards::DEFAULT)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect()
+}
+
+fn entry_id(product: &Id, stem: &str) -> String {
+    format!("search#{product}#{stem}")
+}
+
 /// The index, key attributes and partitions that serve a query, and the sort key range it reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
@@ -129,6 +175,29 @@ pub struct Plan {
 
 impl Plan {
     pub fn for_query(query: &CatalogueQuery, shards: Shards) -> Self {
+        let shard_range = 0..shards.count();
+        let stem = query.search.as_ref().and_then(|search| search.stem());
+        if let Some(stem) = stem {
+            let (index, sort_attribute) = match query.sort {
+                Sort::NewestFirst | Sort::OldestFirst => (BY_SEARCH_CREATED, "productId"),
+                Sort::CheapestFirst | Sort::DearestFirst => (BY_SEARCH_PRICE, "priceKey"),
+                Sort::Name => (BY_SEARCH_NAME, "nameKey"),
+            };
+            let mut partitions: Vec<String> = shard_range
+                .map(|shard| search_partition(&stem, shard))
+                .collect();
+            partitions.push(SEARCH_OVERFLOW.to_owned());
+            let (from, to) = price_bounds(query, sort_attribute);
+            return Self {
+                index,
+                partition_attribute: "searchKey",
+                sort_attribute,
+                partitions,
+                descending: query.sort.descending(),
+                from,
+                to,
+            };
+        }
         let (sort_attribute, all, in_category) = match query.sort {
             Sort::NewestFirst | Sort::OldestFirst => ("id", BY_SHARD_CREATED, BY_CATEGORY_CREATED),
             Sort::CheapestFirst | Sort::DearestFirst => {
@@ -136,7 +205,6 @@ impl Plan {
             }
             Sort::Name => ("nameKey", BY_SHARD_NAME, BY_CATEGORY_NAME),
         };
-        let shard_range = 0..shards.count();
         let (index, partition_attribute, partitions) = match &query.category {
             Some(category) => (
                 in_category,
@@ -147,16 +215,7 @@ impl Plan {
             ),
             None => (all, "listKey", shard_range.map(list_partition).collect()),
         };
-        // A price range is a range of the price indexes' keys: `#` sorts below every id and
-        // `~` above.
-        let (from, to) = if sort_attribute == "priceKey" {
-            (
-                query.price.min.map(|min| format!("{:08}#", min.cents())),
-                query.price.max.map(|max| format!("{:08}#~", max.cents())),
-            )
-        } else {
-            (None, None)
-        };
+        let (from, to) = price_bounds(query, sort_attribute);
         Self {
             index,
             partition_attribute,
@@ -171,6 +230,19 @@ impl Plan {
     /// Whether the index itself serves every filter of `query` (then every item read belongs).
     fn serves(&self, query: &CatalogueQuery) -> bool {
         query.search.is_none() && (query.price.is_open() || self.sort_attribute == "priceKey")
+    }
+}
+
+/// A price range, as a range of the price indexes' keys under a price order: `#` sorts below
+/// every id and `~` above.
+fn price_bounds(query: &CatalogueQuery, sort_attribute: &str) -> (Option<String>, Option<String>) {
+    if sort_attribute == "priceKey" {
+        (
+            query.price.min.map(|min| format!("{:08}#", min.cents())),
+            query.price.max.map(|max| format!("{:08}#~", max.cents())),
+        )
+    } else {
+        (None, None)
     }
 }
 
@@ -255,7 +327,7 @@ async fn next_page(
             });
         };
         examined += 1;
-        let product = product_from_item(item)?;
+        let product = product_from_listed(item)?;
         if served || query.matches(&product) {
             products.push(product);
         }
@@ -263,6 +335,15 @@ async fn next_page(
     }
     let next = last.filter(|_| !walk.is_finished());
     Ok(Page { products, next })
+}
+
+/// The product of an item of a listing index, or of a search entry (a copy filed under
+/// `productId`).
+fn product_from_listed(mut item: Item) -> Result<Product, ApiError> {
+    if let Some(id) = item.remove("productId") {
+        item.insert("id".to_owned(), id);
+    }
+    product_from_item(item)
 }
 
 /// One shard's part of a walk: what was read and not yet taken, and where its reading goes on.
@@ -285,14 +366,24 @@ struct Walk<'a> {
     chunk: i32,
 }
 
+/// How many items a walk asks each partition of `plan` for at a time, when a page of it expects
+/// to examine `expected` items: twice a fair share and a little more, so that on ids spread
+/// evenly one round trip to each shard nearly always covers the page.
+pub fn shard_read_size(plan: &Plan, expected: usize) -> usize {
+    let shards = plan.partitions.len().max(1);
+    (2 * expected.div_ceil(shards) + 2)
+        .min(expected + 1)
+        .min(1_000)
+}
+
+/// How many items a page of `limit` from `plan` expects to examine (see [`shard_read_size`]).
+pub fn page_reads(plan: &Plan, query: &CatalogueQuery, limit: usize) -> usize {
+    expected_reads(plan, query, limit)
+}
+
 impl<'a> Walk<'a> {
     fn new(table: Products<'a>, plan: &'a Plan, after: Option<&'a str>, expected: usize) -> Self {
-        let shards = plan.partitions.len().max(1);
-        // Twice a fair share and a little more: on ids spread evenly, one round trip to each
-        // shard nearly always covers the page.
-        let chunk = (2 * expected.div_ceil(shards) + 2)
-            .min(expected + 1)
-            .min(1_000) as i32;
+        let chunk = shard_read_size(plan, expected) as i32;
         let streams = plan
             .partitions
             .iter()

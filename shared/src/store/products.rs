@@ -1,21 +1,20 @@
 //! The products table: one item per product, carrying its keys in the listing indexes
-//! ([`listing`](super::listing)), and the counter items of the totals
-//! ([`totals`](super::totals)).
+//! ([`listing`](super::listing)), the product's search entries (copies filed under the stems of
+//! its words) and the counter items of the totals ([`totals`](super::totals)).
 //!
-//! Every write that can change a count — a create, a delete, a change of category — is one
-//! transaction with the counters it changes. Changes and deletes read the product first and
+//! Every write of a product — a create, a change, a delete — is one transaction with its search
+//! entries and the counters it changes. Changes and deletes read the product first and
 //! write on the condition that its version is still the one read, so they know what they
 //! replace; a write that lost a race reads again.
 
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
-use super::listing::{index_keys, owner_partition, Shards};
+use super::listing::{index_keys, owner_partition, search_entries, search_entry_ids, Shards};
 use super::totals::{self, counter_id, counters_of};
 use super::values::{n, s, text_of};
 use super::{
-    conditional, corrupt_item, kind, storage_error, transact, Conditional, Item, Table,
-    Transaction, RETRY_AFTER_SECONDS,
+    corrupt_item, kind, storage_error, transact, Item, Table, Transaction, RETRY_AFTER_SECONDS,
 };
 use crate::clock::Timestamp;
 use crate::domain::{
@@ -63,6 +62,10 @@ struct ProductItem {
     /// Whether the product is in the totals (every product created since they exist is).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     counted: bool,
+    /// Whether the product's search entries are written (every product written since the word
+    /// index exists has them).
+    #[serde(default)]
+    search_indexed: bool,
 }
 
 impl ProductItem {
@@ -96,6 +99,7 @@ impl ProductItem {
             name_key: keys.name,
             owner_key: keys.owner,
             counted,
+            search_indexed: true,
         }
     }
 }
@@ -152,20 +156,78 @@ pub fn item_of(product: &Product, shards: Shards, counted: bool) -> Result<Item,
         .map_err(|e| ApiError::unexpected("encode product", e))
 }
 
+/// The attributes of a product's item that only the product itself carries: its search
+/// entries are in no listing index, the owner's or the totals.
+const NOT_IN_ENTRIES: [&str; 5] = [
+    "listKey",
+    "categoryKey",
+    "ownerKey",
+    "counted",
+    "searchIndexed",
+];
+
+/// Puts of the search entries of `product`, whose item is `item`: copies of it, filed under
+/// each stem of its words (see [`listing`](super::listing)).
+fn entry_puts(
+    table: Products<'_>,
+    product: &Product,
+    item: &Item,
+    shards: Shards,
+) -> Result<Vec<TransactWriteItem>, ApiError> {
+    search_entries(product, shards)
+        .into_iter()
+        .map(|(id, partition)| {
+            let mut entry = item.clone();
+            for attribute in NOT_IN_ENTRIES {
+                entry.remove(attribute);
+            }
+            entry.insert("id".to_owned(), s(id));
+            entry.insert("productId".to_owned(), s(product.id.as_str()));
+            entry.insert("searchKey".to_owned(), s(partition));
+            let put = Put::builder()
+                .table_name(table.name)
+                .set_item(Some(entry))
+                .build()
+                .map_err(|e| ApiError::unexpected("build search entry", e))?;
+            Ok(TransactWriteItem::builder().put(put).build())
+        })
+        .collect()
+}
+
+/// Deletes of the search entries with the item ids `ids`.
+fn entry_deletes(
+    table: Products<'_>,
+    ids: impl IntoIterator<Item = String>,
+) -> Result<Vec<TransactWriteItem>, ApiError> {
+    ids.into_iter()
+        .map(|id| {
+            let delete = Delete::builder()
+                .table_name(table.name)
+                .key("id", s(id))
+                .build()
+                .map_err(|e| ApiError::unexpected("build search entry deletion", e))?;
+            Ok(TransactWriteItem::builder().delete(delete).build())
+        })
+        .collect()
+}
+
 /// The writes that create `product` (its id is fresh, so the put cannot replace another):
-/// the item, and one more in each total it counts in.
+/// the item, its search entries, and one more in each total it counts in.
 pub(crate) fn creation(
     table: Products<'_>,
     product: &Product,
     shards: Shards,
 ) -> Result<Vec<TransactWriteItem>, ApiError> {
+    let item = item_of(product, shards, true)?;
+    let entries = entry_puts(table, product, &item, shards)?;
     let put = Put::builder()
         .table_name(table.name)
-        .set_item(Some(item_of(product, shards, true)?))
+        .set_item(Some(item))
         .condition_expression("attribute_not_exists(id)")
         .build()
         .map_err(|e| ApiError::unexpected("build product creation", e))?;
     let mut items = vec![TransactWriteItem::builder().put(put).build()];
+    items.extend(entries);
     for counter in counters_of(&product.id, product.category.as_ref()) {
         items.push(totals::add(table.name, counter, 1)?);
     }
@@ -296,7 +358,9 @@ pub async fn change(
     Err(kept_changing("change product"))
 }
 
-/// Writes `changed` over `stored` if it is unchanged since read; `false` if it was not.
+/// Writes `changed` over `stored` if it is unchanged since read, with its search entries (those
+/// of stems it no longer has deleted) and, where the category changes, the totals; `false` if
+/// it was not unchanged.
 async fn write_change(
     table: Products<'_>,
     stored: &Stored,
@@ -305,24 +369,7 @@ async fn write_change(
 ) -> Result<bool, ApiError> {
     let (condition, values) = unchanged(stored);
     let item = item_of(changed, shards, stored.counted)?;
-    let old_category = stored.product.category.as_ref();
-    let new_category = changed.category.as_ref();
-    if !stored.counted || old_category == new_category {
-        let result = table
-            .client
-            .put_item()
-            .table_name(table.name)
-            .set_item(Some(item))
-            .condition_expression(condition)
-            .set_expression_attribute_values(Some(values))
-            .send()
-            .await;
-        return Ok(matches!(
-            conditional("change product", result)?,
-            Conditional::Written(_)
-        ));
-    }
-    // A change of category moves the product from one category's total to the other's.
+    let entries = entry_puts(table, changed, &item, shards)?;
     let put = Put::builder()
         .table_name(table.name)
         .set_item(Some(item))
@@ -330,13 +377,24 @@ async fn write_change(
         .set_expression_attribute_values(Some(values))
         .build()
         .map_err(|e| ApiError::unexpected("build product change", e))?;
-    let shard = totals::shard_of(&changed.id);
     let mut items = vec![TransactWriteItem::builder().put(put).build()];
-    if let Some(old) = old_category {
-        items.push(totals::add(table.name, counter_id(Some(old), shard), -1)?);
-    }
-    if let Some(new) = new_category {
-        items.push(totals::add(table.name, counter_id(Some(new), shard), 1)?);
+    let kept = search_entry_ids(changed);
+    let dropped = search_entry_ids(&stored.product)
+        .into_iter()
+        .filter(|id| !kept.contains(id));
+    items.extend(entry_deletes(table, dropped)?);
+    items.extend(entries);
+    // A change of category moves the product from one category's total to the other's.
+    let old_category = stored.product.category.as_ref();
+    let new_category = changed.category.as_ref();
+    if stored.counted && old_category != new_category {
+        let shard = totals::shard_of(&changed.id);
+        if let Some(old) = old_category {
+            items.push(totals::add(table.name, counter_id(Some(old), shard), -1)?);
+        }
+        if let Some(new) = new_category {
+            items.push(totals::add(table.name, counter_id(Some(new), shard), 1)?);
+        }
     }
     Ok(matches!(
         transact(table.client, "change product", items).await?,
@@ -395,6 +453,7 @@ async fn remove(table: Products<'_>, stored: &Stored) -> Result<bool, ApiError> 
         .build()
         .map_err(|e| ApiError::unexpected("build product deletion", e))?;
     let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
+    items.extend(entry_deletes(table, search_entry_ids(product))?);
     if stored.counted {
         for counter in counters_of(&product.id, product.category.as_ref()) {
             items.push(totals::add(table.name, counter, -1)?);
@@ -491,9 +550,9 @@ pub async fn migrate(table: Products<'_>, shards: Shards) -> Result<Migration, A
             .send()
             .await
             .map_err(|e| storage_error("scan products", e))?;
-        // Products only: the counters of the totals have no owner.
+        // Products only: the counters of the totals have no owner, search entries a product.
         for item in page.items.unwrap_or_default() {
-            if item.contains_key("ownerId") {
+            if item.contains_key("ownerId") && !item.contains_key("productId") {
                 done.examined += 1;
                 let (rewritten, counted) = migrate_one(table, item, shards).await?;
                 done.rewritten += usize::from(rewritten);
@@ -520,6 +579,7 @@ async fn migrate_one(
             return Ok((false, false));
         }
         let (condition, values) = unchanged(&stored);
+        let entries = entry_puts(table, &stored.product, &current, shards)?;
         let put = Put::builder()
             .table_name(table.name)
             .set_item(Some(current))
@@ -528,6 +588,7 @@ async fn migrate_one(
             .build()
             .map_err(|e| ApiError::unexpected("build product migration", e))?;
         let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        items.extend(entries);
         if !stored.counted {
             let product = &stored.product;
             for counter in counters_of(&product.id, product.category.as_ref()) {

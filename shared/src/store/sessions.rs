@@ -53,7 +53,8 @@ pub(crate) fn session_from_item(item: Item) -> Result<Session, ApiError> {
     })
 }
 
-fn key(user_id: &Id, id: &SessionId) -> Item {
+/// The key of session `id` of `user_id`: the user id is the partition.
+pub fn key(user_id: &Id, id: &SessionId) -> Item {
     HashMap::from([
         ("userId".to_owned(), s(user_id.to_string())),
         ("id".to_owned(), s(id.to_string())),
