@@ -177,12 +177,37 @@ impl TableDefinition {
     }
 }
 
+/// Waits until the table and every index of it are active (a minute at most).
+async fn wait_for_indexes(client: &Client, name: &str) -> Result<(), BoxError> {
+    use aws_sdk_dynamodb::types::{IndexStatus, TableStatus};
+    for _ in 0..600 {
+        let table = client
+            .describe_table()
+            .table_name(name)
+            .send()
+            .await?
+            .table
+            .ok_or("describe table: no table")?;
+        let active = table.table_status() == Some(&TableStatus::Active)
+            && table
+                .global_secondary_indexes()
+                .iter()
+                .all(|index| index.index_status() == Some(&IndexStatus::Active));
+        if active {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Err(format!("{name}: its indexes were not active after a minute").into())
+}
+
 impl TableDefinition {
     /// Gives an existing table what the template has gained since it was made: indexes it
     /// lacks (DynamoDB builds them from the items there), and its stream. The data stays.
     async fn bring_up_to_date(&self, client: &Client, name: &str) -> Result<(), BoxError> {
         use aws_sdk_dynamodb::types::{
-            CreateGlobalSecondaryIndexAction, GlobalSecondaryIndexUpdate,
+            CreateGlobalSecondaryIndexAction, DeleteGlobalSecondaryIndexAction,
+            GlobalSecondaryIndexUpdate,
         };
         let table = client
             .describe_table()
@@ -191,12 +216,49 @@ impl TableDefinition {
             .await?
             .table
             .ok_or("describe table: no table")?;
-        let existing: Vec<String> = table
-            .global_secondary_indexes()
-            .iter()
-            .filter_map(|index| index.index_name().map(str::to_owned))
-            .collect();
         let props = &self.properties;
+        // Indexes the template no longer has, or has with other keys, go first (one at a time,
+        // as DynamoDB builds and drops them); the items stay.
+        let wanted: Vec<(String, Vec<KeySchemaElement>)> = props["GlobalSecondaryIndexes"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .map(|index| {
+                Ok((
+                    text(index, "IndexName")?.to_owned(),
+                    key_schema(&index["KeySchema"])?,
+                ))
+            })
+            .collect::<Result<_, BoxError>>()?;
+        let mut existing = Vec::new();
+        for index in table.global_secondary_indexes() {
+            let Some(index_name) = index.index_name() else {
+                continue;
+            };
+            let current = wanted
+                .iter()
+                .any(|(name, keys)| name == index_name && keys.as_slice() == index.key_schema());
+            if current {
+                existing.push(index_name.to_owned());
+                continue;
+            }
+            client
+                .update_table()
+                .table_name(name)
+                .global_secondary_index_updates(
+                    GlobalSecondaryIndexUpdate::builder()
+                        .delete(
+                            DeleteGlobalSecondaryIndexAction::builder()
+                                .index_name(index_name)
+                                .build()?,
+                        )
+                        .build(),
+                )
+                .send()
+                .await?;
+            wait_for_indexes(client, name).await?;
+            eprintln!("{name}: index {index_name} dropped (not in the template as it is)");
+        }
         for index in props["GlobalSecondaryIndexes"]
             .as_sequence()
             .into_iter()
@@ -234,6 +296,8 @@ impl TableDefinition {
                 )
                 .send()
                 .await?;
+            // One index is built at a time: the next waits for this one.
+            wait_for_indexes(client, name).await?;
             eprintln!("{name}: index {index_name} added");
         }
         let has_stream = table

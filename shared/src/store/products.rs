@@ -28,7 +28,7 @@ pub type Products<'a> = Table<'a, kind::Products>;
 
 /// Every product of one owner (keys only), over the listing shards (`<ownerId>#07`): what a
 /// deleted account's purge removes.
-pub const BY_OWNER_INDEX: &str = "byOwner";
+pub const BY_OWNER_INDEX: &str = "byOwnerShard";
 
 /// How often a change or delete reads again after losing a race, before it gives up (503).
 const WRITE_ATTEMPTS: usize = 8;

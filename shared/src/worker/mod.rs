@@ -23,6 +23,7 @@ use crate::error::ApiError;
 use crate::http::routes::{grant, Grant, TableName};
 use crate::state::{AppState, Needs};
 use crate::store::outbox;
+use crate::store::products::BY_OWNER_INDEX;
 
 /// One worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,11 +84,15 @@ pub const PURGER: Worker = Worker {
             &["dynamodb:Query"],
             "The deleted account's products, by owner.",
         )
-        .on_indexes(&["byOwner"]),
+        .on_indexes(&[BY_OWNER_INDEX]),
         grant(
             TableName::Products,
-            &["dynamodb:BatchWriteItem", "dynamodb:DeleteItem"],
-            "Deletes them, 25 to a batch.",
+            &[
+                "dynamodb:GetItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:UpdateItem",
+            ],
+            "Each product read, then deleted in one transaction with its search entries and counters.",
         ),
         grant(
             TableName::Sessions,

@@ -17,7 +17,7 @@ async fn main() {
     }) {
         Ok(config) => config,
         Err(error) => {
-            eprintln!("create-tables: {error}");
+            eprintln!("create-tables: {error:?}");
             std::process::exit(1);
         }
     };
@@ -34,7 +34,7 @@ async fn main() {
     match tables::create_all(&client, Ttl::Enabled, name_of).await {
         Ok(names) => println!("tables ready: {}", names.join(", ")),
         Err(error) => {
-            eprintln!("create-tables: {error}");
+            eprintln!("create-tables: {error:?}");
             std::process::exit(1);
         }
     }

@@ -1,7 +1,7 @@
 //! The routes of the API, each declared once with everything its function needs (see the
 //! module above for what each part means and what is derived from it).
 
-use super::{grant, Route, TableName};
+use super::{grant, Grant, Route, TableName};
 
 use TableName::{Limits, Outbox, Products, Sessions, Tokens, Users};
 
@@ -11,6 +11,20 @@ const UPDATE: &str = "dynamodb:UpdateItem";
 const DELETE: &str = "dynamodb:DeleteItem";
 const QUERY: &str = "dynamodb:Query";
 const CONDITION_CHECK: &str = "dynamodb:ConditionCheckItem";
+const BATCH_GET: &str = "dynamodb:BatchGetItem";
+
+/// The listing and search indexes of the products table (`shared/src/store/listing.rs`).
+const LISTING_INDEXES: &[&str] = &[
+    "byShardCreated",
+    "byShardPrice",
+    "byShardName",
+    "byCategoryCreated",
+    "byCategoryPrice",
+    "byCategoryName",
+    "bySearchCreated",
+    "bySearchPrice",
+    "bySearchName",
+];
 
 pub const HEALTH: Route = route!("GET", "/api/health", "health")
     .public()
@@ -94,12 +108,24 @@ pub const CHANGE_PASSWORD: Route = route!("PUT", "/api/profile/password", "chang
 pub const LIST_PRODUCTS: Route = route!("GET", "/api/products", "list-products")
     .public()
     .with_cursor_key()
-    .grants(&[grant(Products, &[QUERY], "Pages of the listing indexes.")
-        .on_indexes(&["byCreated", "byCategory"])]);
+    .grants(&[
+        grant(
+            Products,
+            &[QUERY],
+            "Pages of the listing and search indexes.",
+        )
+        .on_indexes(LISTING_INDEXES),
+        grant(Products, &[BATCH_GET], "The counters of a total."),
+    ]);
 pub const CREATE_PRODUCT: Route = route!("POST", "/api/products", "create-product")
     .verified_callers()
     .grants(&[
-        grant(Products, &[PUT], "The new product."),
+        grant(Products, &[PUT], "The new product and its search entries."),
+        grant(
+            Products,
+            &[UPDATE],
+            "In the same transaction: the counters of its totals.",
+        ),
         grant(
             Users,
             &[CONDITION_CHECK],
@@ -109,18 +135,27 @@ pub const CREATE_PRODUCT: Route = route!("POST", "/api/products", "create-produc
 pub const GET_PRODUCT: Route = route!("GET", "/api/products/{id}", "get-product")
     .public()
     .grants(&[grant(Products, &[GET], "The product.")]);
+/// What a change of a product writes: read, then one transaction with its search entries and,
+/// when the category changes, its counters.
+const PRODUCT_CHANGE: &[Grant] = &[
+    grant(Products, &[GET], "The product, read before it is changed."),
+    grant(
+        Products,
+        &[PUT, DELETE, UPDATE],
+        "One transaction: the owner's conditional write, its search entries, its counters.",
+    ),
+];
 pub const UPDATE_PRODUCT: Route =
-    route!("PUT", "/api/products/{id}", "update-product").grants(&[grant(
-        Products,
-        &[UPDATE],
-        "The owner's conditional update.",
-    )]);
+    route!("PUT", "/api/products/{id}", "update-product").grants(PRODUCT_CHANGE);
 pub const DELETE_PRODUCT: Route =
-    route!("DELETE", "/api/products/{id}", "delete-product").grants(&[grant(
-        Products,
-        &[DELETE],
-        "The owner's conditional delete.",
-    )]);
+    route!("DELETE", "/api/products/{id}", "delete-product").grants(&[
+        grant(Products, &[GET], "The product, read before it is deleted."),
+        grant(
+            Products,
+            &[DELETE, UPDATE],
+            "One transaction: the owner's conditional delete, its search entries, its counters.",
+        ),
+    ]);
 pub const FORGOT_PASSWORD: Route = route!("POST", "/api/auth/password/forgot", "forgot-password")
     .public()
     .grants(&[
