@@ -56,6 +56,7 @@ pub struct TableNames {
     pub sessions: String,
     pub tokens: String,
     pub outbox: String,
+    pub idempotency: String,
 }
 
 impl TableNames {
@@ -68,6 +69,7 @@ impl TableNames {
             "SESSIONS_TABLE" => &self.sessions,
             "TOKENS_TABLE" => &self.tokens,
             "OUTBOX_TABLE" => &self.outbox,
+            "IDEMPOTENCY_TABLE" => &self.idempotency,
             _ => return None,
         })
     }
@@ -193,6 +195,7 @@ impl Config {
             sessions: get("SESSIONS_TABLE").unwrap_or_else(|| "sessions".to_owned()),
             tokens: get("TOKENS_TABLE").unwrap_or_else(|| "tokens".to_owned()),
             outbox: get("OUTBOX_TABLE").unwrap_or_else(|| "outbox".to_owned()),
+            idempotency: get("IDEMPOTENCY_TABLE").unwrap_or_else(|| "idempotency".to_owned()),
         };
 
         let allowed_origins = get("ALLOWED_ORIGINS")

@@ -57,6 +57,13 @@ pub enum ApiError {
     MethodNotAllowed { detail: String, allow: String },
     #[error("{0}")]
     Conflict(String),
+    /// The same request (by its idempotency key) is still running; answered with `Retry-After`.
+    #[error("{detail}")]
+    InProgress { detail: String, retry_after: u64 },
+    /// The request is well formed but cannot be done as asked (an idempotency key already used
+    /// with another body).
+    #[error("{0}")]
+    Unprocessable(String),
     #[error("{0}")]
     PreconditionFailed(String),
     #[error("request body is larger than {limit} bytes")]
@@ -132,7 +139,8 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::InProgress { .. } => StatusCode::CONFLICT,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) | Self::UnsupportedPatch(_) => {

@@ -14,8 +14,8 @@ use crate::error::ApiError;
 use crate::mail::MailSender;
 use crate::pagination::CursorKey;
 use crate::store::{
-    self, limits::Limits, listing::Shards, outbox::Outbox, products::Products, sessions::Sessions,
-    tokens::Tokens, users::Users, Table,
+    self, idempotency::Idempotency, limits::Limits, listing::Shards, outbox::Outbox,
+    products::Products, sessions::Sessions, tokens::Tokens, users::Users, Table,
 };
 use crate::telemetry::{LogSink, Telemetry};
 
@@ -150,6 +150,11 @@ impl AppState {
     /// The outbox table.
     pub fn outbox(&self) -> Outbox<'_> {
         Table::new(&self.dynamo, &self.config.tables.outbox)
+    }
+
+    /// The idempotency table.
+    pub fn idempotency(&self) -> Idempotency<'_> {
+        Table::new(&self.dynamo, &self.config.tables.idempotency)
     }
 
     /// The token signer; only login's state has one.

@@ -229,6 +229,7 @@ impl TestApp {
             ("LIMITS_TABLE".into(), format!("{prefix}-limits")),
             ("SESSIONS_TABLE".into(), format!("{prefix}-sessions")),
             ("TOKENS_TABLE".into(), format!("{prefix}-tokens")),
+            ("IDEMPOTENCY_TABLE".into(), format!("{prefix}-idempotency")),
             ("OUTBOX_TABLE".into(), format!("{prefix}-outbox")),
             ("APP_BASE_URL".into(), "https://app.example".into()),
             // High enough that no test is limited by accident; the limiter still counts every

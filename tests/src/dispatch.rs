@@ -11,7 +11,7 @@ use shared::http::routes::{route_for_key, Route, FALLBACK};
 use shared::http::{respond_to_event, Answer};
 use shared::{ApiError, AppState};
 
-/// The answer of the function that takes `key` (21 routes, and the fallback for any other
+/// The answer of the function that takes `key` (22 routes, and the fallback for any other
 /// key).
 pub async fn dispatch<'a>(
     state: &'a AppState,
@@ -34,6 +34,7 @@ pub async fn dispatch<'a>(
         "create-product" => boxed(state, route, invocation, create_product::handle).await,
         "get-product" => boxed(state, route, invocation, get_product::handle).await,
         "update-product" => boxed(state, route, invocation, update_product::handle).await,
+        "patch-product" => boxed(state, route, invocation, patch_product::handle).await,
         "delete-product" => boxed(state, route, invocation, delete_product::handle).await,
         "forgot-password" => boxed(state, route, invocation, forgot_password::handle).await,
         "reset-password" => boxed(state, route, invocation, reset_password::handle).await,

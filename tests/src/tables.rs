@@ -351,6 +351,7 @@ mod tests {
         assert_eq!(
             vars,
             [
+                "IDEMPOTENCY_TABLE",
                 "LIMITS_TABLE",
                 "OUTBOX_TABLE",
                 "PRODUCTS_TABLE",
@@ -382,7 +383,8 @@ mod tests {
             [
                 ("LIMITS_TABLE".to_owned(), ttl.clone(), true),
                 ("SESSIONS_TABLE".to_owned(), ttl.clone(), true),
-                ("TOKENS_TABLE".to_owned(), ttl, true)
+                ("TOKENS_TABLE".to_owned(), ttl.clone(), true),
+                ("IDEMPOTENCY_TABLE".to_owned(), ttl, true)
             ]
         );
     }

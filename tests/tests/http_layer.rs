@@ -95,7 +95,10 @@ async fn known_path_with_another_method_is_a_405_with_allow() {
     let response = app.invoke(&event).await;
 
     assert_problem(&response, 405, event.request_id());
-    assert_eq!(response.header("allow"), Some("GET, PUT, DELETE, OPTIONS"));
+    assert_eq!(
+        response.header("allow"),
+        Some("GET, PUT, PATCH, DELETE, OPTIONS")
+    );
 }
 
 #[tokio::test]

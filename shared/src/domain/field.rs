@@ -31,6 +31,11 @@ impl Field {
             .filter(|text| *text != "null")
     }
 
+    /// Whether the client sent the field as `null`.
+    pub fn is_null(&self) -> bool {
+        self.raw.as_deref().map(RawValue::get) == Some("null")
+    }
+
     /// Whether the client did not send the field at all (as opposed to sending `null`).
     pub fn is_absent(&self) -> bool {
         self.raw.is_none()

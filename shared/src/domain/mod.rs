@@ -10,7 +10,9 @@ pub mod email;
 #[macro_use]
 pub mod field;
 pub mod id;
+pub mod idempotency;
 pub mod mail;
+pub mod merge_patch;
 pub mod outbox;
 pub mod price;
 pub mod product;
@@ -25,7 +27,7 @@ pub use id::Id;
 pub use price::Price;
 pub use product::{
     product_not_found, Category, Description, Expected, Product, ProductInput, ProductName,
-    ProductRequest, WriteRefused,
+    ProductPatch, ProductRequest, WriteRefused,
 };
 pub use session::{Session, SessionId};
 pub use user::{

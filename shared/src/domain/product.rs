@@ -1,6 +1,10 @@
 //! Products: the checked fields a client may write, and the stored product they become.
 
 use serde::Serialize;
+use serde_json::value::RawValue;
+
+use super::body::{JsonObject, RequestBody};
+use super::merge_patch::merge_patch;
 
 use super::field::Field;
 use super::id::Id;
@@ -126,6 +130,88 @@ impl TryFrom<ProductRequest> for ProductInput {
             description,
             category,
         })
+    }
+}
+
+/// A JSON Merge Patch (RFC 7396) of a product's writable fields, each member given checked on
+/// its own: an absent member leaves its field, `null` removes `description` or `category` (a
+/// product always has a name and a price), a value replaces the field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductPatch {
+    document: serde_json::Value,
+}
+
+impl TryFrom<ProductRequest> for ProductPatch {
+    type Error = ApiError;
+
+    fn try_from(request: ProductRequest) -> Result<Self, ApiError> {
+        collect_fields!(
+            name = required_member(&request.name, ProductName::parse),
+            price = required_member(&request.price, Price::parse),
+            description = Description::parse(&request.description),
+            category = Category::parse(&request.category),
+        )?;
+        let mut document = serde_json::Map::new();
+        for field in [
+            &request.name,
+            &request.price,
+            &request.description,
+            &request.category,
+        ] {
+            if field.is_null() {
+                document.insert(field.name().to_owned(), serde_json::Value::Null);
+            } else if let Some(json) = field.json() {
+                let value = serde_json::from_str(json)
+                    .map_err(|e| ApiError::unexpected("read product patch", e))?;
+                document.insert(field.name().to_owned(), value);
+            }
+        }
+        Ok(Self {
+            document: serde_json::Value::Object(document),
+        })
+    }
+}
+
+/// A patch member for a field every product has: absent, or a valid value; never `null`.
+fn required_member<T>(
+    field: &Field,
+    parse: fn(&Field) -> Result<T, FieldError>,
+) -> Result<(), FieldError> {
+    if field.is_null() {
+        Err(field.error("must not be null: a product always has one"))
+    } else if field.is_absent() {
+        Ok(())
+    } else {
+        parse(field).map(drop)
+    }
+}
+
+impl ProductPatch {
+    /// The writable fields of `product` with this patch merged in, checked as a whole as a
+    /// `PUT` body is.
+    pub fn apply(&self, product: &Product) -> Result<ProductInput, ApiError> {
+        const CONTEXT: &str = "apply product patch";
+        let mut target = serde_json::json!({
+            "name": product.name,
+            "price": product.price,
+            "description": product.description,
+            "category": product.category,
+        });
+        merge_patch(&mut target, &self.document);
+        let serde_json::Value::Object(members) = target else {
+            return Err(ApiError::unexpected(
+                CONTEXT,
+                "a patched product is not an object",
+            ));
+        };
+        let mut fields = std::collections::BTreeMap::new();
+        for (name, value) in members {
+            let raw = RawValue::from_string(value.to_string())
+                .map_err(|e| ApiError::unexpected(CONTEXT, e))?;
+            fields.insert(name, raw);
+        }
+        let request = ProductRequest::take_fields(&mut JsonObject::new(fields));
+        ProductInput::try_from(request)
     }
 }
 
@@ -336,5 +422,90 @@ mod tests {
             version_in_etag("\"01ARZ3NDEKTSV4RRFFQ69G5FAV.x\"", &id),
             None
         );
+    }
+
+    fn patch(members: &[(&'static str, &str)]) -> Result<ProductPatch, ApiError> {
+        let mut request = ProductRequest::default();
+        for (name, json) in members {
+            let member = field(name, Some(json));
+            match *name {
+                "name" => request.name = member,
+                "price" => request.price = member,
+                "description" => request.description = member,
+                _ => request.category = member,
+            }
+        }
+        ProductPatch::try_from(request)
+    }
+
+    fn lamp() -> Product {
+        let now = Timestamp::from_millis(1_700_000_000_000);
+        Product {
+            id: Id::parse("01HZY3T7J9K2M4N6P8Q0R2S4T6").expect("id"),
+            name: ProductName::from_stored("Desk lamp".to_owned()),
+            price: Price::from_cents(2990).expect("price"),
+            description: Some(Description::from_stored("Warm light".to_owned())),
+            category: Category::parse_str("lighting"),
+            owner_id: Id::parse("01HZY3T7J9K2M4N6P8Q0R2S4T7").expect("id"),
+            created_at: now,
+            updated_at: now,
+            version: 3,
+        }
+    }
+
+    #[test]
+    fn a_patch_changes_only_the_members_it_gives() {
+        let patched = patch(&[("price", "12.5")])
+            .and_then(|p| p.apply(&lamp()))
+            .expect("patched");
+        assert_eq!(patched.price, Price::from_cents(1250).expect("price"));
+        assert_eq!(patched.name.as_str(), "Desk lamp");
+        assert_eq!(patched.description, lamp().description);
+        assert_eq!(patched.category, lamp().category);
+        let empty = patch(&[]).and_then(|p| p.apply(&lamp())).expect("patched");
+        assert_eq!(
+            (empty.name, empty.price, empty.description, empty.category),
+            (
+                lamp().name,
+                lamp().price,
+                lamp().description,
+                lamp().category
+            )
+        );
+    }
+
+    #[test]
+    fn null_removes_description_and_category_but_never_name_or_price() {
+        let patched = patch(&[("category", "null"), ("description", "null")])
+            .and_then(|p| p.apply(&lamp()))
+            .expect("patched");
+        assert_eq!((patched.description, patched.category), (None, None));
+        for member in ["name", "price"] {
+            match patch(&[(member, "null")]) {
+                Err(ApiError::Validation { errors, .. }) => {
+                    assert_eq!(errors.len(), 1);
+                    assert_eq!(errors[0].field, member);
+                }
+                other => panic!("{member}: null accepted: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn every_member_given_is_checked_as_a_put_checks_it() {
+        let long = format!("\"{}\"", "d".repeat(2001));
+        match patch(&[
+            ("name", "\"  \""),
+            ("price", "1.234"),
+            ("description", &long),
+            ("category", "\"Not Valid\""),
+        ]) {
+            Err(ApiError::Validation { errors, .. }) => {
+                let mut fields: Vec<String> = errors.into_iter().map(|e| e.field).collect();
+                fields.sort();
+                assert_eq!(fields, ["category", "description", "name", "price"]);
+            }
+            other => panic!("accepted: {other:?}"),
+        }
     }
 }

@@ -9,9 +9,10 @@ use super::headers::add_vary;
 use super::routes::all_methods;
 use crate::config::Config;
 
-pub const ALLOW_HEADERS: &str = "Authorization, Content-Type, If-Match, If-None-Match";
+pub const ALLOW_HEADERS: &str =
+    "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key";
 pub const EXPOSE_HEADERS: &str =
-    "ETag, Location, Retry-After, X-Request-Id, RateLimit, RateLimit-Policy";
+    "ETag, Location, Retry-After, X-Request-Id, RateLimit, RateLimit-Policy, Idempotent-Replayed";
 /// How long a browser may cache a preflight answer, in seconds.
 pub const MAX_AGE_SECONDS: &str = "600";
 

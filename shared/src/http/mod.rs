@@ -10,6 +10,7 @@ pub mod cors;
 pub mod credentials;
 pub mod event;
 pub mod headers;
+pub mod idempotency;
 pub mod path;
 pub mod pipeline;
 pub mod preconditions;

@@ -74,6 +74,7 @@ pub fn render(error: &ApiError, request_id: &str) -> Response<Body> {
             }
         }
         ApiError::TooManyRequests { retry_after, .. }
+        | ApiError::InProgress { retry_after, .. }
         | ApiError::Unavailable { retry_after, .. } => {
             headers.insert("retry-after", HeaderValue::from(*retry_after));
         }

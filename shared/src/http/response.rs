@@ -5,6 +5,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
+use crate::domain::idempotency::StoredResponse;
 use crate::domain::Product;
 use crate::error::ApiError;
 
@@ -61,6 +62,19 @@ pub const PRODUCT_CACHE_CONTROL: &str = "no-cache";
 /// `{"data": product}` with its `ETag` and `Cache-Control`.
 pub fn product_response(status: StatusCode, product: &Product) -> Result<Response<Body>, ApiError> {
     Ok(with_product_validators(data(status, product)?, product))
+}
+
+/// The 201 a create answers, as it is kept for replays of its idempotency key: the body
+/// `{"data": product}`, `Location` and `ETag`.
+pub fn created_product(product: &Product) -> Result<StoredResponse, ApiError> {
+    let body = serde_json::to_string(&Data { data: product })
+        .map_err(|e| ApiError::unexpected("serialise response", e))?;
+    Ok(StoredResponse {
+        status: StatusCode::CREATED.as_u16(),
+        body,
+        location: Some(format!("/api/products/{}", product.id)),
+        etag: Some(product.etag()),
+    })
 }
 
 /// 304 Not Modified for a product the client holds: its `ETag` and `Cache-Control` again, no

@@ -311,16 +311,28 @@ pub async fn delete_account(
         .refused_at(0))
 }
 
-/// Stores a new product of the account `owner`, on the condition that the account is still
-/// there, in one transaction: a product is never created for an account deleted meanwhile
-/// (whose purge would not see it). `Ok(false)` if the account is gone.
+/// How a product's creation ended, when storage did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Creation {
+    Created,
+    /// The owner's account is gone (deleted meanwhile): nothing was written.
+    AccountGone,
+    /// The write given with it (an idempotency record's completion) refused: nothing was
+    /// written.
+    Refused,
+}
+
+/// Creates `product` for `owner`, counted in its totals, on the condition that the account is
+/// still there, in one transaction with `with` (an idempotency record's completion) if given: a
+/// product is never created for an account deleted meanwhile, whose purge would not see it.
 pub async fn create_product(
     products: Products<'_>,
     users: Users<'_>,
     owner: &User,
     product: &Product,
     shards: Shards,
-) -> Result<bool, ApiError> {
+    with: Option<TransactWriteItem>,
+) -> Result<Creation, ApiError> {
     let account = ConditionCheck::builder()
         .table_name(users.name)
         .set_key(Some(users::key(&owner.email)))
@@ -332,7 +344,19 @@ pub async fn create_product(
         .condition_check(account)
         .build()];
     items.extend(products::creation(products, product, shards)?);
-    Ok(!transact(users.client, "create product", items)
-        .await?
-        .refused_at(0))
+    let last = items.len();
+    items.extend(with);
+    let outcome = transact(users.client, "create product", items).await?;
+    Ok(if outcome.refused_at(0) {
+        Creation::AccountGone
+    } else if outcome.refused_at(last) {
+        Creation::Refused
+    } else if let Transaction::Refused(_) = outcome {
+        return Err(ApiError::unexpected(
+            "create product",
+            "a fresh product's own writes refused",
+        ));
+    } else {
+        Creation::Created
+    })
 }

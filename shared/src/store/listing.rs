@@ -631,11 +631,27 @@ mod tests {
             ..CatalogueQuery::default()
         };
         let plan = Plan::for_query(&searched, Shards::new(4).expect("shards"));
+        assert_eq!(plan.index, BY_SEARCH_CREATED);
+        assert_eq!(
+            plan.partitions,
+            [
+                "q:lam#00",
+                "q:lam#01",
+                "q:lam#02",
+                "q:lam#03",
+                SEARCH_OVERFLOW
+            ]
+        );
+        assert!(!plan.serves(&searched));
+        let short_words = CatalogueQuery {
+            search: Some(Search::parse("tv").expect("search")),
+            ..searched
+        };
+        let plan = Plan::for_query(&short_words, Shards::new(4).expect("shards"));
         assert_eq!(plan.index, BY_CATEGORY_CREATED);
         assert_eq!(
             plan.partitions,
             ["lighting#00", "lighting#01", "lighting#02", "lighting#03"]
         );
-        assert!(!plan.serves(&searched));
     }
 }

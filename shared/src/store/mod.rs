@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod client;
+pub mod idempotency;
 pub mod limits;
 pub mod listing;
 pub mod outbox;
@@ -80,6 +81,8 @@ pub mod kind {
     pub enum Tokens {}
     /// `OUTBOX_TABLE`: [`super::outbox`].
     pub enum Outbox {}
+    /// `IDEMPOTENCY_TABLE`: [`super::idempotency`].
+    pub enum Idempotency {}
 }
 
 /// How a conditional write ended, when storage did not fail.

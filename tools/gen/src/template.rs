@@ -16,12 +16,13 @@ pub const FUNCTIONS: &str = "functions";
 /// What generates the tables' alarms.
 pub const TABLE_ALARMS: &str = "table alarms";
 /// Every table, for its alarms.
-pub const TABLES: [TableName; 6] = [
+pub const TABLES: [TableName; 7] = [
     TableName::Products,
     TableName::Users,
     TableName::Limits,
     TableName::Sessions,
     TableName::Tokens,
+    TableName::Idempotency,
     TableName::Outbox,
 ];
 
@@ -40,6 +41,7 @@ pub fn table_id(table: TableName) -> &'static str {
         TableName::Sessions => "SessionsTable",
         TableName::Limits => "AuthLimitsTable",
         TableName::Tokens => "TokensTable",
+        TableName::Idempotency => "IdempotencyTable",
         TableName::Outbox => "OutboxTable",
     }
 }

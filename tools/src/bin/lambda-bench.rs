@@ -81,6 +81,7 @@ fn env_for_functions() -> Vec<(String, String)> {
         ("LIMITS_TABLE", "bench-auth-limits".to_owned()),
         ("SESSIONS_TABLE", "bench-sessions".to_owned()),
         ("TOKENS_TABLE", "bench-tokens".to_owned()),
+        ("IDEMPOTENCY_TABLE", "bench-idempotency".to_owned()),
         ("OUTBOX_TABLE", "bench-outbox".to_owned()),
         // The limiter on, as deployed, with a budget the benchmark never reaches.
         ("RATE_LIMIT_REQUESTS", "1000000000".to_owned()),

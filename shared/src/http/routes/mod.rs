@@ -51,6 +51,7 @@ pub enum TableName {
     Limits,
     Tokens,
     Outbox,
+    Idempotency,
 }
 
 /// DynamoDB actions on one table (or some of its indexes) and the conditions that narrow them.
@@ -268,10 +269,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn product_item_path_takes_get_put_and_delete() {
+    fn product_item_path_takes_get_put_patch_and_delete() {
         assert_eq!(
             allowed_methods("/api/products/abc").as_deref(),
-            Some("GET, PUT, DELETE, OPTIONS")
+            Some("GET, PUT, PATCH, DELETE, OPTIONS")
         );
     }
 

@@ -3,7 +3,7 @@
 
 use super::{grant, Grant, Route, TableName};
 
-use TableName::{Limits, Outbox, Products, Sessions, Tokens, Users};
+use TableName::{Idempotency, Limits, Outbox, Products, Sessions, Tokens, Users};
 
 const GET: &str = "dynamodb:GetItem";
 const PUT: &str = "dynamodb:PutItem";
@@ -122,6 +122,11 @@ pub const CREATE_PRODUCT: Route = route!("POST", "/api/products", "create-produc
     .grants(&[
         grant(Products, &[PUT], "The new product and its search entries."),
         grant(
+            Idempotency,
+            &[PUT, GET, DELETE],
+            "With an Idempotency-Key: the caller's record of it, started, read, completed or released.",
+        ),
+        grant(
             Products,
             &[UPDATE],
             "In the same transaction: the counters of its totals.",
@@ -147,6 +152,8 @@ const PRODUCT_CHANGE: &[Grant] = &[
 ];
 pub const UPDATE_PRODUCT: Route =
     route!("PUT", "/api/products/{id}", "update-product").grants(PRODUCT_CHANGE);
+pub const PATCH_PRODUCT: Route =
+    route!("PATCH", "/api/products/{id}", "patch-product").grants(PRODUCT_CHANGE);
 pub const DELETE_PRODUCT: Route =
     route!("DELETE", "/api/products/{id}", "delete-product").grants(&[
         grant(Products, &[GET], "The product, read before it is deleted."),
@@ -271,6 +278,7 @@ pub const ROUTES: &[Route] = &[
     CREATE_PRODUCT,
     GET_PRODUCT,
     UPDATE_PRODUCT,
+    PATCH_PRODUCT,
     DELETE_PRODUCT,
     FORGOT_PASSWORD,
     RESET_PASSWORD,
