@@ -155,6 +155,10 @@ build_docs() {
     printf '%s\n' "$out" >&2
     return 1
   fi
+  # The renderer's attribution shows its vendor's logo from the vendor's CDN, which the page's
+  # own policy blocks (a broken image): the logo becomes an empty inline image, and the
+  # template's style hides the attribution.
+  sed -i -E 's#https://cdn\.redoc\.ly/redoc/logo-mini(-full)?\.svg#data:image/svg+xml,%3Csvg%20xmlns=%22http://www.w3.org/2000/svg%22/%3E#g' "$DOCS_FILE"
 }
 
 # Builds every binary the way `cargo lambda watch` will ask for them (`cargo run --bin NAME` at

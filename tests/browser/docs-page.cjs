@@ -48,12 +48,22 @@ async function main(url) {
       };
     }));
     const title = await page.title();
+    // Images the reader would see broken: not loaded, or loaded as nothing.
+    const brokenImages = await page.$$eval('img', (images) => images
+      .filter((image) => !image.complete || image.naturalWidth === 0)
+      .filter((image) => image.offsetWidth > 0 || image.offsetHeight > 0 || image.getClientRects().length > 0)
+      .map((image) => image.currentSrc || image.src));
+    const attribution = await page.$$eval('a[href^="https://redocly.com"]', (links) => links
+      .filter((link) => link.offsetWidth > 0 && link.offsetHeight > 0)
+      .map((link) => link.textContent.trim()));
     return {
       status: response.status(),
       contentType: response.headers()['content-type'] || '',
       title,
       operations,
       offsite: [...offsite].map(([address, outcome]) => ({ url: address, outcome })),
+      brokenImages,
+      attribution,
       errors,
     };
   } finally {

@@ -350,6 +350,7 @@ async fn malformed_events_get_a_400_problem_from_every_function() {
         "get-product",
         "create-product",
         "update-product",
+        "patch-product",
         "delete-product",
         "logout",
         "logout-all",

@@ -50,6 +50,11 @@ async fn every_function_logs_one_emf_line_per_request() {
             .product_id(&product)
             .bearer(&token)
             .json_body(&json!({ "name": "Lamp", "price": 11 })),
+        Event::load("patch-product")
+            .product_id(&product)
+            .bearer(&token)
+            .raw_body(r#"{"price":12}"#)
+            .header("content-type", "application/merge-patch+json"),
         Event::load("delete-product")
             .product_id(&product)
             .bearer(&token),

@@ -70,6 +70,31 @@ async fn every_storage_function_answers_503_when_dynamodb_is_unreachable() {
             .await,
         ),
         (
+            "patch",
+            timed(
+                app.invoke(
+                    &Event::load("patch-product")
+                        .product_id(id)
+                        .bearer(&token)
+                        .raw_body(r#"{"price":2}"#)
+                        .header("content-type", "application/merge-patch+json"),
+                ),
+            )
+            .await,
+        ),
+        (
+            "keyed create",
+            timed(
+                app.invoke(
+                    &Event::load("create-product")
+                        .bearer(&token)
+                        .header("idempotency-key", "down-1")
+                        .json_body(&product),
+                ),
+            )
+            .await,
+        ),
+        (
             "delete",
             timed(app.invoke(&Event::load("delete-product").product_id(id).bearer(&token))).await,
         ),
@@ -168,6 +193,21 @@ async fn with_dynamodb_hung_every_storage_route_answers_503_within_five_seconds_
             Event::load("update-product")
                 .product_id(&id)
                 .bearer(&token)
+                .json_body(&product),
+        ),
+        (
+            "patch",
+            Event::load("patch-product")
+                .product_id(&id)
+                .bearer(&token)
+                .raw_body(r#"{"price":2}"#)
+                .header("content-type", "application/merge-patch+json"),
+        ),
+        (
+            "keyed create",
+            Event::load("create-product")
+                .bearer(&token)
+                .header("idempotency-key", "hung-1")
                 .json_body(&product),
         ),
         (

@@ -10,6 +10,11 @@
 //! media type. A missing type becomes `application/octet-stream`, which the functions answer
 //! with the 415 they give any body without `Content-Type: application/json`.
 //!
+//! The same holds for a header value that is not valid UTF-8 (bytes above 0x7F that are not
+//! UTF-8, which HTTP allows as obs-text): watch cannot put it in the event's JSON and answers a
+//! bare 500. API Gateway's events carry every header as text; here such a value is read as
+//! ISO-8859-1, HTTP's historical reading of those bytes, and passed on as that text, which the
+//! functions then judge as they judge any header (a malformed one is 400).
 //!
 //! Given a third argument, the API reference `make docs` renders from openapi.yaml, it also
 //! serves that page at `/docs`: read anew on every request, so `make docs` while `make dev` runs
@@ -133,6 +138,14 @@ async fn forward(
     {
         let content_type = binary_safe_content_type(parts.headers.get(CONTENT_TYPE));
         parts.headers.insert(CONTENT_TYPE, content_type);
+    }
+    for value in parts.headers.values_mut() {
+        if std::str::from_utf8(value.as_bytes()).is_err() {
+            let text: String = value.as_bytes().iter().map(|&b| char::from(b)).collect();
+            if let Ok(utf8) = HeaderValue::from_str(&text) {
+                *value = utf8;
+            }
+        }
     }
     let path = parts.uri.path_and_query().map_or("/", |path| path.as_str());
     parts.uri = match Uri::try_from(format!("http://{upstream_addr}{path}")) {
