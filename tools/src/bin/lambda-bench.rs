@@ -296,6 +296,24 @@ fn event(function: &str, i: usize, seeded: &Seeded) -> String {
             .header("content-type", "application/merge-patch+json"),
         "get-product" => Event::load("get-product").product_id(product),
         "create-product" => Event::load("create-product").bearer(&seeded.token),
+        // A fresh key each run: the record is started, then completed in the product's own
+        // transaction.
+        "create-product Idempotency-Key" => {
+            Event::load("create-product").bearer(&seeded.token).header(
+                "idempotency-key",
+                &format!("bench-{}-{i}", std::process::id()),
+            )
+        }
+        // One key for every run: all but the first are replays of the stored response.
+        "create-product Idempotency-Key replayed" => {
+            Event::load("create-product").bearer(&seeded.token).header(
+                "idempotency-key",
+                &format!("bench-replayed-{}", std::process::id()),
+            )
+        }
+        "patch-product" => Event::load("patch-product")
+            .product_id(&seeded.product_ids[0])
+            .bearer(&seeded.token),
         "update-product" => Event::load("update-product")
             .product_id(&seeded.product_ids[0])
             .bearer(&seeded.token),
@@ -748,7 +766,7 @@ async fn main() {
             .collect();
         first_hashes.extend_from_slice(&measured.first_hashes);
         let result = FunctionResult {
-            name: function,
+            name: planned.event,
             init: Percentiles::of(&measured.init),
             first: Percentiles::of(&measured.first),
             cold: Percentiles::of(&cold),
