@@ -758,7 +758,7 @@ fn a_catalogue_is_sorted_filtered_searched_counted_and_paged_over_http() {
         "Oak desk",
     ];
     let mut products: Vec<(String, String, u64)> = Vec::new();
-    for i in 0..30usize {
+    for i in 0..210usize {
         let name = format!("{} {}", names[i % names.len()], i % 4);
         let cents = [990u64, 1250, 100, 4500, 1250][i % 5];
         let name = if i % 10 == 3 {
@@ -788,20 +788,20 @@ fn a_catalogue_is_sorted_filtered_searched_counted_and_paged_over_http() {
     let cheapest_first = by(|p| (format!("{:08}", p.2), p.0.clone()));
     let by_name = by(|p| (shared::domain::catalogue::fold(&p.1), p.0.clone()));
     assert_eq!(
-        every_page_over_http(&format!("{scope}&limit=7")),
+        every_page_over_http(&format!("{scope}&limit=40")),
         newest_first
     );
     assert_eq!(
-        every_page_over_http(&format!("{scope}&limit=7&sort=-createdAt")),
+        every_page_over_http(&format!("{scope}&limit=33&sort=-createdAt")),
         newest_first
     );
     let oldest: Vec<String> = newest_first.iter().rev().cloned().collect();
     assert_eq!(
-        every_page_over_http(&format!("{scope}&limit=4&sort=createdAt")),
+        every_page_over_http(&format!("{scope}&limit=27&sort=createdAt")),
         oldest
     );
     assert_eq!(
-        every_page_over_http(&format!("{scope}&limit=6&sort=price")),
+        every_page_over_http(&format!("{scope}&limit=30&sort=price")),
         cheapest_first
     );
     let dearest_first: Vec<String> = {
@@ -810,11 +810,11 @@ fn a_catalogue_is_sorted_filtered_searched_counted_and_paged_over_http() {
         sorted.into_iter().map(|p| p.0).collect()
     };
     assert_eq!(
-        every_page_over_http(&format!("{scope}&limit=6&sort=-price")),
+        every_page_over_http(&format!("{scope}&limit=31&sort=-price")),
         dearest_first
     );
     assert_eq!(
-        every_page_over_http(&format!("{scope}&limit=9&sort=name")),
+        every_page_over_http(&format!("{scope}&limit=29&sort=name")),
         by_name
     );
 
@@ -830,7 +830,7 @@ fn a_catalogue_is_sorted_filtered_searched_counted_and_paged_over_http() {
         .collect();
     assert_eq!(
         every_page_over_http(&format!(
-            "{scope}&sort=price&minPrice=10&maxPrice=45&limit=5"
+            "{scope}&sort=price&minPrice=10&maxPrice=45&limit=25"
         )),
         inside
     );
@@ -845,7 +845,7 @@ fn a_catalogue_is_sorted_filtered_searched_counted_and_paged_over_http() {
         .cloned()
         .collect();
     assert_eq!(
-        every_page_over_http(&format!("{scope}&q=lamp&limit=5")),
+        every_page_over_http(&format!("{scope}&q=lamp&limit=15")),
         lamps
     );
     let marked: Vec<String> = newest_first
@@ -857,17 +857,17 @@ fn a_catalogue_is_sorted_filtered_searched_counted_and_paged_over_http() {
 
     // Totals, and the original API's page numbers.
     let total = get(&format!("/api/products?{scope}&include=total&limit=1"), &[]);
-    assert_eq!(total.json()["total"], json!(30));
-    let third = get(&format!("/api/products?{scope}&page=3&limit=5"), &[]).json();
+    assert_eq!(total.json()["total"], json!(210));
+    let third = get(&format!("/api/products?{scope}&page=3&limit=20"), &[]).json();
     assert_eq!(third["page"], json!(3));
-    assert_eq!(third["limit"], json!(5));
+    assert_eq!(third["limit"], json!(20));
     let ids: Vec<String> = third["data"]
         .as_array()
         .expect("data")
         .iter()
         .map(|p| p["id"].as_str().expect("id").to_owned())
         .collect();
-    assert_eq!(ids, newest_first[10..15]);
+    assert_eq!(ids, newest_first[40..60]);
     let deleted = send(
         Method::DELETE,
         &format!("/api/products/{}", newest_first[0]),
@@ -876,7 +876,7 @@ fn a_catalogue_is_sorted_filtered_searched_counted_and_paged_over_http() {
     );
     assert_eq!(deleted.status, 204);
     let total = get(&format!("/api/products?{scope}&include=total"), &[]);
-    assert_eq!(total.json()["total"], json!(29));
+    assert_eq!(total.json()["total"], json!(209));
     for bad in [
         "sort=popular",
         "minPrice=5&maxPrice=1",

@@ -1,26 +1,14 @@
 //! Creates the tables of `template.yaml` in the DynamoDB that `AWS_ENDPOINT_URL_DYNAMODB` names,
 //! under the names the functions read (`PRODUCTS_TABLE`, ...). Safe to run again: existing tables
-//! are kept, with their data. `make dev` runs it before serving.
+//! are kept, with their data, and given the indexes and stream the template has now (an index
+//! it no longer has as it is, dropped). `make dev` runs it before serving.
 
 use api_tests::tables::{self, Ttl};
 
 #[tokio::main]
 async fn main() {
     let client = shared::store::client::from_env();
-    let config = match shared::Config::from_lookup(|name| {
-        // Table names only: no key is needed to create tables.
-        if name == "JWT_PUBLIC_KEYS" {
-            Some("A".repeat(43))
-        } else {
-            std::env::var(name).ok()
-        }
-    }) {
-        Ok(config) => config,
-        Err(error) => {
-            eprintln!("create-tables: {error:?}");
-            std::process::exit(1);
-        }
-    };
+    let config = tools::table_config("create-tables");
     let name_of = |definition: &tables::TableDefinition| {
         let variable = definition.env_var.as_str();
         config

@@ -10,20 +10,7 @@ use shared::store::{products, Table};
 
 #[tokio::main]
 async fn main() {
-    let config = match shared::Config::from_lookup(|name| {
-        // The table and the shard count only: no key is needed to migrate.
-        if name == "JWT_PUBLIC_KEYS" {
-            Some("A".repeat(43))
-        } else {
-            std::env::var(name).ok()
-        }
-    }) {
-        Ok(config) => config,
-        Err(error) => {
-            eprintln!("migrate-products: {error}");
-            std::process::exit(1);
-        }
-    };
+    let config = tools::table_config("migrate-products");
     let client = shared::store::client::from_env();
     let shards = Shards::configured(&config);
     let table = Table::new(&client, &config.tables.products);
