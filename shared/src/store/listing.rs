@@ -31,8 +31,7 @@ use std::collections::VecDeque;
 use super::products::{product_from_item, Products};
 use super::values::{s, text_of};
 use super::{storage_error, Item};
-use crate::domain::catalogue::fold;
-use crate::domain::{CatalogueQuery, Category, Id, Product, Sort, Stems};
+use crate::domain::{CatalogueQuery, Product, Sort};
 use crate::error::ApiError;
 use crate::join::join_all;
 
@@ -46,119 +45,13 @@ pub const BY_SEARCH_CREATED: &str = "bySearchCreated";
 pub const BY_SEARCH_PRICE: &str = "bySearchPrice";
 pub const BY_SEARCH_NAME: &str = "bySearchName";
 
-/// The partition of the search entries of products with too many stems to file each.
-pub const SEARCH_OVERFLOW: &str = "q:*";
-
 /// How many times `limit` a page whose filter no index serves may examine.
 pub const FILTER_WINDOW: usize = 10;
 
-pub use crate::config::MAX_LISTING_SHARDS as MAX_SHARDS;
-
-/// How many shards the listing indexes are spread over (`LISTING_SHARDS`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shards(u16);
-
-impl Shards {
-    pub const DEFAULT: Shards = Shards(16);
-
-    pub fn new(count: u16) -> Option<Self> {
-        (1..=MAX_SHARDS).contains(&count).then_some(Self(count))
-    }
-
-    /// The configured count (`Config::listing_shards`, checked when it was read).
-    pub fn configured(config: &crate::Config) -> Self {
-        Self(config.listing_shards.clamp(1, MAX_SHARDS))
-    }
-
-    pub fn count(self) -> u16 {
-        self.0
-    }
-
-    /// The shard of the product `id`: FNV-1a of the id, so it never changes for a product.
-    pub fn of(self, id: &Id) -> u16 {
-        (fnv1a(id.as_str()) % u32::from(self.0)) as u16
-    }
-}
-
-/// FNV-1a (32 bits) of `text`: stable across builds and platforms, unlike std's hasher.
-pub(crate) fn fnv1a(text: &str) -> u32 {
-    text.bytes().fold(0x811c_9dc5, |hash, byte| {
-        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
-    })
-}
-
-/// The key attributes a product carries into the listing indexes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IndexKeys {
-    /// `listKey`: the partition of the all-products indexes.
-    pub list: String,
-    /// `categoryKey`: the partition of the category indexes (none without a category).
-    pub category: Option<String>,
-    /// `priceKey`: the sort key of the price indexes.
-    pub price: String,
-    /// `nameKey`: the sort key of the name indexes.
-    pub name: String,
-    /// `ownerKey`: the partition of the owner index (`<ownerId>#07`).
-    pub owner: String,
-}
-
-/// Where `product` sits in every listing index.
-pub fn index_keys(product: &Product, shards: Shards) -> IndexKeys {
-    let shard = shards.of(&product.id);
-    IndexKeys {
-        list: list_partition(shard),
-        category: product
-            .category
-            .as_ref()
-            .map(|category| category_partition(category, shard)),
-        price: format!("{:08}#{}", product.price.cents(), product.id),
-        name: format!("{}\t{}", fold(product.name.as_str()), product.id),
-        owner: owner_partition(&product.owner_id, shard),
-    }
-}
-
-pub fn owner_partition(owner: &Id, shard: u16) -> String {
-    format!("{owner}#{shard:02}")
-}
-
-pub fn list_partition(shard: u16) -> String {
-    format!("all#{shard:02}")
-}
-
-pub fn category_partition(category: &Category, shard: u16) -> String {
-    format!("{category}#{shard:02}", category = category.as_str())
-}
-
-pub fn search_partition(stem: &str, shard: u16) -> String {
-    format!("q:{stem}#{shard:02}")
-}
-
-/// The search entries of `product`: each entry's item id and its partition (`searchKey`).
-pub fn search_entries(product: &Product, shards: Shards) -> Vec<(String, String)> {
-    let id = &product.id;
-    match Stems::of(product) {
-        Stems::Each(stems) => {
-            let shard = shards.of(id);
-            stems
-                .iter()
-                .map(|stem| (entry_id(id, stem), search_partition(stem, shard)))
-                .collect()
-        }
-        Stems::Overflow => vec![(entry_id(id, "*"), SEARCH_OVERFLOW.to_owned())],
-    }
-}
-
-/// The item ids of `product`'s search entries (the same under any shard count).
-pub fn search_entry_ids(product: &Product) -> Vec<String> {
-    search_entries(product, Shards::DEFAULT)
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect()
-}
-
-fn entry_id(product: &Id, stem: &str) -> String {
-    format!("search#{product}#{stem}")
-}
+pub use super::layout::{
+    category_partition, index_keys, list_partition, owner_partition, search_entries,
+    search_entry_ids, search_partition, IndexKeys, Shards, MAX_SHARDS, SEARCH_OVERFLOW,
+};
 
 /// The index, key attributes and partitions that serve a query, and the sort key range it reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -547,7 +440,7 @@ impl<'a> Walk<'a> {
 mod tests {
     use super::*;
     use crate::clock::Timestamp;
-    use crate::domain::Price;
+    use crate::domain::{Category, Id, Price};
     use crate::domain::{PriceRange, ProductName, Search};
 
     fn product(name: &str, cents: u64, category: Option<&str>) -> Product {

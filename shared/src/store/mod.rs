@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod client;
 pub mod idempotency;
+pub mod layout;
 pub mod limits;
 pub mod listing;
 pub mod outbox;
@@ -66,6 +67,9 @@ impl<Kind> std::fmt::Debug for Table<'_, Kind> {
         f.debug_tuple("Table").field(&self.name).finish()
     }
 }
+
+/// A handle on the products table ([`products`], and its indexes: [`listing`]).
+pub type Products<'a> = Table<'a, kind::Products>;
 
 /// The tables, as type markers for [`Table`].
 pub mod kind {

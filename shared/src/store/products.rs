@@ -10,12 +10,10 @@
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
-use super::listing::{index_keys, owner_partition, search_entries, search_entry_ids, Shards};
+use super::layout::{index_keys, owner_partition, search_entries, search_entry_ids, Shards};
 use super::totals::{self, counter_id, counters_of};
 use super::values::{n, s, text_of};
-use super::{
-    corrupt_item, kind, storage_error, transact, Item, Table, Transaction, RETRY_AFTER_SECONDS,
-};
+use super::{corrupt_item, storage_error, transact, Item, Transaction, RETRY_AFTER_SECONDS};
 use crate::clock::Timestamp;
 use crate::domain::{
     Category, Description, Expected, Id, Price, Product, ProductInput, ProductName, WriteRefused,
@@ -23,8 +21,7 @@ use crate::domain::{
 use crate::error::ApiError;
 use crate::join::join_all;
 
-/// A handle on the products table.
-pub type Products<'a> = Table<'a, kind::Products>;
+pub use super::Products;
 
 /// Every product of one owner (keys only), over the listing shards (`<ownerId>#07`): what a
 /// deleted account's purge removes.

@@ -9,9 +9,9 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{KeysAndAttributes, TransactWriteItem, Update};
 
-use super::listing::fnv1a;
-use super::products::Products;
+use super::layout::fnv1a;
 use super::values::{n, number_of, s};
+use super::Products;
 use super::{storage_error, Item, RETRY_AFTER_SECONDS};
 use crate::domain::{Category, Id};
 use crate::error::ApiError;
