@@ -136,7 +136,7 @@ fn unknown_paths_and_methods_get_problems() {
     );
 
     for (method, path) in [
-        (Method::PATCH, "/api/products/abc"),
+        (Method::POST, "/api/products/abc"),
         (Method::DELETE, "/api/health"),
         (Method::PUT, "/api/products"),
     ] {
