@@ -3,14 +3,22 @@
 //! other: a new route fails the test below until it is placed.
 
 /// A benchmarked function: the event it is given (its name in the results), warm invocations,
-/// and the status each invocation must answer.
+/// the status each invocation must answer, and settings it runs with on top of the bench's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Planned {
     pub function: &'static str,
     pub event: &'static str,
     pub warm_runs: usize,
     pub status: u16,
+    pub env: &'static [(&'static str, &'static str)],
 }
+
+/// The category whose products are written with one listing shard, for [`ONE_SHARD_PAGE`].
+pub const ONE_SHARD_CATEGORY: &str = "one-shard";
+
+/// A page of 100 products read with `LISTING_SHARDS=1`: one Query of one partition, the least a
+/// page of 100 can cost, beside the 16-shard pages.
+pub const ONE_SHARD_PAGE: &str = "list-products limit=100 one shard";
 
 /// Warm invocations of most functions.
 pub const WARM_RUNS: usize = 300;
@@ -33,6 +41,7 @@ const fn planned_with(
         event,
         warm_runs,
         status,
+        env: &[],
     }
 }
 
@@ -53,6 +62,10 @@ pub const PLAN: &[Planned] = &[
         WARM_RUNS,
         200,
     ),
+    Planned {
+        env: &[("LISTING_SHARDS", "1")],
+        ..planned_with("list-products", ONE_SHARD_PAGE, WARM_RUNS, 200)
+    },
     planned("get-product", WARM_RUNS, 200),
     planned("create-product", WARM_RUNS, 201),
     planned_with(

@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use super::plan::ONE_SHARD_PAGE;
 use super::Percentiles;
 
 /// register and login are timed in blocks of this many warm invocations, each block after half
@@ -171,7 +172,15 @@ fn passwords_section(
     let _ = writeln!(out, "\nregister and login are deployed at 1,024 MB (template.yaml): a login costs about {:.0} ms of argon2 there, against {:.0} ms at 512 MB, for twice the memory price over a few tens of milliseconds. Every other function runs at 256 MB or less: their work is I/O and their peak RSS is far below it.", argon2.p50 / (1024.0 / 1769.0), argon2.p50 / (512.0 / 1769.0));
 }
 
-fn catalogue_section(out: &mut String, results: &[FunctionResult]) {
+/// What DynamoDB Local itself takes for the reads of get-product and of a one-shard page of
+/// 100, timed in the benchmark process with the functions' client.
+#[derive(Debug, Clone, Copy)]
+pub struct StorageFloor {
+    pub get_item: Percentiles,
+    pub query_100: Percentiles,
+}
+
+fn catalogue_section(out: &mut String, results: &[FunctionResult], floor: &StorageFloor) {
     let _ = writeln!(out, "\n## Catalogue pages and safe writes\n");
     let get = find(results, "get-product").map_or(f64::NAN, |r| r.warm.p50);
     let _ = writeln!(out, "A page of 100 products merges a Query of each of the 16 listing shards; DynamoDB Local answers them from one JVM and one SQLite file, so the 16 queries queue there where DynamoDB would serve them from separate partitions at once.\n");
@@ -185,6 +194,7 @@ fn catalogue_section(out: &mut String, results: &[FunctionResult]) {
         "list-products",
         "list-products limit=100",
         "list-products limit=100 sort=price",
+        ONE_SHARD_PAGE,
         "create-product",
         "create-product Idempotency-Key",
         "create-product Idempotency-Key replayed",
@@ -214,6 +224,11 @@ fn catalogue_section(out: &mut String, results: &[FunctionResult]) {
                 verdict(ratio <= 2.0)
             );
         }
+    }
+    if let Some(one) = find(results, ONE_SHARD_PAGE) {
+        let query = floor.query_100.p50;
+        let get_item = floor.get_item.p50;
+        let _ = writeln!(out, "\nThe least a page of 100 can cost: with `LISTING_SHARDS=1` ({ONE_SHARD_PAGE}), a page is one Query of 100 products from one partition, nothing merged. It takes {:.2} ms, {:.1}× get-product. DynamoDB Local alone, timed from the benchmark process with the same client, takes {query:.2} ms for that Query of 100 items against {get_item:.2} ms for get-product's GetItem ({:.1}×): its cost grows with the items it returns, so on DynamoDB Local no page of 100 comes within 2× of a single-item read, whatever the shard count. The 16-shard pages above add the other 15 Queries, which DynamoDB Local answers one after another on its one core.", one.warm.p50, one.warm.p50 / get, query / get_item);
     }
     if let (Some(plain), Some(keyed), Some(replayed)) = (
         find(results, "create-product"),
@@ -408,16 +423,30 @@ fn targets_section(out: &mut String, results: &[FunctionResult], costs: &Passwor
     let _ = writeln!(out, "- login p50 within 10 % of one argon2id verification: login {:.1} ms against {argon2:.1} ms for the verifications timed between its invocations, {:+.0} % — {}.", login.warm.p50, (login.warm.p50 / argon2 - 1.0) * 100.0, verdict(login.warm.p50 <= argon2 * 1.10));
 }
 
+/// Everything one run measured, which the report is written from.
+pub struct Report<'a> {
+    pub setup: &'a Setup,
+    pub results: &'a [FunctionResult],
+    pub costs: &'a PasswordCosts,
+    pub limiter: &'a [LimiterCost],
+    pub metrics: &'a MetricsCost,
+    pub forgot: &'a ForgotTiming,
+    pub floor: &'a StorageFloor,
+    pub failures: &'a [String],
+}
+
 /// The whole report.
-pub fn render(
-    setup: &Setup,
-    results: &[FunctionResult],
-    costs: &PasswordCosts,
-    limiter: &[LimiterCost],
-    metrics: &MetricsCost,
-    forgot: &ForgotTiming,
-    failures: &[String],
-) -> String {
+pub fn render(report: &Report<'_>) -> String {
+    let Report {
+        setup,
+        results,
+        costs,
+        limiter,
+        metrics,
+        forgot,
+        floor,
+        failures,
+    } = *report;
     let mut out = String::new();
     let _ = writeln!(out, "# Benchmarks\n");
     let _ = writeln!(
@@ -434,7 +463,7 @@ pub fn render(
     limiter_section(&mut out, limiter);
     metrics_section(&mut out, results, metrics);
     forgot_section(&mut out, forgot);
-    catalogue_section(&mut out, results);
+    catalogue_section(&mut out, results, floor);
     targets_section(&mut out, results, costs);
     if !failures.is_empty() {
         let _ = writeln!(out, "\n**Unexpected answers:** {}", failures.join("; "));

@@ -21,16 +21,20 @@ use shared::auth::TokenSigner;
 use shared::domain::{
     CatalogueQuery, Category, Email, Id, Price, Product, ProductName, Session, SessionId, User,
 };
+use shared::store::layout::{category_partition, Shards};
+use shared::store::listing::BY_CATEGORY_CREATED;
 use shared::{AppState, Clock, Config};
 use tokio::process::Command;
-use tools::bench::plan::{PLAN, SLOW_WARM_RUNS, WARM_RUNS};
+use tools::bench::plan::{ONE_SHARD_CATEGORY, ONE_SHARD_PAGE, PLAN, SLOW_WARM_RUNS, WARM_RUNS};
 use tools::bench::report::{
-    render, ForgotTiming, FunctionResult, LimiterCost, MetricsCost, PasswordCosts, Setup,
-    INTERLEAVED_BLOCK,
+    render, ForgotTiming, FunctionResult, LimiterCost, MetricsCost, PasswordCosts, Report, Setup,
+    StorageFloor, INTERLEAVED_BLOCK,
 };
 use tools::bench::Percentiles;
 
 const COLD_RUNS: usize = 30;
+/// Products in the one-shard category: one page of 100.
+const ONE_SHARD_PRODUCTS: usize = 100;
 /// Back-to-back argon2id verifications timed in the benchmark process.
 const VERIFICATION_RUNS: usize = 100;
 
@@ -191,6 +195,25 @@ async fn seed(state: &AppState) -> Seeded {
         .await
         .expect("session");
     let token = issued.token;
+    // Written first and priced above the rest, so that the 16-shard pages, newest first or by
+    // price, never reach them.
+    let one_shard = Shards::new(1).expect("one shard");
+    for i in 0..ONE_SHARD_PRODUCTS {
+        let product = Product {
+            id: Id::generate(Clock::System.now()).expect("id"),
+            name: ProductName::from_stored(format!("One-shard product {i}")),
+            price: Price::from_cents(1_000_000).expect("price"),
+            description: None,
+            category: Category::parse_str(ONE_SHARD_CATEGORY),
+            owner_id: user.id.clone(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        shared::store::products::insert(state.products(), &product, one_shard)
+            .await
+            .expect("product");
+    }
     let mut product_ids = Vec::new();
     for i in 0..(COLD_RUNS + WARM_RUNS + 50) {
         let product = Product {
@@ -259,6 +282,49 @@ async fn warm_up_storage(state: &AppState, seeded: &Seeded) {
     }
 }
 
+/// Reads DynamoDB Local answers, timed in this process: a product by its key (get-product's
+/// read) and the one-shard category's 100 products in one Query (the one-shard page's read).
+async fn storage_floor(state: &AppState, seeded: &Seeded) -> StorageFloor {
+    let id = Id::parse(&seeded.product_ids[0]).expect("product id");
+    let category = Category::parse_str(ONE_SHARD_CATEGORY).expect("category");
+    let partition = category_partition(&category, 0);
+    let mut get_item = Vec::new();
+    let mut query = Vec::new();
+    for _ in 0..WARM_RUNS {
+        let started = Instant::now();
+        shared::store::products::find(state.products(), &id)
+            .await
+            .expect("product");
+        get_item.push(started.elapsed());
+        let started = Instant::now();
+        let page = state
+            .dynamo
+            .query()
+            .table_name(&state.config.tables.products)
+            .index_name(BY_CATEGORY_CREATED)
+            .key_condition_expression("categoryKey = :partition")
+            .expression_attribute_values(
+                ":partition",
+                aws_sdk_dynamodb::types::AttributeValue::S(partition.clone()),
+            )
+            .scan_index_forward(false)
+            .limit(ONE_SHARD_PRODUCTS as i32)
+            .send()
+            .await
+            .expect("query");
+        query.push(started.elapsed());
+        assert_eq!(
+            page.count(),
+            ONE_SHARD_PRODUCTS as i32,
+            "one-shard products"
+        );
+    }
+    StorageFloor {
+        get_item: Percentiles::of(&get_item),
+        query_100: Percentiles::of(&query),
+    }
+}
+
 /// The event for invocation `i` of `function`.
 fn event(function: &str, i: usize, seeded: &Seeded) -> String {
     let product = &seeded.product_ids[i % seeded.product_ids.len()];
@@ -283,6 +349,9 @@ fn event(function: &str, i: usize, seeded: &Seeded) -> String {
         "list-products limit=100" => Event::load("list-products").query("limit=100"),
         "list-products limit=100 sort=price" => {
             Event::load("list-products").query("limit=100&sort=price")
+        }
+        ONE_SHARD_PAGE => {
+            Event::load("list-products").query(&format!("limit=100&category={ONE_SHARD_CATEGORY}"))
         }
         "forgot-password" => {
             Event::load("forgot-password").json_body(&json!({ "email": LOGIN_EMAIL }))
@@ -743,7 +812,7 @@ async fn main() {
             &seeded,
             *warm_runs,
             yardstick,
-            &[],
+            planned.env,
         )
         .await;
         let unexpected = measured
@@ -815,6 +884,12 @@ async fn main() {
         limiter.push(cost);
     }
 
+    let floor = storage_floor(&state, &seeded).await;
+    eprintln!(
+        "DynamoDB Local: GetItem p50 {:.3} ms, Query of {ONE_SHARD_PRODUCTS} p50 {:.3} ms",
+        floor.get_item.p50, floor.query_100.p50
+    );
+
     let setup = Setup {
         written_at: shared::Clock::System.now().to_string(),
         machine: machine(),
@@ -834,9 +909,16 @@ async fn main() {
     let metrics = MetricsCost {
         request_line: Percentiles::of(&time_request_lines()),
     };
-    let report = render(
-        &setup, &results, &costs, &limiter, &metrics, &forgot, &failures,
-    );
+    let report = render(&Report {
+        setup: &setup,
+        results: &results,
+        costs: &costs,
+        limiter: &limiter,
+        metrics: &metrics,
+        forgot: &forgot,
+        floor: &floor,
+        failures: &failures,
+    });
     std::fs::write(&output, report).expect("write report");
     eprintln!("wrote {output}");
     if !failures.is_empty() {
