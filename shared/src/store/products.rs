@@ -171,7 +171,17 @@ fn entry_puts(
     item: &Item,
     shards: Shards,
 ) -> Result<Vec<TransactWriteItem>, ApiError> {
-    search_entries(product, shards)
+    puts_of_entries(table, product, item, search_entries(product, shards))
+}
+
+/// Puts of `entries` (item id and partition, as [`search_entries`] gives them) of `product`.
+fn puts_of_entries(
+    table: Products<'_>,
+    product: &Product,
+    item: &Item,
+    entries: Vec<(String, String)>,
+) -> Result<Vec<TransactWriteItem>, ApiError> {
+    entries
         .into_iter()
         .map(|(id, partition)| {
             let mut entry = item.clone();
@@ -366,7 +376,9 @@ async fn write_change(
 ) -> Result<bool, ApiError> {
     let (condition, values) = unchanged(stored);
     let item = item_of(changed, shards, stored.counted)?;
-    let entries = entry_puts(table, changed, &item, shards)?;
+    let entries = search_entries(changed, shards);
+    let kept: Vec<String> = entries.iter().map(|(id, _)| id.clone()).collect();
+    let entries = puts_of_entries(table, changed, &item, entries)?;
     let put = Put::builder()
         .table_name(table.name)
         .set_item(Some(item))
@@ -375,7 +387,6 @@ async fn write_change(
         .build()
         .map_err(|e| ApiError::unexpected("build product change", e))?;
     let mut items = vec![TransactWriteItem::builder().put(put).build()];
-    let kept = search_entry_ids(changed);
     let dropped = search_entry_ids(&stored.product)
         .into_iter()
         .filter(|id| !kept.contains(id));
