@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType, TableDescription,
     TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
@@ -113,29 +113,16 @@ impl TableDefinition {
             .table_name(name)
             .billing_mode(BillingMode::from(text(props, "BillingMode")?))
             .set_key_schema(Some(key_schema(&props["KeySchema"])?));
-        for attribute in props["AttributeDefinitions"]
-            .as_sequence()
-            .ok_or("template: AttributeDefinitions is not a list")?
-        {
-            request = request.attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name(text(attribute, "AttributeName")?)
-                    .attribute_type(ScalarAttributeType::from(text(attribute, "AttributeType")?))
+        request = request.set_attribute_definitions(Some(attribute_definitions(props)?));
+        for index in indexes(props) {
+            let (index_name, keys, projection) = index_parts(index)?;
+            request = request.global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(index_name)
+                    .set_key_schema(Some(keys))
+                    .projection(projection)
                     .build()?,
             );
-        }
-        if let Some(indexes) = props["GlobalSecondaryIndexes"].as_sequence() {
-            for index in indexes {
-                let projection =
-                    ProjectionType::from(text(&index["Projection"], "ProjectionType")?);
-                request = request.global_secondary_indexes(
-                    GlobalSecondaryIndex::builder()
-                        .index_name(text(index, "IndexName")?)
-                        .set_key_schema(Some(key_schema(&index["KeySchema"])?))
-                        .projection(Projection::builder().projection_type(projection).build())
-                        .build()?,
-                );
-            }
         }
         if let Some(spec) = props.get("StreamSpecification") {
             request = request.stream_specification(
@@ -177,17 +164,54 @@ impl TableDefinition {
     }
 }
 
+/// The attribute definitions of a table's properties in the template.
+fn attribute_definitions(props: &Value) -> Result<Vec<AttributeDefinition>, BoxError> {
+    props["AttributeDefinitions"]
+        .as_sequence()
+        .ok_or("template: AttributeDefinitions is not a list")?
+        .iter()
+        .map(|attribute| {
+            Ok(AttributeDefinition::builder()
+                .attribute_name(text(attribute, "AttributeName")?)
+                .attribute_type(ScalarAttributeType::from(text(attribute, "AttributeType")?))
+                .build()?)
+        })
+        .collect()
+}
+
+/// The global secondary indexes of a table's properties in the template.
+fn indexes(props: &Value) -> impl Iterator<Item = &Value> {
+    props["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+}
+
+/// An index's name, key schema and projection.
+fn index_parts(index: &Value) -> Result<(&str, Vec<KeySchemaElement>, Projection), BoxError> {
+    let projection = ProjectionType::from(text(&index["Projection"], "ProjectionType")?);
+    Ok((
+        text(index, "IndexName")?,
+        key_schema(&index["KeySchema"])?,
+        Projection::builder().projection_type(projection).build(),
+    ))
+}
+
+async fn describe(client: &Client, name: &str) -> Result<TableDescription, BoxError> {
+    Ok(client
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await?
+        .table
+        .ok_or("describe table: no table")?)
+}
+
 /// Waits until the table and every index of it are active (a minute at most).
 async fn wait_for_indexes(client: &Client, name: &str) -> Result<(), BoxError> {
     use aws_sdk_dynamodb::types::{IndexStatus, TableStatus};
     for _ in 0..600 {
-        let table = client
-            .describe_table()
-            .table_name(name)
-            .send()
-            .await?
-            .table
-            .ok_or("describe table: no table")?;
+        let table = describe(client, name).await?;
         let active = table.table_status() == Some(&TableStatus::Active)
             && table
                 .global_secondary_indexes()
@@ -209,35 +233,21 @@ impl TableDefinition {
             CreateGlobalSecondaryIndexAction, DeleteGlobalSecondaryIndexAction,
             GlobalSecondaryIndexUpdate,
         };
-        let table = client
-            .describe_table()
-            .table_name(name)
-            .send()
-            .await?
-            .table
-            .ok_or("describe table: no table")?;
+        let table = describe(client, name).await?;
         let props = &self.properties;
         // Indexes the template no longer has, or has with other keys, go first (one at a time,
         // as DynamoDB builds and drops them); the items stay.
-        let wanted: Vec<(String, Vec<KeySchemaElement>)> = props["GlobalSecondaryIndexes"]
-            .as_sequence()
-            .into_iter()
-            .flatten()
-            .map(|index| {
-                Ok((
-                    text(index, "IndexName")?.to_owned(),
-                    key_schema(&index["KeySchema"])?,
-                ))
-            })
+        let wanted: Vec<(&str, Vec<KeySchemaElement>, Projection)> = indexes(props)
+            .map(index_parts)
             .collect::<Result<_, BoxError>>()?;
         let mut existing = Vec::new();
         for index in table.global_secondary_indexes() {
             let Some(index_name) = index.index_name() else {
                 continue;
             };
-            let current = wanted
-                .iter()
-                .any(|(name, keys)| name == index_name && keys.as_slice() == index.key_schema());
+            let current = wanted.iter().any(|(name, keys, _)| {
+                *name == index_name && keys.as_slice() == index.key_schema()
+            });
             if current {
                 existing.push(index_name.to_owned());
                 continue;
@@ -259,36 +269,18 @@ impl TableDefinition {
             wait_for_indexes(client, name).await?;
             eprintln!("{name}: index {index_name} dropped (not in the template as it is)");
         }
-        for index in props["GlobalSecondaryIndexes"]
-            .as_sequence()
-            .into_iter()
-            .flatten()
-        {
-            let index_name = text(index, "IndexName")?;
+        for (index_name, keys, projection) in wanted {
             if existing.iter().any(|name| name == index_name) {
                 continue;
             }
-            let mut update = client.update_table().table_name(name);
-            for attribute in props["AttributeDefinitions"]
-                .as_sequence()
-                .into_iter()
-                .flatten()
-            {
-                update = update.attribute_definitions(
-                    AttributeDefinition::builder()
-                        .attribute_name(text(attribute, "AttributeName")?)
-                        .attribute_type(ScalarAttributeType::from(text(
-                            attribute,
-                            "AttributeType",
-                        )?))
-                        .build()?,
-                );
-            }
-            let projection = ProjectionType::from(text(&index["Projection"], "ProjectionType")?);
+            let update = client
+                .update_table()
+                .table_name(name)
+                .set_attribute_definitions(Some(attribute_definitions(props)?));
             let create = CreateGlobalSecondaryIndexAction::builder()
                 .index_name(index_name)
-                .set_key_schema(Some(key_schema(&index["KeySchema"])?))
-                .projection(Projection::builder().projection_type(projection).build())
+                .set_key_schema(Some(keys))
+                .projection(projection)
                 .build()?;
             update
                 .global_secondary_index_updates(
