@@ -23,7 +23,7 @@ impl Shards {
     }
 
     /// The configured count (`Config::listing_shards`, checked when it was read).
-    pub fn configured(config: &crate::Config) -> Self {
+    pub fn configured(config: &crate::config::Config) -> Self {
         Self(config.listing_shards.clamp(1, MAX_SHARDS))
     }
 
