@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make dev`: DynamoDB Local (data kept in .dev/dynamodb) and every function behind
 # `cargo lambda watch` at http://127.0.0.1:9000, the API reference at /docs, and the mail inbox
-# (an SES v2 emulator) at http://127.0.0.1:8005. Ctrl-C stops everything it started.
+# (an SES v2 emulator) at http://127.0.0.1:8005, the workers' failure queues (an SQS emulator) at
+# http://127.0.0.1:8006. Ctrl-C stops everything it started.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -9,6 +10,7 @@ cd "$ROOT"
 DYNAMODB_PORT=${DYNAMODB_PORT:-8000}
 API_PORT=${API_PORT:-9000}
 MAIL_PORT=${MAIL_PORT:-8005}
+QUEUE_PORT=${QUEUE_PORT:-8006}
 LOG_DIR="$ROOT/.dev"
 mkdir -p "$LOG_DIR"
 
@@ -23,6 +25,8 @@ fi
 log "building the functions and the API reference"
 build_functions
 build_docs
+log "starting the workers' failure queues (an SQS emulator) on port $QUEUE_PORT"
+start_queues "$QUEUE_PORT"
 export_local_env "$DYNAMODB_PORT"
 
 log "starting DynamoDB Local on port $DYNAMODB_PORT (data in .dev/dynamodb)"
@@ -44,4 +48,5 @@ serve_api "$API_PORT" "$LOG_DIR/functions.env" /dev/stdout
 start_poller
 log "ready: curl -i http://127.0.0.1:$API_PORT/api/health; the API reference is at http://127.0.0.1:$API_PORT/docs"
 log "mail the API sends is in the inbox at http://127.0.0.1:$MAIL_PORT (as JSON at /store)"
+log "jobs that can never be done wait in the failure queues at $MAILER_FAILURE_QUEUE_URL and $PURGER_FAILURE_QUEUE_URL"
 wait "$WATCH_PID"

@@ -69,6 +69,26 @@ start_dynamodb() {
   wait_for_port "$port" 60 "DynamoDB Local"
 }
 
+# start_recorder SERVICE UPSTREAM_URL: the recorder (tools/src/bin/aws-recorder.rs) in front of a
+# local AWS endpoint, writing each call to $CALLS_DIR/SERVICE.jsonl for the role check; its port
+# in RECORDER_PORT. Needs the binary built.
+start_recorder() {
+  local port
+  port=$(free_port)
+  mkdir -p "$CALLS_DIR"
+  start_group "${LOG_DIR:-$ROOT/.dev}/recorder-$1.log" \
+    "$ROOT/target/debug/aws-recorder" "$port" "$2" "$1" "$CALLS_DIR/$1.jsonl"
+  wait_for_port "$port" 30 "the $1 recorder"
+  RECORDER_PORT=$port
+}
+
+# The role check: every call the recorders wrote, held to its function's role in template.yaml
+# as SAM deploys it (scripts/roles.py, scripts/check-roles.mjs).
+check_roles() {
+  python3 "$ROOT/scripts/roles.py" "$ROOT/template.yaml" >"$ROOT/target/roles.json"
+  node "$ROOT/scripts/check-roles.mjs" "$ROOT/target/roles.json" "$CALLS_DIR"/*.jsonl
+}
+
 # The functions' environment: what is already set wins, local defaults fill the rest. The keys
 # come from KEY_DIR (default .dev/keys, git-ignored), made once by `keygen`: a dev-only
 # signing key pair and cursor key, read from files as deployed functions read Secrets Manager.
@@ -94,6 +114,12 @@ export_local_env() { # dynamodb_port
   export TOKENS_TABLE="${TOKENS_TABLE:-tokens}"
   export IDEMPOTENCY_TABLE="${IDEMPOTENCY_TABLE:-idempotency}"
   export OUTBOX_TABLE="${OUTBOX_TABLE:-outbox}"
+  # The workers' failure queues, named as the template names them; the stream poller makes them
+  # in the SQS emulator (AWS_ENDPOINT_URL_SQS).
+  if [ -n "${AWS_ENDPOINT_URL_SQS:-}" ]; then
+    export MAILER_FAILURE_QUEUE_URL="${MAILER_FAILURE_QUEUE_URL:-$AWS_ENDPOINT_URL_SQS/123456789012/MailerFailedJobsQueue}"
+    export PURGER_FAILURE_QUEUE_URL="${PURGER_FAILURE_QUEUE_URL:-$AWS_ENDPOINT_URL_SQS/123456789012/PurgerFailedJobsQueue}"
+  fi
   export MAIL_FROM="${MAIL_FROM:-no-reply@example.com}"
   export APP_BASE_URL="${APP_BASE_URL:-http://localhost:3000}"
   export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$1"
@@ -111,7 +137,8 @@ write_env_file() { # path
   for name in JWT_PUBLIC_KEYS JWT_SIGNING_KEY_FILE JWT_SIGNING_KEY_SECRET_ID CURSOR_KEY_FILE \
     CURSOR_KEY_SECRET_ID JWT_ISSUER JWT_AUDIENCE ALLOWED_ORIGINS PRODUCTS_TABLE USERS_TABLE \
     LIMITS_TABLE SESSIONS_TABLE TOKENS_TABLE OUTBOX_TABLE IDEMPOTENCY_TABLE AWS_ENDPOINT_URL_DYNAMODB \
-    AWS_ENDPOINT_URL_SECRETSMANAGER AWS_ENDPOINT_URL_SESV2 AWS_ACCESS_KEY_ID \
+    AWS_ENDPOINT_URL_SECRETSMANAGER AWS_ENDPOINT_URL_SESV2 AWS_ENDPOINT_URL_SQS \
+    MAILER_FAILURE_QUEUE_URL PURGER_FAILURE_QUEUE_URL AWS_ACCESS_KEY_ID \
     AWS_SECRET_ACCESS_KEY AWS_REGION MAIL_FROM APP_BASE_URL REQUIRE_VERIFIED_EMAIL \
     AUTH_LIMIT_WINDOW_SECONDS LOGIN_FAILURES_PER_EMAIL_AND_IP LOGIN_FAILURES_PER_EMAIL \
     LOGIN_FAILURES_PER_IP REGISTRATIONS_PER_IP FORGOT_REQUESTS_PER_IP RESET_MAILS_PER_EMAIL \
@@ -132,6 +159,18 @@ start_mail() {
     node "$ROOT/node_modules/aws-ses-v2-local/dist/cli.js" --host 127.0.0.1 --port "$port"
   wait_for_port "$port" 30 "the SES emulator"
   export AWS_ENDPOINT_URL_SESV2="http://127.0.0.1:$port"
+}
+
+# start_queues PORT: moto's server on loopback, as SQS: the workers' failure queues.
+start_queues() {
+  local port=$1
+  if port_open "$port"; then
+    echo "port $port is already in use: is another 'make dev' running? (set QUEUE_PORT)" >&2
+    return 1
+  fi
+  start_group "${LOG_DIR:-$ROOT/.dev}/queues.log" moto_server -H 127.0.0.1 -p "$port"
+  wait_for_port "$port" 60 "the SQS emulator"
+  export AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$port"
 }
 
 # start_poller: what stands in for the workers' event source mappings (tools/src/bin/

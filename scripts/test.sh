@@ -16,22 +16,37 @@ trap 'exit 130' INT TERM
 export TEST_LOG_DIR="$LOG_DIR/request-lines"
 rm -rf "$TEST_LOG_DIR"
 
+# Every AWS call of the run passes a recorder on its way to the local endpoint; the role check
+# at the end holds each to its function's role in template.yaml.
+export CALLS_DIR="$LOG_DIR/aws-calls"
+rm -rf "$CALLS_DIR"
+cargo build --locked -p tools --bin aws-recorder
+
 DYNAMODB_PORT=$(free_port)
 log "starting DynamoDB Local (in memory) on port $DYNAMODB_PORT"
 start_dynamodb "$DYNAMODB_PORT"
+start_recorder dynamodb "http://127.0.0.1:$DYNAMODB_PORT"
+DYNAMODB_PORT=$RECORDER_PORT
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DYNAMODB_PORT"
 
-# Secrets Manager, for the tests of login's key fetch: moto's server on loopback.
+# Secrets Manager, for the tests of login's key fetch, and SQS, the workers' failure queues:
+# moto's server on loopback.
 MOTO_PORT=$(free_port)
-log "starting the Secrets Manager emulator on port $MOTO_PORT"
+log "starting the Secrets Manager and SQS emulator on port $MOTO_PORT"
 start_group "$LOG_DIR/moto.log" moto_server -H 127.0.0.1 -p "$MOTO_PORT"
 wait_for_port "$MOTO_PORT" 60 "moto_server"
-export AWS_ENDPOINT_URL_SECRETSMANAGER="http://127.0.0.1:$MOTO_PORT"
+start_recorder secretsmanager "http://127.0.0.1:$MOTO_PORT"
+export AWS_ENDPOINT_URL_SECRETSMANAGER="http://127.0.0.1:$RECORDER_PORT"
+# The same server is the workers' failure queues (SQS).
+start_recorder sqs "http://127.0.0.1:$MOTO_PORT"
+export AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$RECORDER_PORT"
 
 # Mail: the SES v2 emulator, which the tests read mails back from.
 MAIL_PORT=$(free_port)
 log "starting the SES emulator on port $MAIL_PORT"
 start_mail "$MAIL_PORT"
+start_recorder ses "$AWS_ENDPOINT_URL_SESV2"
+export AWS_ENDPOINT_URL_SESV2="http://127.0.0.1:$RECORDER_PORT"
 
 log "unit, handler and integration tests"
 cargo test --workspace --locked
@@ -86,3 +101,6 @@ log "end-to-end over HTTP through cargo lambda watch"
 
 log "no logged line holds a token, password, hash or key; every request line is valid EMF"
 FUNCTION_LOGS="$LOG_DIR/watch.log" cargo test --locked -p api-tests --test log_hygiene -- --ignored
+
+log "the role check: every AWS call of the run against its function's role in template.yaml"
+check_roles

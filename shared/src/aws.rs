@@ -5,9 +5,10 @@
 //! and region are always in its environment, and skipping the generic provider chain keeps
 //! cold starts short.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::config::Credentials;
+use aws_sdk_dynamodb::config::{AppName, Credentials};
 use aws_smithy_types::timeout::TimeoutConfig;
 
 /// Time budget of one DynamoDB call, retries included. It fits, with room for the rest of the
@@ -17,11 +18,25 @@ pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(3);
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1_200);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 
+/// The function this process is, once it has said so ([`name_function`]).
+static FUNCTION: OnceLock<AppName> = OnceLock::new();
+
+/// Names the function this process runs in the user agent of every AWS call it makes
+/// (`app/<function>`): CloudTrail shows which function made a call, and so does the recorder
+/// `make test` checks the roles with. Called once, at cold start, before any client is built.
+pub fn name_function(function: &'static str) {
+    if let Ok(name) = AppName::new(function) {
+        let _ = FUNCTION.set(name);
+    }
+}
+
 /// Where an AWS client connects and as whom, from the environment Lambda provides.
 pub(crate) struct AwsEnvironment {
     pub endpoint: Option<String>,
     pub region: String,
     pub credentials: Credentials,
+    /// The function making the calls, for their user agent.
+    pub app_name: Option<AppName>,
 }
 
 impl AwsEnvironment {
@@ -44,6 +59,7 @@ impl AwsEnvironment {
             endpoint,
             region,
             credentials,
+            app_name: FUNCTION.get().cloned(),
         }
     }
 }

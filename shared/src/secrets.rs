@@ -66,5 +66,8 @@ pub fn client_from_env() -> aws_sdk_secretsmanager::Client {
     if let Some(endpoint) = env.endpoint {
         config = config.endpoint_url(endpoint);
     }
+    if let Some(name) = env.app_name {
+        config = config.app_name(name);
+    }
     aws_sdk_secretsmanager::Client::from_conf(config.build())
 }

@@ -18,10 +18,13 @@ use shared::pagination::CursorKey;
 use shared::telemetry::LogSink;
 use shared::{AppState, Clock, Config, Timestamp};
 
+use crate::calls::{as_function, naming_callers, NameCaller};
 use crate::dispatch::dispatch;
 use crate::events::Event;
-use crate::outbox::{Mapping, StreamReader};
+use crate::mapping::{Answer, Mapping};
+use crate::outbox::StreamReader;
 use crate::tables::{self, Ttl};
+use shared::worker::failures::FailureQueue;
 
 /// The cursor key of every test app.
 pub const TEST_CURSOR_KEY: &[u8] = b"test-cursor-key-0123456789abcdef0123456789";
@@ -64,11 +67,11 @@ pub fn endpoint() -> String {
 
 /// A client for `endpoint`, with DynamoDB Local's any-will-do credentials.
 pub fn client_for(endpoint: &str) -> Client {
-    shared::store::client::build(
+    naming_callers(&shared::store::client::build(
         Some(endpoint),
         "us-east-1",
         Credentials::new("test", "test", None, None, "test"),
-    )
+    ))
 }
 
 fn unique_prefix() -> String {
@@ -98,7 +101,7 @@ fn config_of(env: &[(String, String)]) -> Config {
 fn state_with_keys(config: Config, client: Client, clock: Clock) -> AppState {
     let signer = TokenSigner::new(signing_key(), &config.tokens).ok();
     let cursors = CursorKey::from_secret(TEST_CURSOR_KEY).expect("cursor key");
-    let mail = shared::mail::MailSender::from_env(&config.mail);
+    let mail = shared::mail::MailSender::from_env(&config.mail).with_interceptor(NameCaller);
     let state = AppState::new(config, client, clock)
         .expect("test configuration is valid")
         .with_mail(mail)
@@ -192,6 +195,8 @@ impl TestResponse {
 pub struct TestApp {
     pub state: AppState,
     pub tables: Vec<String>,
+    /// What names this app's tables and queues apart from every other app's.
+    prefix: String,
     env: Vec<(String, String)>,
     /// The DynamoDB the app's client talks to (its Streams API is at the same address).
     endpoint: String,
@@ -204,6 +209,8 @@ pub struct TestApp {
 struct Delivery {
     reader: StreamReader,
     mappings: Vec<Mapping>,
+    /// Each worker's failure queue, in the order of `mappings`.
+    failures: Vec<FailureQueue>,
 }
 
 impl TestApp {
@@ -243,6 +250,7 @@ impl TestApp {
         let mut app = Self {
             state: state_with_keys(config_of(&env), client, Clock::manual(start())),
             tables: Vec::new(),
+            prefix,
             env,
             endpoint: endpoint.to_owned(),
             delivery: std::sync::Arc::default(),
@@ -269,6 +277,7 @@ impl TestApp {
         Self {
             state,
             tables: self.tables.clone(),
+            prefix: self.prefix.clone(),
             env,
             endpoint: self.endpoint.clone(),
             delivery: self.delivery.clone(),
@@ -288,46 +297,83 @@ impl TestApp {
                 .await
                 .expect("the outbox table has a stream");
             let mappings = shared::worker::WORKERS.iter().map(Mapping::new).collect();
-            *delivery = Some(Delivery { reader, mappings });
+            let mut failures = Vec::new();
+            for worker in shared::worker::WORKERS {
+                let name = format!("{}-{}-failures", self.prefix, worker.function);
+                failures.push(
+                    crate::outbox::failure_queue(&name)
+                        .await
+                        .with_interceptor(NameCaller),
+                );
+            }
+            *delivery = Some(Delivery {
+                reader,
+                mappings,
+                failures,
+            });
         }
         let Some(delivery) = delivery.as_mut() else {
             return false;
         };
         let records = delivery.reader.read().await.expect("stream records");
-        for mapping in &mut delivery.mappings {
+        for (mapping, failures) in delivery.mappings.iter_mut().zip(&delivery.failures) {
             mapping.offer(&records);
-            let mut failures = 0;
+            let mut failed_tries = 0;
             while let Some(batch) = mapping.batch() {
-                let answer = match mapping.worker.function {
-                    "mailer" => {
-                        shared::worker::handle_event(
-                            &self.state,
-                            mapping.worker,
-                            batch,
-                            mailer::handle,
-                        )
-                        .await
+                let worker = mapping.worker;
+                let answer = as_function(worker.function, async {
+                    match worker.function {
+                        "mailer" => {
+                            shared::worker::handle_event(
+                                &self.state,
+                                failures,
+                                worker,
+                                batch,
+                                mailer::handle,
+                            )
+                            .await
+                        }
+                        "purger" => {
+                            shared::worker::handle_event(
+                                &self.state,
+                                failures,
+                                worker,
+                                batch,
+                                purger::handle,
+                            )
+                            .await
+                        }
+                        other => panic!("no worker {other}"),
                     }
-                    "purger" => {
-                        shared::worker::handle_event(
-                            &self.state,
-                            mapping.worker,
-                            batch,
-                            purger::handle,
-                        )
-                        .await
-                    }
-                    other => panic!("no worker {other}"),
-                };
-                if !mapping.answered(&answer) {
-                    failures += 1;
-                    if failures >= tries {
+                })
+                .await;
+                let (done, discarded) = mapping.answered(&Answer::Response(answer));
+                if let Some(message) = discarded {
+                    crate::outbox::send_to(failures.url(), &message).await;
+                }
+                if !done {
+                    failed_tries += 1;
+                    if failed_tries >= tries {
                         return false;
                     }
                 }
             }
         }
         true
+    }
+
+    /// What `worker`'s failure queue holds (each message as JSON), once the outbox has been
+    /// delivered.
+    pub async fn failed_jobs(&self, worker: &str) -> Vec<serde_json::Value> {
+        let delivery = self.delivery.lock().await;
+        let Some(delivery) = delivery.as_ref() else {
+            return Vec::new();
+        };
+        let at = shared::worker::WORKERS
+            .iter()
+            .position(|w| w.function == worker)
+            .unwrap_or_else(|| panic!("no worker {worker}"));
+        crate::outbox::messages_in(delivery.failures[at].url()).await
     }
 
     /// Does the outbox's jobs (see [`TestApp::deliver_outbox_with`]); every one must be done.
@@ -342,11 +388,13 @@ impl TestApp {
     /// down, say).
     pub fn with_mail_at(&self, endpoint: &str) -> Self {
         let config = config_of(&self.env);
-        let sender = shared::mail::MailSender::at(&config.mail, Some(endpoint));
+        let sender =
+            shared::mail::MailSender::at(&config.mail, Some(endpoint)).with_interceptor(NameCaller);
         let state = state_with_keys(config, self.state.dynamo.clone(), self.state.clock.clone());
         Self {
             state: state.with_mail(sender),
             tables: self.tables.clone(),
+            prefix: self.prefix.clone(),
             env: self.env.clone(),
             endpoint: self.endpoint.clone(),
             delivery: self.delivery.clone(),
@@ -474,6 +522,7 @@ impl TestApp {
         Self {
             state: state_with_keys(config, client, Clock::manual(start())),
             tables: Vec::new(),
+            prefix: unique_prefix(),
             env: Vec::new(),
             endpoint: format!("http://127.0.0.1:{port}"),
             delivery: std::sync::Arc::default(),
@@ -505,9 +554,7 @@ impl TestApp {
     /// the work the request left for after its response, before the instance takes its next
     /// event.
     pub async fn invoke(&self, event: &Event) -> TestResponse {
-        let (response, after) = self.answer(event).await;
-        after.finish().await;
-        response
+        self.invoke_in(event, Context::default()).await
     }
 
     /// The response to `event` as the runtime posts it, and the work the request left for
@@ -520,9 +567,18 @@ impl TestApp {
     pub async fn invoke_as(&self, event: &Event, id: &str) -> TestResponse {
         let mut context = Context::default();
         context.request_id = id.to_owned();
-        let (response, after) = self.answer_in(event, context).await;
-        after.finish().await;
-        response
+        self.invoke_in(event, context).await
+    }
+
+    /// The response, once the work left for after it is done too, every AWS call of both made
+    /// as the function the event is routed to.
+    async fn invoke_in(&self, event: &Event, context: Context) -> TestResponse {
+        as_function(function_for(event), async {
+            let (response, after) = self.answer_in(event, context).await;
+            after.finish().await;
+            response
+        })
+        .await
     }
 
     async fn answer_in(
@@ -531,7 +587,18 @@ impl TestApp {
         context: Context,
     ) -> (TestResponse, AfterResponse<'_>) {
         let invocation = LambdaEvent::new(event.payload().clone(), context);
-        let answer = dispatch(&self.state, event.route_key(), invocation).await;
+        let answer = as_function(
+            function_for(event),
+            dispatch(&self.state, event.route_key(), invocation),
+        )
+        .await;
         (TestResponse::from_gateway(&answer.response), answer.after)
     }
+}
+
+/// The function API Gateway routes `event` to.
+fn function_for(event: &Event) -> &'static str {
+    shared::http::routes::route_for_key(event.route_key())
+        .unwrap_or(&shared::http::routes::FALLBACK)
+        .function
 }

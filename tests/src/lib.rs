@@ -2,12 +2,14 @@
 //! `template.yaml`, DynamoDB Local, the sample events of `events/`, and a spawned app.
 
 pub mod app;
+pub mod calls;
 pub mod dispatch;
 pub mod dynamodb_local;
 pub mod dynamodb_proxy;
 pub mod emf;
 pub mod events;
 pub mod mails;
+pub mod mapping;
 pub mod outbox;
 pub mod runtime_api;
 pub mod tables;

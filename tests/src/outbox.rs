@@ -1,14 +1,14 @@
-//! What stands in for Lambda's event source mappings where there are none (DynamoDB Local, the
-//! tests): the outbox table's stream read through DynamoDB Local's Streams API, each worker's
-//! records chosen by the same filter as its mapping's (new items of its `job`), handed to it in
-//! the event Lambda sends (`{"Records": [...]}`), and a partial batch failure given again from
-//! the record it names, as the mapping does.
+//! What the workers read where Lambda's event source mappings are not (DynamoDB Local, the
+//! tests): the outbox table's stream, read through DynamoDB Local's Streams API into the records
+//! Lambda's event carries (`crate::mapping` hands them to the workers as the mappings do), and
+//! the workers' failure queues in the SQS emulator.
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
 use serde_json::{json, Value};
-use shared::worker::{stream, Worker};
+use shared::worker::failures::FailureQueue;
+use shared::worker::stream;
 
 /// A stream's records, read shard by shard from where the last read stopped.
 pub struct StreamReader {
@@ -153,6 +153,9 @@ fn event_record(record: &Record, arn: &str) -> Value {
         "SequenceNumber": change.and_then(|c| c.sequence_number()).unwrap_or_default(),
         "SizeBytes": change.and_then(|c| c.size_bytes()).unwrap_or_default(),
         "StreamViewType": change.and_then(|c| c.stream_view_type()).map(|t| t.as_str()).unwrap_or("NEW_IMAGE"),
+        "ApproximateCreationDateTime": change
+            .and_then(|c| c.approximate_creation_date_time())
+            .map_or(0, |t| t.secs()),
     });
     for (name, value) in [
         ("Keys", image(change.and_then(|c| c.keys.as_ref()))),
@@ -196,60 +199,70 @@ fn convert(
     item.iter().map(|(k, v)| (k.clone(), one(v))).collect()
 }
 
-/// Whether `worker`'s mapping lets `record` through: a new item of its job.
-pub fn passes_filter(worker: &Worker, record: &Value) -> bool {
-    record["eventName"] == "INSERT" && record["dynamodb"]["NewImage"]["job"]["S"] == worker.job
+/// The SQS emulator `make test` and `make dev` run (`AWS_ENDPOINT_URL_SQS`).
+fn sqs_client() -> aws_sdk_sqs::Client {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_SQS").unwrap_or_else(|_| {
+        panic!("AWS_ENDPOINT_URL_SQS names the SQS emulator: run through make test")
+    });
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+        .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "local", "local", None, None, "local",
+        ))
+        .endpoint_url(endpoint)
+        .build();
+    aws_sdk_sqs::Client::from_conf(config)
 }
 
-/// One worker's mapping: the records its filter lets through, not yet done.
-pub struct Mapping {
-    pub worker: &'static Worker,
-    pending: Vec<Value>,
+/// The queue `name` in the SQS emulator, made if it is not there, as a worker's failure queue.
+pub async fn failure_queue(name: &str) -> FailureQueue {
+    let created = sqs_client()
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("the SQS emulator makes queue {name}: {e:?}"));
+    let url = created
+        .queue_url
+        .unwrap_or_else(|| panic!("queue {name} has a URL"));
+    FailureQueue::at(&url)
 }
 
-impl Mapping {
-    pub fn new(worker: &'static Worker) -> Self {
-        Self {
-            worker,
-            pending: Vec::new(),
+/// The messages waiting in the queue at `url` (each body as JSON), left there.
+pub async fn messages_in(url: &str) -> Vec<Value> {
+    let mut messages = Vec::new();
+    // The emulator hands out at most ten at a time; what it handed out stays invisible for the
+    // visibility timeout, so each read finds the next.
+    loop {
+        let output = sqs_client()
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .visibility_timeout(30)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("the SQS emulator reads {url}: {e:?}"));
+        let batch = output.messages.unwrap_or_default();
+        if batch.is_empty() {
+            return messages;
         }
-    }
-
-    /// Takes in newly read records (those its filter lets through).
-    pub fn offer(&mut self, records: &[Value]) {
-        self.pending.extend(
-            records
+        messages.extend(
+            batch
                 .iter()
-                .filter(|record| passes_filter(self.worker, record))
-                .cloned(),
+                .filter_map(|m| m.body.as_deref())
+                .map(|body| serde_json::from_str(body).unwrap_or(Value::String(body.to_owned()))),
         );
     }
+}
 
-    /// The next batch to hand the worker, as Lambda's event, if any records wait.
-    pub fn batch(&self) -> Option<Value> {
-        let size = usize::try_from(self.worker.batch_size).unwrap_or(1).max(1);
-        (!self.pending.is_empty())
-            .then(|| json!({ "Records": self.pending.iter().take(size).collect::<Vec<_>>() }))
-    }
-
-    /// What the worker answered to [`Mapping::batch`]: the records before its first failure are
-    /// done; that one and those after it wait for the next try. `false` if any failed.
-    pub fn answered(&mut self, answer: &Value) -> bool {
-        let size = usize::try_from(self.worker.batch_size).unwrap_or(1).max(1);
-        let failed = answer["batchItemFailures"][0]["itemIdentifier"].as_str();
-        let done = match failed {
-            None => size.min(self.pending.len()),
-            Some(sequence) => self
-                .pending
-                .iter()
-                .position(|record| record["dynamodb"]["SequenceNumber"] == sequence)
-                .unwrap_or(0),
-        };
-        self.pending.drain(..done);
-        failed.is_none()
-    }
-
-    pub fn is_idle(&self) -> bool {
-        self.pending.is_empty()
-    }
+/// Sends `message` to the queue at `url`, as the mapping sends a batch to its destination.
+pub async fn send_to(url: &str, message: &Value) {
+    sqs_client()
+        .send_message()
+        .queue_url(url)
+        .message_body(message.to_string())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("the SQS emulator takes a message for {url}: {e:?}"));
 }

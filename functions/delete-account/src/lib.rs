@@ -44,6 +44,7 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
     let purge = OutboxEntry::new(
         Job::Purge {
             user_id: stored.user.id.clone(),
+            email: stored.user.email.clone(),
         },
         now,
     )?;

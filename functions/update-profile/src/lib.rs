@@ -16,12 +16,9 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
     let user = match patch.name {
         // Nothing named: the profile as it is.
         None => stored.user.clone(),
-        Some(name) => {
-            users::set_name(state.users(), &stored.user, name.as_ref())
-                .await?
-                .ok_or_else(|| ApiError::Unauthorized("The account is gone.".to_owned()))?
-                .user
-        }
+        Some(name) => users::set_name(state.users(), &stored.user, name.as_ref())
+            .await?
+            .ok_or_else(|| ApiError::Unauthorized("The account is gone.".to_owned()))?,
     };
     let response = data(StatusCode::OK, &user)?;
     Ok(with_header(response, "cache-control", "no-store"))

@@ -1,4 +1,7 @@
-//! An email address as the API accepts it: trimmed, lower-cased, at most 254 characters.
+//! An email address as the API accepts it: trimmed, lower-cased, at most 254 characters, and
+//! one SES can send to: the part before the `@` in ASCII (SES refuses any other), a domain
+//! with non-ASCII letters kept in its IDNA form (`bücher.example` → `xn--bcher-kva.example`),
+//! the form SES and DNS take.
 
 use std::fmt;
 
@@ -23,7 +26,17 @@ impl Email {
         let Some((local, domain)) = email.rsplit_once('@') else {
             return Err(invalid("must be an email address"));
         };
-        let local_ok = !local.is_empty() && local.chars().count() <= 64 && !local.contains('@');
+        if !local.is_ascii() {
+            return Err(invalid(
+                "must have only ASCII characters before the @: mail cannot be sent to others",
+            ));
+        }
+        let domain = if domain.is_ascii() {
+            domain.to_owned()
+        } else {
+            idna::domain_to_ascii_strict(domain).map_err(|_| invalid("must be an email address"))?
+        };
+        let local_ok = !local.is_empty() && local.len() <= 64 && !local.contains('@');
         let domain_ok = domain.contains('.')
             && !domain.starts_with('.')
             && !domain.ends_with('.')
@@ -32,11 +45,15 @@ impl Email {
                 !label.is_empty()
                     && !label.starts_with('-')
                     && !label.ends_with('-')
-                    && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
             });
-        let chars_ok = email
+        let chars_ok = local
             .chars()
-            .all(|c| !c.is_control() && !c.is_whitespace() && !"<>()[]\\,;:\"".contains(c));
+            .all(|c| c.is_ascii_graphic() && !"<>()[]\\,;:\"".contains(c));
+        let email = format!("{local}@{domain}");
+        if email.len() > MAX_LENGTH {
+            return Err(invalid("must be at most 254 characters"));
+        }
         if local_ok && domain_ok && chars_ok {
             Ok(Self(email))
         } else {
@@ -97,5 +114,18 @@ mod tests {
         ] {
             assert!(Email::parse(raw).is_err(), "{raw:?}");
         }
+    }
+
+    #[test]
+    fn a_local_part_that_is_not_ascii_is_rejected() {
+        let error = Email::parse("jörg@example.com").expect_err("not sendable");
+        assert!(error.message.contains("ASCII"), "{}", error.message);
+    }
+
+    #[test]
+    fn a_domain_that_is_not_ascii_is_kept_in_its_idna_form() {
+        let email = Email::parse("a@Bücher.Example").expect("valid");
+        assert_eq!(email.as_str(), "a@xn--bcher-kva.example");
+        assert_eq!(Email::parse(email.as_str()), Ok(email));
     }
 }

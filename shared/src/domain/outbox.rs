@@ -19,8 +19,10 @@ pub enum Job {
         to: Email,
         user_id: Id,
     },
-    /// Everything the deleted account `user_id` owned: its products and sessions.
-    Purge { user_id: Id },
+    /// Everything the deleted account `user_id`, registered under `email`, owned: its products
+    /// and sessions. The purger first makes sure that account is gone: whoever wrote the job,
+    /// it never purges an account that exists.
+    Purge { user_id: Id, email: Email },
 }
 
 impl Job {
@@ -47,9 +49,11 @@ pub struct OutboxEntry {
 }
 
 impl OutboxEntry {
+    /// A new job; its id starts with its worker's name (`mail#...`, `purge#...`), so a role
+    /// can be granted the writing of one kind of job alone (`dynamodb:LeadingKeys`).
     pub fn new(job: Job, now: Timestamp) -> Result<Self, ApiError> {
         Ok(Self {
-            id: random_128_bits()?,
+            id: format!("{}#{}", job.worker(), random_128_bits()?),
             job,
             created_at: now,
         })

@@ -308,6 +308,7 @@ where
     Fut: Future<Output = Result<Response<Body>, ApiError>> + 'static,
 {
     crate::telemetry::init();
+    crate::aws::name_function(route.function);
     let state = AppState::for_needs(route.needs).await;
     let pending = Pending::default();
     let slot = pending.clone();

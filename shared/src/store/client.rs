@@ -21,11 +21,23 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(1);
 /// `AWS_ENDPOINT_URL`) points it elsewhere, at DynamoDB Local for instance.
 pub fn from_env() -> Client {
     let env = AwsEnvironment::read("AWS_ENDPOINT_URL_DYNAMODB");
-    build(env.endpoint.as_deref(), &env.region, env.credentials)
+    let mut config = builder(env.endpoint.as_deref(), &env.region, env.credentials);
+    if let Some(name) = env.app_name {
+        config = config.app_name(name);
+    }
+    Client::from_conf(config.build())
 }
 
 /// A client with explicit settings (tests point one at DynamoDB Local, or at a closed port).
 pub fn build(endpoint: Option<&str>, region: &str, credentials: Credentials) -> Client {
+    Client::from_conf(builder(endpoint, region, credentials).build())
+}
+
+fn builder(
+    endpoint: Option<&str>,
+    region: &str,
+    credentials: Credentials,
+) -> aws_sdk_dynamodb::config::Builder {
     let timeouts = timeouts();
     let mut config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -42,7 +54,7 @@ pub fn build(endpoint: Option<&str>, region: &str, credentials: Credentials) -> 
     if let Some(endpoint) = endpoint {
         config = config.endpoint_url(endpoint);
     }
-    Client::from_conf(config.build())
+    config
 }
 
 /// Opens the connection to DynamoDB (DNS, TCP, TLS) during init, when Lambda gives the process

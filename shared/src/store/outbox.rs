@@ -28,8 +28,9 @@ pub fn item_of(entry: &OutboxEntry) -> Item {
             item.insert("to".to_owned(), s(to.to_string()));
             item.insert("userId".to_owned(), s(user_id.to_string()));
         }
-        Job::Purge { user_id } => {
+        Job::Purge { user_id, email } => {
             item.insert("userId".to_owned(), s(user_id.to_string()));
+            item.insert("email".to_owned(), s(email.to_string()));
         }
     }
     item
@@ -56,6 +57,9 @@ pub fn entry_of(item: &Item) -> Result<OutboxEntry, ApiError> {
         },
         Some(PURGE_JOB) => Job::Purge {
             user_id: user_id()?,
+            email: text_of(item, "email")
+                .and_then(|email| Email::parse(email).ok())
+                .ok_or_else(|| bad("email"))?,
         },
         _ => return Err(bad("job")),
     };
@@ -118,9 +122,13 @@ mod tests {
                 to: Email::parse("a@b.co").expect("email"),
                 user_id: user_id.clone(),
             },
-            Job::Purge { user_id },
+            Job::Purge {
+                user_id,
+                email: Email::parse("a@b.co").expect("email"),
+            },
         ] {
             let entry = OutboxEntry::new(job, now).expect("entry");
+            assert!(entry.id.starts_with(&format!("{}#", entry.job.worker())));
             assert_eq!(entry_of(&item_of(&entry)).expect("entry"), entry);
         }
     }

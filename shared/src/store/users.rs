@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::values::{n, s};
+use super::values::{n, s, text_of};
 use super::{conditional, corrupt_item, kind, storage_error, Conditional, Item, Table};
 use crate::clock::Timestamp;
 use crate::domain::{DisplayName, Email, Id, User};
@@ -100,6 +100,25 @@ pub async fn find_by_email(
     output.item.map(stored_user_from_item).transpose()
 }
 
+/// Whether the account `id` is still registered under `email`. Reads the key and `id` alone,
+/// strongly consistent: the purger's role may read no more of an account (template.yaml:
+/// `dynamodb:Attributes`).
+pub async fn holds_account(table: Users<'_>, email: &Email, id: &Id) -> Result<bool, ApiError> {
+    let output = table
+        .client
+        .get_item()
+        .table_name(table.name)
+        .key("email", s(email.to_string()))
+        .projection_expression("id")
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| storage_error("get account id", e))?;
+    Ok(output
+        .item
+        .is_some_and(|item| text_of(&item, "id") == Some(id.as_str())))
+}
+
 /// A user item as stored, checked back into its domain types.
 pub(crate) fn stored_user_from_item(item: Item) -> Result<StoredUser, ApiError> {
     let item: UserItem = serde_dynamo::from_item(item).map_err(|e| corrupt_item("read user", e))?;
@@ -140,12 +159,15 @@ pub async fn end_all_sessions(table: Users<'_>, user: &User) -> Result<(), ApiEr
 }
 
 /// Sets or (with `None`) removes the account's display name, if it is still the account `user`
-/// names; the account as it is now, or `None` if it is gone.
+/// names; the account with its new name, or `None` if it is gone. The write names only the key,
+/// `id` and `name`, and asks for nothing back: update-profile's role allows no more
+/// (template.yaml: `dynamodb:Attributes`, `dynamodb:ReturnValues`), so the stored password hash
+/// never reaches it.
 pub async fn set_name(
     table: Users<'_>,
     user: &User,
     name: Option<&DisplayName>,
-) -> Result<Option<StoredUser>, ApiError> {
+) -> Result<Option<User>, ApiError> {
     let update = table
         .client
         .update_item()
@@ -153,8 +175,7 @@ pub async fn set_name(
         .set_key(Some(key(&user.email)))
         .condition_expression("id = :id")
         .expression_attribute_values(":id", s(user.id.to_string()))
-        .expression_attribute_names("#name", "name")
-        .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
+        .expression_attribute_names("#name", "name");
     let update = match name {
         Some(name) => update
             .update_expression("SET #name = :name")
@@ -162,7 +183,10 @@ pub async fn set_name(
         None => update.update_expression("REMOVE #name"),
     };
     match conditional("set name", update.send().await)? {
-        Conditional::Written(output) => output.attributes.map(stored_user_from_item).transpose(),
+        Conditional::Written(_) => Ok(Some(User {
+            name: name.cloned(),
+            ..user.clone()
+        })),
         Conditional::Refused(_) => Ok(None),
     }
 }

@@ -4,10 +4,13 @@
 //! place a worker is declared: `make gen` writes its function, stream mapping, failure queue and
 //! alarms into the template.
 //!
-//! A worker handles the records of a batch in order. A job done is removed from the outbox; the
-//! first that fails is reported as a partial batch failure, so the stream gives it (and what
-//! follows it) again, for up to a day, and then to the failure queue an alarm watches.
+//! A worker handles the records of a batch in order. A job done is removed from the outbox. A
+//! job that failed for a passing reason is reported as a partial batch failure, so the stream
+//! gives it (and what follows it) again, for up to a day, and then to the failure queue an alarm
+//! watches. A job that can never be done goes to that queue at once ([`failures`]), and is
+//! removed: it holds up no job behind it.
 
+pub mod failures;
 pub mod stream;
 
 use std::convert::Infallible;
@@ -24,6 +27,7 @@ use crate::http::routes::{grant, Grant, TableName};
 use crate::state::{AppState, Needs};
 use crate::store::outbox;
 use crate::store::products::BY_OWNER_INDEX;
+use failures::{FailureQueue, FinalFailure};
 
 /// One worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +45,20 @@ pub struct Worker {
     pub grants: &'static [Grant],
     /// Whether it sends mail through SES (from the configured identity only).
     pub sends_mail: bool,
+    /// The environment variable holding the URL of its failure queue.
+    pub failure_queue_variable: &'static str,
+}
+
+/// Why a job was not done.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// It may be done later (a throttled or failing service, a timeout): the stream gives it
+    /// again.
+    #[error(transparent)]
+    Retry(#[from] ApiError),
+    /// It never can be: it goes to the failure queue at once, with this reason.
+    #[error("{0}")]
+    Final(String),
 }
 
 const NEEDS_STORAGE: Needs = Needs {
@@ -68,6 +86,7 @@ pub const MAILER: Worker = Worker {
         "The token of the link a mail carries (its hash only).",
     )],
     sends_mail: true,
+    failure_queue_variable: "MAILER_FAILURE_QUEUE_URL",
 };
 
 /// Removes what a deleted account owned: its products and its sessions.
@@ -103,8 +122,15 @@ pub const PURGER: Worker = Worker {
             ],
             "The deleted account's sessions, and their deletion.",
         ),
+        grant(
+            TableName::Users,
+            &["dynamodb:GetItem"],
+            "Whether the account is gone (its key and id alone): an existing one is never purged.",
+        )
+        .attributes(&["email", "id"]),
     ],
     sends_mail: false,
+    failure_queue_variable: "PURGER_FAILURE_QUEUE_URL",
 };
 
 /// Every worker.
@@ -114,16 +140,18 @@ pub const WORKERS: &[Worker] = &[MAILER, PURGER];
 pub const JOB_DEADLINE: Duration = Duration::from_secs(20);
 
 /// Handles one stream event: each new outbox item of this worker's job, in order, until one
-/// fails. The answer is Lambda's partial batch response: the first failed record, if any.
+/// fails for a passing reason. The answer is Lambda's partial batch response: that record, if
+/// any. A job that can never be done is parked in `failures` and the next one follows.
 pub async fn handle_event<'a, F, Fut>(
     state: &'a AppState,
+    failures: &FailureQueue,
     worker: &Worker,
     event: Value,
     handler: F,
 ) -> Value
 where
     F: Fn(&'a AppState, OutboxEntry) -> Fut,
-    Fut: Future<Output = Result<(), ApiError>>,
+    Fut: Future<Output = Result<(), JobError>>,
 {
     let Some(records) = stream::records(&event) else {
         tracing::error!(worker = worker.function, "event is not a stream event");
@@ -133,6 +161,7 @@ where
         if record.event_name != "INSERT" {
             continue;
         }
+        let sequence_number = record.sequence_number.as_str();
         let entry = record
             .new_image
             .as_ref()
@@ -142,38 +171,79 @@ where
             Ok(entry) if entry.job.worker() == worker.job => entry,
             Ok(_) => continue,
             Err(error) => {
-                tracing::error!(worker = worker.function, error = %error.cause_chain(), "job unreadable");
-                return failed(&record.sequence_number);
+                // No retry makes it readable.
+                let reason = format!("the job does not read: {}", error.cause_chain());
+                let failure = FinalFailure {
+                    worker: worker.function,
+                    entry: None,
+                    sequence_number,
+                    reason: &reason,
+                };
+                if !park(failures, &failure).await {
+                    return failed(sequence_number);
+                }
+                continue;
             }
         };
         let started = Instant::now();
         let id = entry.id.clone();
-        let done = tokio::time::timeout(JOB_DEADLINE, handler(state, entry))
+        let done = tokio::time::timeout(JOB_DEADLINE, handler(state, entry.clone()))
             .await
             .unwrap_or_else(|_| {
-                Err(ApiError::Unavailable {
+                Err(JobError::Retry(ApiError::Unavailable {
                     context: "job deadline",
                     retry_after: 1,
                     source: "the job did not finish in time".into(),
-                })
+                }))
             });
         let took = started.elapsed().as_secs_f64() * 1000.0;
         match done {
             Ok(()) => {
                 tracing::info!(worker = worker.function, job = %id, durationMs = took, "job done");
-                // A job left behind after it was done is only tidied later: its removal passes
-                // no filter, so nothing is done twice for it.
-                if let Err(error) = outbox::remove(state.outbox(), &id).await {
-                    tracing::warn!(job = %id, error = %error, "done job not removed");
+            }
+            Err(JobError::Final(reason)) => {
+                let failure = FinalFailure {
+                    worker: worker.function,
+                    entry: Some(&entry),
+                    sequence_number,
+                    reason: &reason,
+                };
+                if !park(failures, &failure).await {
+                    return failed(sequence_number);
                 }
             }
-            Err(error) => {
+            Err(JobError::Retry(error)) => {
                 tracing::warn!(worker = worker.function, job = %id, durationMs = took, error = %error.cause_chain(), "job failed; the stream gives it again");
-                return failed(&record.sequence_number);
+                return failed(sequence_number);
             }
+        }
+        // A job left behind after it was done (or parked) is only tidied later: its removal
+        // passes no filter, so nothing is done twice for it.
+        if let Err(error) = outbox::remove(state.outbox(), &id).await {
+            tracing::warn!(job = %id, error = %error, "done job not removed");
         }
     }
     json!({ "batchItemFailures": [] })
+}
+
+/// Parks a job that can never be done; `false` if the queue could not take it (the stream then
+/// gives the job again, and it is parked on a later try).
+async fn park(failures: &FailureQueue, failure: &FinalFailure<'_>) -> bool {
+    match failures.park(failure).await {
+        Ok(()) => {
+            tracing::error!(
+                worker = failure.worker,
+                job = failure.entry.map(|e| e.id.as_str()),
+                reason = failure.reason,
+                "job can never be done: parked in the failure queue"
+            );
+            true
+        }
+        Err(error) => {
+            tracing::warn!(worker = failure.worker, error = %error.cause_chain(), "failure queue unavailable; the stream gives the job again");
+            false
+        }
+    }
 }
 
 fn failed(sequence_number: &str) -> Value {
@@ -185,14 +255,23 @@ fn failed(sequence_number: &str) -> Value {
 pub fn run<F, Fut>(worker: &'static Worker, handler: F) -> Result<(), lambda_runtime::Error>
 where
     F: Fn(&'static AppState, OutboxEntry) -> Fut + Copy + 'static,
-    Fut: Future<Output = Result<(), ApiError>> + 'static,
+    Fut: Future<Output = Result<(), JobError>> + 'static,
 {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
         crate::telemetry::init();
+        crate::aws::name_function(worker.function);
         let state = AppState::for_needs(worker.needs).await;
+        let queue = std::env::var(worker.failure_queue_variable).unwrap_or_else(|_| {
+            eprintln!(
+                "configuration error: {} (the failure queue's URL) is required",
+                worker.failure_queue_variable
+            );
+            std::process::exit(1);
+        });
+        let failures: &'static FailureQueue = Box::leak(Box::new(FailureQueue::at(&queue)));
         lambda_runtime::run(service_fn(move |invocation: LambdaEvent<Value>| {
             let span = tracing::info_span!(
                 "invocation",
@@ -203,7 +282,7 @@ where
                     .unwrap_or_default()
             );
             async move {
-                let answer = handle_event(state, worker, invocation.payload, handler);
+                let answer = handle_event(state, failures, worker, invocation.payload, handler);
                 Ok::<_, Infallible>(answer.instrument(span).await)
             }
         }))

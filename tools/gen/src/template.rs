@@ -324,8 +324,14 @@ fn worker(worker: &Worker, out: &mut String) {
     if worker.memory_mb != DEFAULT_MEMORY_MB {
         out.push_str(&format!("      MemorySize: {}\n", worker.memory_mb));
     }
+    out.push_str(&format!(
+        "      Environment:\n        Variables:\n          # Where a job that can never be done goes at once, with its reason.\n          {}: !Ref {queue}\n",
+        worker.failure_queue_variable
+    ));
     if worker.sends_mail {
-        out.push_str("      Environment:\n        Variables:\n          MAIL_FROM: !Ref MailFrom\n          APP_BASE_URL: !Ref AppBaseUrl\n");
+        out.push_str(
+            "          MAIL_FROM: !Ref MailFrom\n          APP_BASE_URL: !Ref AppBaseUrl\n",
+        );
     }
     let mut statements = Vec::new();
     if worker.needs.storage {
@@ -367,8 +373,10 @@ fn worker(worker: &Worker, out: &mut String) {
             FilterCriteria:
               Filters:
                 - Pattern: '{{"eventName": ["INSERT"], "dynamodb": {{"NewImage": {{"job": {{"S": ["{job}"]}}}}}}}}'
-            # A failed job is given again (with what follows it) until it is done or a day old,
-            # then its batch goes to the failure queue, which an alarm watches.
+            # A job failed for a passing reason is given again (with what follows it) until it is
+            # done or a day old, then its batch goes to the failure queue, which an alarm watches.
+            # One that can never be done the worker sends there itself, at once (its role may:
+            # SAM grants the destination's SendMessage to the function's role).
             FunctionResponseTypes: [ReportBatchItemFailures]
             BisectBatchOnFunctionError: true
             MaximumRetryAttempts: -1

@@ -13,6 +13,11 @@ const QUERY: &str = "dynamodb:Query";
 const CONDITION_CHECK: &str = "dynamodb:ConditionCheckItem";
 const BATCH_GET: &str = "dynamodb:BatchGetItem";
 
+/// The outbox's mail jobs and purge jobs, by the key each is written under
+/// (`domain::outbox::OutboxEntry::new`): only account deletion may owe a purge.
+const MAIL_JOBS: &[&str] = &["mail#*"];
+const PURGE_JOBS: &[&str] = &["purge#*"];
+
 /// The listing and search indexes of the products table (`shared/src/store/listing.rs`).
 const LISTING_INDEXES: &[&str] = &[
     "byShardCreated",
@@ -36,6 +41,12 @@ pub const REGISTER: Route = route!("POST", "/api/auth/register", "register")
     .hashing()
     .grants(&[
         grant(Users, &[PUT], "The account, written if its email is free."),
+        grant(
+            Outbox,
+            &[PUT],
+            "In the same transaction: the verification mail; mail jobs alone.",
+        )
+        .leading_keys(MAIL_JOBS),
         grant(
             Limits,
             &[PUT, UPDATE],
@@ -180,8 +191,9 @@ pub const FORGOT_PASSWORD: Route = route!("POST", "/api/auth/password/forgot", "
         grant(
             Outbox,
             &[PUT],
-            "The reset mail, owed if the account exists.",
-        ),
+            "The reset mail, owed if the account exists; mail jobs alone.",
+        )
+        .leading_keys(MAIL_JOBS),
     ]);
 pub const RESET_PASSWORD: Route = route!("POST", "/api/auth/password/reset", "reset-password")
     .public()
@@ -191,8 +203,9 @@ pub const RESET_PASSWORD: Route = route!("POST", "/api/auth/password/reset", "re
         grant(
             Users,
             &[UPDATE],
-            "In the same transaction: the new password, and every session ended.",
-        ),
+            "In the same transaction: the new password, and every session ended; those attributes alone.",
+        )
+        .attributes(&["email", "id", "passwordHash", "sessionEpoch"]),
         grant(
             Limits,
             &[DELETE],
@@ -202,8 +215,9 @@ pub const RESET_PASSWORD: Route = route!("POST", "/api/auth/password/reset", "re
         grant(
             Outbox,
             &[PUT],
-            "In the same transaction: the password-changed notice.",
-        ),
+            "In the same transaction: the password-changed notice; mail jobs alone.",
+        )
+        .leading_keys(MAIL_JOBS),
     ]);
 pub const VERIFY_EMAIL: Route = route!("POST", "/api/auth/email/verify", "verify-email")
     .public()
@@ -212,8 +226,9 @@ pub const VERIFY_EMAIL: Route = route!("POST", "/api/auth/email/verify", "verify
         grant(
             Users,
             &[UPDATE],
-            "In the same transaction: the account's address marked verified.",
-        ),
+            "In the same transaction: the account's address marked verified; that attribute alone.",
+        )
+        .attributes(&["email", "emailVerified", "id"]),
     ]);
 pub const RESEND_VERIFICATION: Route = route!(
     "POST",
@@ -227,7 +242,7 @@ pub const RESEND_VERIFICATION: Route = route!(
         "The verification-mails counters, and no other.",
     )
     .leading_keys(&["verify-mail#*"]),
-    grant(Outbox, &[PUT], "The verification mail."),
+    grant(Outbox, &[PUT], "The verification mail; mail jobs alone.").leading_keys(MAIL_JOBS),
 ]);
 pub const UPDATE_PROFILE: Route =
     route!("PATCH", "/api/profile", "update-profile").grants(&[grant(
@@ -247,8 +262,9 @@ pub const DELETE_ACCOUNT: Route = route!("DELETE", "/api/profile", "delete-accou
         grant(
             Outbox,
             &[PUT],
-            "In the same transaction: the purge of what the account owned.",
-        ),
+            "In the same transaction: the purge of what the account owned; purge jobs alone.",
+        )
+        .leading_keys(PURGE_JOBS),
         grant(
             Limits,
             &[PUT, UPDATE, DELETE],

@@ -1,0 +1,148 @@
+//! Stands between the functions and one local AWS endpoint (DynamoDB Local, the SES emulator,
+//! Secrets Manager in moto), passes every request on unchanged, and writes one JSON line per
+//! call: which function made it, the operation and the request body — what IAM evaluates a call
+//! on. `make test` puts one in front of each endpoint, and the role check
+//! (`scripts/check-roles.mjs`) holds every recorded call to its function's role in template.yaml.
+//!
+//! A function names itself in the SDK's user agent (`app/<function>`, see `shared::aws`); the
+//! test apps, which run every handler in one process, name the handler they are running the same
+//! way (`api_tests::calls`). A call without a name (table setup, the tests' own reads) is
+//! recorded with `"function": null`: the check counts it, and holds no role to it.
+//!
+//! Usage: `aws-recorder LISTEN_PORT UPSTREAM_URL SERVICE LOG_FILE` (`SERVICE`: `dynamodb`,
+//! `ses`, `secretsmanager`).
+
+use std::convert::Infallible;
+use std::io::Write;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::json;
+use tokio::net::TcpListener;
+
+type Upstream = Client<HttpConnector, Full<Bytes>>;
+
+struct Recorder {
+    upstream: String,
+    service: String,
+    client: Upstream,
+    log: Mutex<std::io::BufWriter<std::fs::File>>,
+}
+
+/// The function a request names in its user agent: the last `app/<name>` token.
+fn function_of(headers: &hyper::HeaderMap) -> Option<String> {
+    ["x-amz-user-agent", "user-agent"]
+        .iter()
+        .filter_map(|name| headers.get(*name).and_then(|v| v.to_str().ok()))
+        .flat_map(|agent| {
+            agent
+                .split(' ')
+                .filter_map(|token| token.strip_prefix("app/"))
+        })
+        .last()
+        .map(str::to_owned)
+}
+
+impl Recorder {
+    fn record(&self, parts: &hyper::http::request::Parts, body: &[u8], status: u16) {
+        let line = json!({
+            "service": self.service,
+            "function": function_of(&parts.headers),
+            "target": parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()),
+            "method": parts.method.as_str(),
+            "path": parts.uri.path(),
+            "status": status,
+            "body": String::from_utf8_lossy(body),
+        });
+        let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+        // A line a reader can trust whole: written and flushed under the lock.
+        let written = writeln!(log, "{line}").and_then(|()| log.flush());
+        if let Err(error) = written {
+            eprintln!("aws-recorder: cannot write the call log: {error}");
+        }
+    }
+
+    async fn forward(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
+        let (parts, body) = req.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        let uri = format!(
+            "{}{}",
+            self.upstream,
+            parts.uri.path_and_query().map_or("/", |p| p.as_str())
+        );
+        let mut forward = Request::builder().method(parts.method.clone()).uri(uri);
+        for (name, value) in &parts.headers {
+            if name != "host" {
+                forward = forward.header(name, value);
+            }
+        }
+        let answer = match forward.body(Full::new(body.clone())) {
+            Ok(request) => self.client.request(request).await.ok(),
+            Err(_) => None,
+        };
+        let Some(answer) = answer else {
+            self.record(&parts, &body, 502);
+            let mut response = Response::new(Full::new(Bytes::new()));
+            *response.status_mut() = StatusCode::BAD_GATEWAY;
+            return response;
+        };
+        let (answer_parts, answer_body) = answer.into_parts();
+        let answer_body = answer_body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        self.record(&parts, &body, answer_parts.status.as_u16());
+        Response::from_parts(answer_parts, Full::new(answer_body))
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [port, upstream, service, log] = args.as_slice() else {
+        eprintln!("usage: aws-recorder LISTEN_PORT UPSTREAM_URL SERVICE LOG_FILE");
+        std::process::exit(2);
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap_or_else(|error| panic!("cannot open {log}: {error}"));
+    let recorder = Arc::new(Recorder {
+        upstream: upstream.trim_end_matches('/').to_owned(),
+        service: service.clone(),
+        client: Client::builder(TokioExecutor::new()).build_http(),
+        log: Mutex::new(std::io::BufWriter::new(file)),
+    });
+    let listener = TcpListener::bind(format!("127.0.0.1:{port}"))
+        .await
+        .unwrap_or_else(|error| panic!("cannot listen on port {port}: {error}"));
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let recorder = recorder.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let recorder = recorder.clone();
+                async move { Ok::<_, Infallible>(recorder.forward(req).await) }
+            });
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
