@@ -86,6 +86,8 @@ start_recorder() {
 # as SAM deploys it (scripts/roles.py, scripts/check-roles.mjs).
 check_roles() {
   python3 "$ROOT/scripts/roles.py" "$ROOT/template.yaml" >"$ROOT/target/roles.json"
+  # The check first refuses what it must (calls made up to break each rule), then judges the run.
+  node --test "$ROOT/tests/roles/"
   node "$ROOT/scripts/check-roles.mjs" "$ROOT/target/roles.json" "$CALLS_DIR"/*.jsonl
 }
 

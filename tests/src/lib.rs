@@ -12,6 +12,7 @@ pub mod mails;
 pub mod mapping;
 pub mod outbox;
 pub mod runtime_api;
+pub mod ses_refusals;
 pub mod tables;
 
 pub use app::{TestApp, TestResponse};

@@ -505,3 +505,146 @@ fn every_worker_is_fed_by_its_own_jobs_with_retries_and_a_failure_queue() {
         assert!(text.contains("OnFailure"), "{id}");
     }
 }
+
+/// The value the template sets `name` to for `function`.
+fn environment_value<'a>(function: &'a Function, name: &str) -> Option<&'a Value> {
+    function
+        .environment
+        .iter()
+        .rev()
+        .find(|(variable, _)| variable == name)
+        .map(|(_, value)| value)
+}
+
+/// What a tagged value (`!Ref X`, `!GetAtt X.Arn`) names.
+fn tagged(value: &Value) -> Option<&str> {
+    match value {
+        Value::Tagged(tagged) => tagged.value.as_str(),
+        _ => None,
+    }
+}
+
+/// What a function reads at cold start, besides what every function reads: its route's (or
+/// worker's) needs, and a worker's failure queue.
+fn read_at_init(binary: &str) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    let needs = route_of_binary(binary)
+        .map(|route| route.needs)
+        .or_else(|| {
+            shared::worker::WORKERS
+                .iter()
+                .find(|worker| worker.function == binary)
+                .map(|worker| {
+                    names.push(worker.failure_queue_variable);
+                    worker.needs
+                })
+        });
+    let needs = needs.unwrap_or_else(|| panic!("{binary} is neither a route nor a worker"));
+    if needs.signing_key {
+        names.push("JWT_SIGNING_KEY_SECRET_ID");
+    }
+    if needs.cursor_key {
+        names.push("CURSOR_KEY_SECRET_ID");
+    }
+    if needs.mail {
+        names.extend(["MAIL_FROM", "APP_BASE_URL"]);
+    }
+    names
+}
+
+#[test]
+fn every_variable_naming_a_resource_that_a_function_reads_is_set_for_it() {
+    // What every function's configuration reads, found by reading it: each variable that names
+    // a deployed resource (a table) or must be given (the public keys) is set for every
+    // function; the rest are tuning knobs whose defaults are the deployed values.
+    let asked = std::sync::Mutex::new(Vec::new());
+    let _ = shared::Config::from_lookup(|name| {
+        asked.lock().expect("lock").push(name.to_owned());
+        (name == "JWT_PUBLIC_KEYS").then(|| "A".repeat(43))
+    });
+    let asked = asked.into_inner().expect("lock");
+    let must_be_set: Vec<&String> = asked
+        .iter()
+        .filter(|name| name.ends_with("_TABLE") || *name == "JWT_PUBLIC_KEYS")
+        .collect();
+    assert!(must_be_set.len() >= 8, "the configuration reads {asked:?}");
+    for function in functions() {
+        for name in must_be_set
+            .iter()
+            .map(|name| name.as_str())
+            .chain(read_at_init(&function.binary))
+        {
+            let value = environment_value(&function, name).unwrap_or_else(|| {
+                panic!(
+                    "{}: reads {name} at cold start, which the template does not set for it",
+                    function.binary
+                )
+            });
+            assert!(
+                reference(value).is_some() || value.as_str().is_some_and(|v| !v.is_empty()),
+                "{}: {name} is set to nothing",
+                function.binary
+            );
+        }
+    }
+}
+
+#[test]
+fn every_table_variable_names_a_table_of_the_template() {
+    let template = template();
+    for function in functions() {
+        for (name, value) in &function.environment {
+            if !name.ends_with("_TABLE") {
+                continue;
+            }
+            let table = reference(value).unwrap_or_else(|| panic!("{name} is not a !Ref"));
+            assert_eq!(
+                template["Resources"][table]["Type"].as_str(),
+                Some("AWS::DynamoDB::Table"),
+                "{}: {name} names {table}",
+                function.binary
+            );
+        }
+    }
+}
+
+#[test]
+fn every_worker_failure_queue_variable_names_its_mapping_destination_under_an_alarm() {
+    let template = template();
+    for worker in shared::worker::WORKERS {
+        let function = functions()
+            .into_iter()
+            .find(|f| f.binary == worker.function)
+            .expect("the worker's function");
+        let queue = environment_value(&function, worker.failure_queue_variable)
+            .and_then(reference)
+            .unwrap_or_else(|| panic!("{}: no {}", worker.function, worker.failure_queue_variable))
+            .to_owned();
+        let resource = &template["Resources"][function.name.as_str()];
+        let destination = &resource["Properties"]["Events"]["Outbox"]["Properties"]
+            ["DestinationConfig"]["OnFailure"]["Destination"];
+        assert_eq!(
+            tagged(destination).map(|d| d.trim_end_matches(".Arn")),
+            Some(queue.as_str()),
+            "{}: the worker parks jobs where its mapping sends failed batches",
+            worker.function
+        );
+        let alarmed = template["Resources"]
+            .as_mapping()
+            .expect("resources")
+            .values()
+            .any(|alarm| {
+                alarm["Type"].as_str() == Some("AWS::CloudWatch::Alarm")
+                    && alarm["Properties"]["MetricName"].as_str()
+                        == Some("ApproximateNumberOfMessagesVisible")
+                    && tagged(&alarm["Properties"]["Dimensions"][0]["Value"])
+                        == Some(&format!("{queue}.QueueName"))
+                    && alarm["Properties"]["Threshold"].as_f64() == Some(0.0)
+            });
+        assert!(
+            alarmed,
+            "{}: an alarm fires on the first message in {queue}",
+            worker.function
+        );
+    }
+}
