@@ -13,14 +13,18 @@
 // Fails naming the function, the call, its context and what the role lacks; then lists, per
 // function, every granted action no recorded call used.
 //
-// Usage: check-roles.mjs ROLES_JSON CALL_LOG...
+// Usage: check-roles.mjs [--least-privilege] ROLES_JSON CALL_LOG...
 
 import { readFileSync } from 'node:fs'
 import { runSimulation } from '@cloud-copilot/iam-simulate'
 
-const [rolesPath, ...logPaths] = process.argv.slice(2)
+const args = process.argv.slice(2)
+// With --least-privilege, a granted action no recorded call used (and not kept with a reason)
+// fails the check too: for the whole run, not for a handful of calls.
+const leastPrivilege = args[0] === '--least-privilege'
+const [rolesPath, ...logPaths] = leastPrivilege ? args.slice(1) : args
 if (!rolesPath || logPaths.length === 0) {
-  console.error('usage: check-roles.mjs ROLES_JSON CALL_LOG...')
+  console.error('usage: check-roles.mjs [--least-privilege] ROLES_JSON CALL_LOG...')
   process.exit(2)
 }
 const deployment = JSON.parse(readFileSync(rolesPath, 'utf8'))
@@ -415,7 +419,11 @@ function globMatches(pattern, value) {
   return regex.test(value)
 }
 
+// A statement the template keeps though no test reaches it says so in its Sid, with its reason
+// in the comment above it (the route table's `Grant::untested`).
+const UNTESTED_SID = 'KeptUntested'
 const unused = []
+const kept = []
 for (const [fn, spec] of Object.entries(deployment.functions)) {
   const marks = [...(used.get(fn) || [])].map((mark) => mark.split(' '))
   for (const policy of spec.policies) {
@@ -427,7 +435,10 @@ for (const [fn, spec] of Object.entries(deployment.functions)) {
           const hit = marks.some(([statementId, usedAction, usedResource]) =>
             statementId === id && globMatches(action, usedAction) && globMatches(resource, usedResource),
           )
-          if (!hit) unused.push(`${fn}: ${action} on ${resource} (${id})`)
+          if (hit) continue
+          const line = `${fn}: ${action} on ${resource} (${id})`
+          if (statement.Sid === UNTESTED_SID) kept.push(line)
+          else unused.push(line)
         }
       }
     })
@@ -438,9 +449,17 @@ console.log(
   `role check: ${counts.checked} calls of ${byFunction.size} functions (${counts.requests} IAM requests, ` +
     `${seen.size} distinct) against template.yaml; ${counts.unnamed} calls of the tests' own set-up not held to a role`,
 )
-if (unused.length > 0) {
+if (leastPrivilege && kept.length > 0) {
+  console.log(`granted, used by no recorded call, kept for the reason template.yaml gives (${kept.length}):`)
+  kept.forEach((line) => console.log(`  ${line}`))
+}
+if (leastPrivilege && unused.length > 0) {
   console.log(`granted but used by no recorded call (${unused.length}):`)
   unused.forEach((line) => console.log(`  ${line}`))
+  problems.push(
+    `${unused.length} granted action(s) no recorded call used: remove them, add the test that makes the call, ` +
+      `or keep them with their reason (Grant::untested in the route or worker table, then make gen)`,
+  )
 }
 for (const { count, text } of denials.values()) {
   problems.push(count > 1 ? `${text}\n    (and ${count - 1} more requests like it)` : text)

@@ -88,7 +88,7 @@ check_roles() {
   python3 "$ROOT/scripts/roles.py" "$ROOT/template.yaml" >"$ROOT/target/roles.json"
   # The check first refuses what it must (calls made up to break each rule), then judges the run.
   node --test "$ROOT/tests/roles/"
-  node "$ROOT/scripts/check-roles.mjs" "$ROOT/target/roles.json" "$CALLS_DIR"/*.jsonl
+  node "$ROOT/scripts/check-roles.mjs" --least-privilege "$ROOT/target/roles.json" "$CALLS_DIR"/*.jsonl
 }
 
 # The functions' environment: what is already set wins, local defaults fill the rest. The keys

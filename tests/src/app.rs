@@ -284,6 +284,24 @@ impl TestApp {
         }
     }
 
+    /// Another instance of the same deployment (tables, clock, configuration) whose DynamoDB
+    /// calls go to `endpoint`: a stand-in that fails or holds some of them, say.
+    pub fn with_storage_at(&self, endpoint: &str) -> Self {
+        let state = state_with_keys(
+            config_of(&self.env),
+            client_for(endpoint),
+            self.state.clock.clone(),
+        );
+        Self {
+            state,
+            tables: self.tables.clone(),
+            prefix: self.prefix.clone(),
+            env: self.env.clone(),
+            endpoint: self.endpoint.clone(),
+            delivery: self.delivery.clone(),
+        }
+    }
+
     /// Does the outbox's jobs as the deployed workers would: reads the outbox table's stream
     /// (from where this app last stopped), hands each worker the records its filter lets
     /// through, in batches, and gives a failed batch again from its failure, up to `tries`

@@ -1,8 +1,9 @@
 //! A stand-in for DynamoDB in front of DynamoDB Local that does something else with the rate
-//! limiter's counter writes (answers them with one of DynamoDB's own errors, or holds them until
-//! the test lets them through), passes everything else on, and notes every call it sees.
-//! DynamoDB Local never throttles, so this is how the limiter's failure policy meets a throttled
-//! counter; and holding a counter shows what does not wait for it.
+//! limiter's counter writes, or with transactions (answers them with one of DynamoDB's own
+//! errors, or holds them until the test lets them through), passes everything else on, and
+//! notes every call it sees. DynamoDB Local never throttles nor fails, so this is how the
+//! limiter's failure policy meets a throttled counter, and a create meets a failed write;
+//! holding a write shows what does not wait for it, or what another request does meanwhile.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -56,6 +57,9 @@ pub struct Proxy {
     pub addr: SocketAddr,
     calls: Arc<Mutex<Vec<String>>>,
     gate: Arc<Semaphore>,
+    /// What it does with `TransactWriteItems` (as with counter writes; held ones wait for
+    /// [`Proxy::release_counters`] too).
+    transactions: CounterWrites,
 }
 
 impl Proxy {
@@ -112,9 +116,16 @@ async fn handle(
         .calls
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .push(operation);
-    if is_request_counter(&parts, &body) {
-        match counters {
+        .push(operation.clone());
+    let rule = if is_request_counter(&parts, &body) {
+        Some(counters)
+    } else if operation == "TransactWriteItems" {
+        Some(proxy.transactions)
+    } else {
+        None
+    };
+    if let Some(rule) = rule {
+        match rule {
             CounterWrites::Fail(fault) => return Ok(fault_response(fault)),
             CounterWrites::Held => {
                 let _ = proxy.gate.acquire().await.map(|permit| permit.forget());
@@ -167,11 +178,22 @@ fn fault_response(fault: Fault) -> Response<Full<Bytes>> {
 /// Starts the stand-in for the DynamoDB at `upstream` (`http://127.0.0.1:8000`); it serves until
 /// the test process ends.
 pub async fn start(upstream: String, counters: CounterWrites) -> std::io::Result<Proxy> {
+    start_with(upstream, counters, CounterWrites::Pass).await
+}
+
+/// Starts a stand-in that does `counters` with counter writes and `transactions` with every
+/// `TransactWriteItems`.
+pub async fn start_with(
+    upstream: String,
+    counters: CounterWrites,
+    transactions: CounterWrites,
+) -> std::io::Result<Proxy> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let proxy = Proxy {
         addr: listener.local_addr()?,
         calls: Arc::default(),
         gate: Arc::new(Semaphore::new(0)),
+        transactions,
     };
     let client: Upstream = Client::builder(TokioExecutor::new()).build_http();
     let serving = proxy.clone();

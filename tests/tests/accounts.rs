@@ -560,3 +560,22 @@ async fn with_verified_emails_required_only_verified_accounts_write_products() {
         .is_some_and(|d| d.contains("Verify your email")));
     assert_eq!(after.status, 201);
 }
+
+#[tokio::test]
+async fn a_wrong_password_for_deletion_after_the_logins_window_opens_one_of_its_own() {
+    let app = TestApp::spawn_with(&[("AUTH_LIMIT_WINDOW_SECONDS", "60")]).await;
+    let email = address("later");
+    let token = app.user_token(&email).await;
+    // The login's own window of failures is over: the first wrong password opens the next.
+    app.clock().advance(Duration::from_secs(61));
+    let delete = Event::load("delete-account")
+        .bearer(&token)
+        .json_body(&json!({ "password": "not my password" }));
+
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(app.invoke(&delete).await.status);
+    }
+
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429]);
+}

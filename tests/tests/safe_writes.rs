@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use api_tests::app::endpoint;
+use api_tests::dynamodb_proxy::{self, CounterWrites, INTERNAL_ERROR};
 use api_tests::{join_all, Event, TestApp, TestResponse};
 use serde_json::{json, Value};
 use shared::domain::idempotency::{fingerprint, IdempotencyKey};
@@ -227,6 +229,70 @@ async fn a_running_request_holds_its_key_until_its_lease_ends_and_records_last_a
     assert_eq!(anew.header("idempotent-replayed"), None);
     assert_ne!(anew.json()["data"]["id"], retried.json()["data"]["id"]);
     assert_eq!(products_listed(&app).await, 2);
+}
+
+#[tokio::test]
+async fn a_create_whose_write_fails_gives_its_key_back_for_an_immediate_retry() {
+    let app = TestApp::spawn().await;
+    let token = app.user_token("flaky@example.com").await;
+    let proxy = dynamodb_proxy::start_with(
+        endpoint(),
+        CounterWrites::Pass,
+        CounterWrites::Fail(INTERNAL_ERROR),
+    )
+    .await
+    .expect("the stand-in starts");
+    let failing = app.with_storage_at(&proxy.endpoint());
+
+    let failed = failing.invoke(&keyed_create(&token, "flaky", LAMP)).await;
+    let retried = app.invoke(&keyed_create(&token, "flaky", LAMP)).await;
+
+    assert_eq!(failed.status, 503, "{:?}", failed.json());
+    assert_eq!(
+        retried.status,
+        201,
+        "the key was given back: {:?}",
+        retried.json()
+    );
+    assert_eq!(retried.header("idempotent-replayed"), None);
+    assert_eq!(products_listed(&app).await, 1);
+}
+
+#[tokio::test]
+async fn a_create_that_outlived_its_lease_answers_with_the_attempt_that_took_over() {
+    let app = TestApp::spawn().await;
+    let token = app.user_token("outlived@example.com").await;
+    let proxy = dynamodb_proxy::start_with(endpoint(), CounterWrites::Pass, CounterWrites::Held)
+        .await
+        .expect("the stand-in starts");
+    let slow = app.with_storage_at(&proxy.endpoint());
+    let event = keyed_create(&token, "slow", LAMP);
+
+    let (late, taken) = tokio::join!(slow.invoke(&event), async {
+        // The slow attempt's write waits in the stand-in; its lease runs out meanwhile, and a
+        // retry takes the key over and does the work.
+        while !proxy
+            .calls()
+            .iter()
+            .any(|call| call == "TransactWriteItems")
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        app.clock().advance(Duration::from_secs(31));
+        let taken = app.invoke(&event).await;
+        proxy.release_counters();
+        taken
+    });
+
+    assert_eq!(taken.status, 201, "{:?}", taken.json());
+    assert_eq!(taken.header("idempotent-replayed"), None);
+    assert_eq!(late.status, 201, "{:?}", late.json());
+    assert_eq!(late.header("idempotent-replayed"), Some("true"));
+    assert_eq!(
+        late.body, taken.body,
+        "the late attempt answers with the work that was done"
+    );
+    assert_eq!(products_listed(&app).await, 1);
 }
 
 fn patch(token: &str, id: &str, body: &str) -> Event {

@@ -166,3 +166,73 @@ async fn the_login_binary_without_its_key_exits_with_a_clear_message() {
     assert!(said.contains("not in JWT_PUBLIC_KEYS"), "{said}");
     assert!(!said.contains("PRIVATE KEY"), "{said}");
 }
+
+#[tokio::test]
+#[ignore = "needs the Secrets Manager emulator: run through make test"]
+async fn the_list_products_binary_pages_with_the_cursor_key_it_fetched_at_cold_start() {
+    let app = TestApp::spawn().await;
+    let token = app.user_token("cursor-key@example.com").await;
+    for name in ["Lamp", "Desk", "Chair"] {
+        let created = app
+            .create_product(&token, &json!({ "name": name, "price": 10 }))
+            .await;
+        assert_eq!(created.status, 201);
+    }
+    let name = unique_name("cursor-key");
+    put_secret(&name, "a-cursor-key-of-more-than-thirty-two-bytes").await;
+    let runtime = RuntimeApi::start().await.expect("runtime API");
+    let tables = &app.state.config.tables;
+    let mut process = Command::new(built_binary("list-products"))
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "list-products")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "test")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL_DYNAMODB", endpoint())
+        .env("AWS_ENDPOINT_URL_SECRETSMANAGER", emulator())
+        .env("JWT_PUBLIC_KEYS", public_key())
+        .env("CURSOR_KEY_SECRET_ID", &name)
+        .env("PRODUCTS_TABLE", &tables.products)
+        .env("LIMITS_TABLE", &tables.limits)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("list-products starts");
+
+    let first = runtime
+        .invoke(Event::load("list-products").query("limit=2").to_json())
+        .await
+        .expect("list-products answers");
+    let page: Value = serde_json::from_str(&first.body).expect("JSON");
+    let body: Value =
+        serde_json::from_str(page["body"].as_str().expect("body")).expect("JSON body");
+    let cursor = body["nextCursor"]
+        .as_str()
+        .expect("a cursor, signed with the fetched key")
+        .to_owned();
+    let second = runtime
+        .invoke(
+            Event::load("list-products")
+                .query(&format!("limit=2&cursor={cursor}"))
+                .to_json(),
+        )
+        .await
+        .expect("list-products answers");
+
+    let _ = process.kill().await;
+    assert_eq!(page["statusCode"], 200, "{page}");
+    let next: Value = serde_json::from_str(&second.body).expect("JSON");
+    assert_eq!(
+        next["statusCode"], 200,
+        "the binary reads its own cursor back: {next}"
+    );
+    let rest: Value =
+        serde_json::from_str(next["body"].as_str().expect("body")).expect("JSON body");
+    assert_eq!(rest["data"].as_array().map(Vec::len), Some(1));
+}

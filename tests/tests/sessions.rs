@@ -457,3 +457,22 @@ async fn listing_reads_only_unexpired_sessions_and_a_bounded_number_of_them() {
     );
     assert!(after_expiry.is_empty(), "expired sessions are not read");
 }
+
+#[tokio::test]
+async fn a_wrong_current_password_after_the_logins_window_opens_one_of_its_own() {
+    let app = TestApp::spawn_with(&[("AUTH_LIMIT_WINDOW_SECONDS", "60")]).await;
+    let token = app.user_token("later-guess@example.com").await;
+    // The login's own window of failures is over: the first wrong password opens the next.
+    app.clock().advance(std::time::Duration::from_secs(61));
+
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(
+            change_password(&app, &token, "not my password", NEW_PASSWORD)
+                .await
+                .status,
+        );
+    }
+
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429]);
+}

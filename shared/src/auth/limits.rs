@@ -201,9 +201,4 @@ impl Limit {
     fn exceeded(&self, window: Window, now: Timestamp) -> ApiError {
         too_many(self.what, window.ends_at, now)
     }
-
-    /// Forgets the window: a successful login wipes the account's earlier failures.
-    pub async fn reset(&self, table: Limits<'_>) -> Result<(), ApiError> {
-        counters::clear(table, &self.key).await
-    }
 }

@@ -9,9 +9,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 
 use super::values::{n, number_of, s};
-use super::{
-    conditional, corrupt_item, is_throttling, kind, storage_error, Conditional, Item, Table,
-};
+use super::{conditional, corrupt_item, is_throttling, kind, Conditional, Item, Table};
 use crate::clock::Timestamp;
 use crate::error::ApiError;
 
@@ -334,19 +332,6 @@ pub async fn forgive_address(
         .send()
         .await;
     conditional("forgive failed logins", result).map(|_| ())
-}
-
-/// Removes the counter for `key`.
-pub async fn clear(table: Limits<'_>, key: &str) -> Result<(), ApiError> {
-    table
-        .client
-        .delete_item()
-        .table_name(table.name)
-        .key("key", s(key))
-        .send()
-        .await
-        .map_err(|e| storage_error("clear limit counter", e))?;
-    Ok(())
 }
 
 /// Why a request could not be counted.

@@ -115,12 +115,8 @@ pub const PURGER: Worker = Worker {
         ),
         grant(
             TableName::Sessions,
-            &[
-                "dynamodb:Query",
-                "dynamodb:BatchWriteItem",
-                "dynamodb:DeleteItem",
-            ],
-            "The deleted account's sessions, and their deletion.",
+            &["dynamodb:Query", "dynamodb:BatchWriteItem"],
+            "The deleted account's sessions, and their deletion, 25 to a batch.",
         ),
         grant(
             TableName::Users,

@@ -67,7 +67,13 @@ struct Statement {
     actions: Vec<String>,
     resources: Vec<String>,
     condition: Vec<String>,
+    /// Why it is kept though no test reaches it; such a statement's `Sid` says so, for the role
+    /// check (scripts/check-roles.mjs).
+    untested: Option<String>,
 }
+
+/// The `Sid` of a statement kept though no test reaches it.
+pub const UNTESTED_SID: &str = "KeptUntested";
 
 fn list(items: &[String]) -> String {
     match items {
@@ -83,7 +89,16 @@ fn quoted(items: &[&str]) -> Vec<String> {
 impl Statement {
     fn render(&self, out: &mut String) {
         out.push_str(&format!("            # {}\n", self.why));
-        out.push_str("            - Effect: Allow\n");
+        match &self.untested {
+            Some(reason) => {
+                out.push_str(&format!(
+                    "            # Kept though no test reaches it: {reason}\n"
+                ));
+                out.push_str(&format!("            - Sid: {UNTESTED_SID}\n"));
+                out.push_str("              Effect: Allow\n");
+            }
+            None => out.push_str("            - Effect: Allow\n"),
+        }
         out.push_str(&format!("              Action: {}\n", list(&self.actions)));
         out.push_str(&format!(
             "              Resource: {}\n",
@@ -134,6 +149,7 @@ fn statement_of(grant: &Grant) -> Statement {
         actions: grant.actions.iter().map(|a| (*a).to_owned()).collect(),
         resources,
         condition,
+        untested: grant.untested.map(str::to_owned),
     }
 }
 
@@ -147,6 +163,7 @@ fn statements(route: &Route) -> Vec<Statement> {
             actions: vec!["dynamodb:DescribeEndpoints".to_owned()],
             resources: vec!["\"*\"".to_owned()],
             condition: Vec::new(),
+            untested: None,
         });
     }
     if route.counted {
@@ -159,6 +176,7 @@ fn statements(route: &Route) -> Vec<Statement> {
                 "  ForAllValues:StringLike:".to_owned(),
                 format!("    dynamodb:LeadingKeys: [\"{REQUEST_COUNTERS}*\"]"),
             ],
+            untested: None,
         });
     }
     if route.auth {
@@ -168,6 +186,7 @@ fn statements(route: &Route) -> Vec<Statement> {
             actions: vec!["dynamodb:BatchGetItem".to_owned()],
             resources: vec![table_arn(TableName::Users), table_arn(TableName::Sessions)],
             condition: Vec::new(),
+            untested: None,
         });
     }
     statements.extend(route.grants.iter().map(statement_of));
@@ -189,6 +208,7 @@ fn statements(route: &Route) -> Vec<Statement> {
                 actions: vec!["secretsmanager:GetSecretValue".to_owned()],
                 resources: vec![secret.to_owned()],
                 condition: Vec::new(),
+                untested: None,
             });
         }
     }
@@ -340,6 +360,7 @@ fn worker(worker: &Worker, out: &mut String) {
             actions: vec!["dynamodb:DescribeEndpoints".to_owned()],
             resources: vec!["\"*\"".to_owned()],
             condition: Vec::new(),
+            untested: None,
         });
     }
     statements.extend(worker.grants.iter().map(statement_of));
@@ -348,6 +369,7 @@ fn worker(worker: &Worker, out: &mut String) {
         actions: vec!["dynamodb:DeleteItem".to_owned()],
         resources: vec![table_arn(TableName::Outbox)],
         condition: Vec::new(),
+        untested: None,
     });
     if worker.sends_mail {
         statements.push(Statement {
@@ -355,6 +377,7 @@ fn worker(worker: &Worker, out: &mut String) {
             actions: vec!["ses:SendEmail".to_owned()],
             resources: vec!["!Sub \"arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailIdentity}\"".to_owned()],
             condition: Vec::new(),
+            untested: None,
         });
     }
     out.push_str("      Policies:\n        - Statement:\n");

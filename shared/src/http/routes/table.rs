@@ -62,7 +62,7 @@ pub const LOGIN: Route = route!("POST", "/api/auth/login", "login")
         grant(Users, &[GET], "The account."),
         grant(
             Limits,
-            &[PUT, UPDATE, DELETE],
+            &[PUT, UPDATE],
             "The failed-login counters (per email, per address), and no other.",
         )
         .leading_keys(&["login-email#*", "login-ip#*"]),
@@ -111,7 +111,7 @@ pub const CHANGE_PASSWORD: Route = route!("PUT", "/api/profile/password", "chang
         ),
         grant(
             Limits,
-            &[PUT, UPDATE, DELETE],
+            &[PUT, UPDATE],
             "A wrong current password counts as a failed login for the account: its counter only.",
         )
         .leading_keys(&["login-email#*"]),
@@ -267,7 +267,7 @@ pub const DELETE_ACCOUNT: Route = route!("DELETE", "/api/profile", "delete-accou
         .leading_keys(PURGE_JOBS),
         grant(
             Limits,
-            &[PUT, UPDATE, DELETE],
+            &[PUT, UPDATE],
             "A wrong password counts as a failed login: the failed-login counters only.",
         )
         .leading_keys(&["login-email#*", "login-ip#*"]),
