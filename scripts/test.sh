@@ -87,6 +87,8 @@ log "end-to-end over HTTP through cargo lambda watch"
   trap 'stop_started' EXIT
   export E2E_BASE_URL="http://127.0.0.1:$API_PORT"
   cargo test --locked -p api-tests --test e2e -- --ignored
+  log "the workers as their mappings run them, through the stream poller"
+  cargo test --locked -p api-tests --test served_workers -- --ignored
   log "every route of the table served by its own function"
   cargo test --locked -p api-tests --test routes -- --ignored
   log "the API reference at /docs, read in headless Chromium"

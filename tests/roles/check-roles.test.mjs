@@ -119,3 +119,44 @@ test('a function the template does not have fails the check', () => {
   assert.equal(code, 1, output)
   assert.match(output, /the template has no function ghost/)
 })
+
+// A deployment of one function with two grants, for the least-privilege rule.
+function deploymentWith(secondSid) {
+  const statement = (action, extra = {}) => ({ Effect: 'Allow', Action: action, Resource: 'arn:aws:dynamodb:us-east-1:123456789012:table/ProductsTable', ...extra })
+  return {
+    account: '123456789012',
+    region: 'us-east-1',
+    parameters: {},
+    tables: { ProductsTable: { arn: 'arn:aws:dynamodb:us-east-1:123456789012:table/ProductsTable', keys: { HASH: 'id' }, indexes: {}, stream: false } },
+    functions: {
+      'get-product': {
+        logicalId: 'GetProductFunction',
+        role: 'arn:aws:iam::123456789012:role/GetProductFunctionRole',
+        environment: { PRODUCTS_TABLE: 'ProductsTable' },
+        mappings: [],
+        policies: [{
+          name: 'GetProductFunctionRolePolicy0',
+          document: { Statement: [statement('dynamodb:GetItem'), statement('dynamodb:DeleteItem', secondSid ? { Sid: secondSid } : {})] },
+        }],
+      },
+    },
+  }
+}
+
+function checkLeastPrivilege(deployment, ...calls) {
+  const dir = mkdtempSync(join(tmpdir(), 'role-check-'))
+  writeFileSync(join(dir, 'roles.json'), JSON.stringify(deployment))
+  writeFileSync(join(dir, 'calls.jsonl'), calls.map((call) => JSON.stringify(call)).join('\n') + '\n')
+  const run = spawnSync('node', [join(root, 'scripts/check-roles.mjs'), '--least-privilege', join(dir, 'roles.json'), join(dir, 'calls.jsonl')], { encoding: 'utf8' })
+  return { code: run.status, output: run.stdout + run.stderr }
+}
+
+test('a granted action no call used fails the least-privilege check, unless it is kept with its reason', () => {
+  const read = dynamodb('get-product', 'GetItem', { TableName: 'products', Key: { id: { S: 'p1' } } })
+  const unused = checkLeastPrivilege(deploymentWith(undefined), read)
+  assert.equal(unused.code, 1, unused.output)
+  assert.match(unused.output, /get-product: dynamodb:DeleteItem on .*ProductsTable/)
+  const kept = checkLeastPrivilege(deploymentWith('KeptUntested'), read)
+  assert.equal(kept.code, 0, kept.output)
+  assert.match(kept.output, /kept for the reason template.yaml gives \(1\)/)
+})

@@ -19,3 +19,13 @@ pub use app::{TestApp, TestResponse};
 pub use events::Event;
 
 pub use shared::join::join_all;
+
+/// A label made unique in this run (`label-<nanoseconds>`), for addresses and job ids no other
+/// test uses.
+pub fn unique(label: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{label}-{nanos}")
+}

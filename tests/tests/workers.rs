@@ -14,11 +14,7 @@ use shared::store::outbox;
 const PASSWORD: &str = "correct horse battery";
 
 fn address(label: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("{label}-{nanos}@example.com")
+    format!("{}@example.com", api_tests::unique(label))
 }
 
 #[tokio::test]
@@ -96,6 +92,7 @@ async fn a_job_that_does_not_read_is_parked_and_the_job_behind_it_is_done() {
     let parked = app.failed_jobs("mailer").await;
     assert_eq!(parked.len(), 1, "{parked:?}");
     assert_eq!(parked[0]["kind"], "unreadable");
+    assert_eq!(parked[0]["job"], "mail#unreadable");
     assert!(parked[0]["reason"]
         .as_str()
         .is_some_and(|r| r.contains("does not read")));

@@ -37,6 +37,11 @@ pub fn item_of(entry: &OutboxEntry) -> Item {
 }
 
 /// An entry read back from its item (as the stream's new image carries it).
+/// The id of an outbox item, even one that does not read as an entry.
+pub fn id_of(item: &Item) -> Option<&str> {
+    text_of(item, "id")
+}
+
 pub fn entry_of(item: &Item) -> Result<OutboxEntry, ApiError> {
     const CONTEXT: &str = "read outbox entry";
     let bad = |what: &str| corrupt_item(CONTEXT, what.to_owned());

@@ -28,6 +28,8 @@ pub struct FinalFailure<'a> {
     pub worker: &'a str,
     /// The job, if it could be read.
     pub entry: Option<&'a OutboxEntry>,
+    /// The job's id when the job itself could not be read.
+    pub unread_id: Option<&'a str>,
     /// The stream record it came in (its sequence number), for finding it in the stream.
     pub sequence_number: &'a str,
     pub reason: &'a str,
@@ -103,7 +105,7 @@ pub fn message_of(failure: &FinalFailure<'_>) -> serde_json::Value {
                 (Some(entry.id.as_str()), "purge", Some(user_id.to_string()))
             }
         },
-        None => (None, "unreadable", None),
+        None => (failure.unread_id, "unreadable", None),
     };
     json!({
         "worker": failure.worker,

@@ -169,9 +169,11 @@ where
             Err(error) => {
                 // No retry makes it readable.
                 let reason = format!("the job does not read: {}", error.cause_chain());
+                let unread_id = record.new_image.as_ref().and_then(outbox::id_of);
                 let failure = FinalFailure {
                     worker: worker.function,
                     entry: None,
+                    unread_id,
                     sequence_number,
                     reason: &reason,
                 };
@@ -201,6 +203,7 @@ where
                 let failure = FinalFailure {
                     worker: worker.function,
                     entry: Some(&entry),
+                    unread_id: None,
                     sequence_number,
                     reason: &reason,
                 };
