@@ -15,8 +15,8 @@ help:
 	@echo "make gen     write what is derived from the route table (router, template, events, dispatch)"
 	@echo "make test    unit, handler, integration and end-to-end tests"
 	@echo "make lint    rustfmt, clippy, cargo deny, cfn-lint, sam validate and the contract linters"
-	@echo "make build   sam build (release binaries for arm64 Lambda)"
-	@echo "make bench   cold-start and latency benchmarks into BENCHMARKS.md"
+	@echo "make build   every function for arm64 Lambda in one cargo build, packaged by sam build"
+	@echo "make bench   cold-start and latency benchmarks into docs/benchmarks.md"
 	@echo "make migrate bring stored products to the listing indexes' layout (LISTING_SHARDS)"
 	@echo "make scale   simulate production load on the tables' keys: which partitions hold"
 
@@ -62,11 +62,20 @@ lint: tools
 	sam validate --lint --template template.yaml
 	scripts/lint-contract.sh
 
-# Cross-compiles for arm64 Lambda: cargo-lambda links with the zig it installs; the Rust target's
-# standard library comes from rustup. Cargo Lambda builds are a SAM CLI beta feature.
+# Every function built for arm64 Lambda in one cargo invocation (dependencies compiled once, the
+# binaries linked in parallel; cargo-lambda links with the zig it installs, the Rust target's
+# standard library comes from rustup), then packaged by `sam build`, which runs the rule below
+# for each function (BuildMethod: makefile) in the checkout itself.
+FUNCTIONS := $(notdir $(wildcard functions/*))
 build: tools
 	rustup target add aarch64-unknown-linux-gnu
-	SAM_CLI_BETA_RUST_CARGO_LAMBDA=1 sam build --template template.yaml
+	cargo lambda build --release --arm64 --locked $(addprefix -p ,$(FUNCTIONS))
+	sam build --build-in-source --template template.yaml
+
+## What `sam build` runs for a function: the binary `make build` built (target/lambda/<binary>,
+## the function's logical id in kebab case less `Function`), packaged as Lambda's bootstrap.
+build-%Function:
+	cp "$(CURDIR)/target/lambda/$(shell echo '$*' | sed -E 's/([A-Z])/-\L\1/g; s/^-//')/bootstrap" "$(ARTIFACTS_DIR)/bootstrap"
 
 bench: tools
 	scripts/bench.sh

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make bench`: release binaries under a Lambda Runtime API host, against an in-memory
-# DynamoDB Local; writes BENCHMARKS.md.
+# DynamoDB Local; writes docs/benchmarks.md.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -29,4 +29,4 @@ export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DYNAMODB_PORT"
 
 log "benchmarking every function (function logs in $LOG_DIR)"
 rm -f "$LOG_DIR"/*.log
-BENCH_LOG_DIR="$LOG_DIR" "${pin[@]}" target/release/lambda-bench target/release BENCHMARKS.md
+BENCH_LOG_DIR="$LOG_DIR" "${pin[@]}" target/release/lambda-bench target/release docs/benchmarks.md

@@ -434,12 +434,12 @@ fn every_alarm_notifies_the_alarm_topic() {
 
 #[test]
 fn the_folder_the_deploy_steps_write_the_production_key_to_is_git_ignored() {
-    let readme = include_str!("../../README.md");
+    let readme = include_str!("../../docs/deploying.md");
     let folder = readme
         .lines()
         .find_map(|line| line.split("--bin keygen -- ").nth(1))
         .and_then(|rest| rest.split_whitespace().next())
-        .expect("README's deploy steps run keygen into a folder");
+        .expect("the deploy steps (docs/deploying.md) run keygen into a folder");
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     let key = format!("{folder}/signing-key.pem");
     assert!(

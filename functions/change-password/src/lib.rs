@@ -5,7 +5,7 @@
 //! the verification like login's. The new hash and the end of the other sessions are one
 //! conditional transaction (`store::accounts::change_password`).
 
-use shared::auth::limits::LoginFailures;
+use shared::auth::limits::{Counted, LoginGuard};
 use shared::auth::password::{hash_password, verify_password};
 use shared::domain::{PasswordChange, PasswordChangeRequest};
 use shared::http::body::ReadBody;
@@ -21,28 +21,32 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
     let change = PasswordChange::try_from(PasswordChangeRequest::read(&req)?)?;
 
     let ip = source_ip(&req);
-    let failures = LoginFailures::of(&state.config.limits, &caller.user.user.email, ip.as_deref());
-    let attempt = failures.reserve(state.limits(), state.clock.now()).await?;
+    let guard = LoginGuard::reserve(
+        state.limits(),
+        &state.config.limits,
+        (&caller.user.user.email, ip.as_deref()),
+        Counted::Email,
+        state.clock.now(),
+    )
+    .await?;
     let verified_hash = caller.user.password_hash.clone();
     match verify_password(change.current, verified_hash.clone()).await {
         Ok(true) => {}
-        // Wrong: the attempt counts.
         Ok(false) => {
+            guard.keep();
             return Err(ApiError::Unauthorized(
                 "The current password is incorrect.".to_owned(),
-            ))
+            ));
         }
         Err(error) => {
-            failures.release(state.limits(), attempt).await?;
+            guard.release().await;
             return Err(error);
         }
     }
 
-    let (reset, new_hash) = tokio::join!(
-        failures.forgive(state.limits(), attempt),
-        hash_password(change.new.secret().clone())
-    );
-    reset?;
+    let (forgiven, new_hash) =
+        tokio::join!(guard.forgive(), hash_password(change.new.secret().clone()));
+    forgiven?;
     let new_hash = new_hash?;
     let (users, sessions) = (state.users(), state.sessions());
     let keep = &caller.session.id;

@@ -6,7 +6,7 @@
 //! sessions being read with it, and the email can register again. The purger then deletes its
 //! products and sessions, however many, without this request waiting for it.
 
-use shared::auth::limits::LoginFailures;
+use shared::auth::limits::{Counted, LoginGuard};
 use shared::auth::password::verify_password;
 use shared::domain::outbox::{Job, OutboxEntry};
 use shared::domain::{AccountDeletion, DeleteAccountRequest};
@@ -23,20 +23,26 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
     let deletion = AccountDeletion::try_from(DeleteAccountRequest::read(&req)?)?;
 
     let ip = source_ip(&req);
-    let failures = LoginFailures::of(&state.config.limits, &stored.user.email, ip.as_deref());
     let now = state.clock.now();
-    let attempt = failures.reserve(state.limits(), now).await?;
+    let guard = LoginGuard::reserve(
+        state.limits(),
+        &state.config.limits,
+        (&stored.user.email, ip.as_deref()),
+        Counted::Email,
+        now,
+    )
+    .await?;
     let verified_hash = stored.password_hash.clone();
     match verify_password(deletion.password, verified_hash.clone()).await {
-        Ok(true) => failures.forgive(state.limits(), attempt).await?,
-        // Wrong: the attempt counts.
+        Ok(true) => guard.forgive().await?,
         Ok(false) => {
+            guard.keep();
             return Err(ApiError::Unauthorized(
                 "The password is incorrect.".to_owned(),
-            ))
+            ));
         }
         Err(error) => {
-            failures.release(state.limits(), attempt).await?;
+            guard.release().await;
             return Err(error);
         }
     }

@@ -2,7 +2,7 @@
 //! (RFC 7517), for clients and services that verify tokens themselves.
 //!
 //! Cacheable for an hour: a new signing key is published here (added to `JWT_PUBLIC_KEYS`) at
-//! least that long before login signs with it, so no cache is ever without it (README,
+//! least that long before login signs with it, so no cache is ever without it (docs/deploying.md,
 //! "Rotating the signing key").
 
 use shared::auth::keys::{jwks, PublicKey};

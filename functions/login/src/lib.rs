@@ -3,12 +3,13 @@
 //!
 //! Every attempt is counted against the email's failed-login limits (from this source address,
 //! and from all together) and the source address's own before the password is verified —
-//! atomically, so concurrent guesses cannot pass a limit — and given back if it succeeds. Unknown emails are verified against a dummy hash, so both failures cost
-//! one argon2 verification and give the same 401.
+//! atomically, so concurrent guesses cannot pass a limit — by a guard that is then told how the
+//! check went (`auth::limits::LoginGuard`). Unknown emails are verified against a dummy hash,
+//! so both failures cost one argon2 verification and give the same 401.
 
 use serde::Serialize;
 use shared::auth::jwt::TOKEN_LIFETIME;
-use shared::auth::limits::{Limit, LoginAttempt, LoginFailures, Reservation};
+use shared::auth::limits::{Counted, LoginGuard};
 use shared::auth::password::{verify_password, DUMMY_HASH};
 use shared::domain::session::truncate_user_agent;
 use shared::domain::{Credentials, LoginRequest, Session, SessionId};
@@ -32,53 +33,32 @@ struct TokenResponse<'a> {
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let credentials = Credentials::try_from(LoginRequest::read(&req)?)?;
-
-    let limits = &state.config.limits;
     let ip = source_ip(&req);
-    let failures = LoginFailures::of(limits, &credentials.email, ip.as_deref());
-    let ip_limit = ip
-        .as_deref()
-        .map(|ip| Limit::login_failures_for_ip(limits, ip));
 
-    // The account and both reservations in one round trip's time.
-    let now = state.clock.now();
-    let (stored, email_reserved, ip_reserved) = tokio::join!(
+    // The account, and the attempt counted before its password is checked, in one round trip's
+    // time.
+    let (stored, guard) = tokio::join!(
         users::find_by_email(state.users(), &credentials.email),
-        failures.reserve(state.limits(), now),
-        reserve(state, ip_limit.as_ref()),
+        LoginGuard::reserve(
+            state.limits(),
+            &state.config.limits,
+            (&credentials.email, ip.as_deref()),
+            Counted::EmailAndAddress,
+            state.clock.now(),
+        ),
     );
-    // Refused by one limit (or storage): give back what the other counted.
-    let (email_reserved, ip_reserved) = match (email_reserved, ip_reserved) {
-        (Ok(email), Ok(ip)) => (email, ip),
-        (Err(refusal), ip) => {
-            give_back(state, &failures, None, ip_limit.as_ref(), ip.ok().flatten()).await;
-            return Err(refusal);
-        }
-        (Ok(email), Err(refusal)) => {
-            give_back(state, &failures, Some(email), None, None).await;
-            return Err(refusal);
-        }
-    };
-
-    let outcome = attempt(&credentials, stored).await;
-    match outcome {
+    let guard = guard?;
+    match attempt(&credentials, stored).await {
         Ok(stored) => {
-            // A correct password: the attempt does not count, and this address's earlier
-            // failures for the account are forgiven (no other address's).
-            let (forgiven, released) = tokio::join!(
-                failures.forgive(state.limits(), email_reserved),
-                release(state, ip_limit.as_ref(), ip_reserved),
-            );
-            forgiven?;
-            released?;
+            guard.forgive().await?;
             start_session(state, &req, &stored, ip).await
         }
-        // A wrong password (or unknown email) counts: the reservations stand.
-        Err(error @ ApiError::Unauthorized(_)) => Err(error),
-        // Anything else judged nothing: give the attempt back.
+        Err(wrong @ ApiError::Unauthorized(_)) => {
+            guard.keep();
+            Err(wrong)
+        }
         Err(error) => {
-            let ip = ip_limit.as_ref();
-            give_back(state, &failures, Some(email_reserved), ip, ip_reserved).await;
+            guard.release().await;
             Err(error)
         }
     }
@@ -135,46 +115,4 @@ async fn start_session(
     )?;
     let response = with_header(response, "set-cookie", &token_cookie(&issued.token));
     Ok(with_header(response, "cache-control", "no-store"))
-}
-
-async fn reserve(state: &AppState, limit: Option<&Limit>) -> Result<Option<Reservation>, ApiError> {
-    match limit {
-        Some(limit) => limit
-            .reserve(state.limits(), state.clock.now())
-            .await
-            .map(Some),
-        None => Ok(None),
-    }
-}
-
-async fn release(
-    state: &AppState,
-    limit: Option<&Limit>,
-    reservation: Option<Reservation>,
-) -> Result<(), ApiError> {
-    match (limit, reservation) {
-        (Some(limit), Some(reservation)) => limit.release(state.limits(), reservation).await,
-        _ => Ok(()),
-    }
-}
-
-/// Gives back reserved attempts on a path that answers with another error; a failure to give
-/// back is logged, not answered, since that error is the one the client must see.
-async fn give_back(
-    state: &AppState,
-    failures: &LoginFailures,
-    email: Option<LoginAttempt>,
-    ip_limit: Option<&Limit>,
-    ip: Option<Reservation>,
-) {
-    let email = async {
-        match email {
-            Some(attempt) => failures.release(state.limits(), attempt).await,
-            None => Ok(()),
-        }
-    };
-    let (email, ip) = tokio::join!(email, release(state, ip_limit, ip));
-    if let Err(error) = email.and(ip) {
-        tracing::warn!(error = %error, "could not give back a login attempt");
-    }
 }

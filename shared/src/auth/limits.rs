@@ -32,7 +32,7 @@ fn too_many(what: &str, ends_at: Timestamp, now: Timestamp) -> ApiError {
 /// attacker's failures lock the attacker's own address, and only a guessing campaign from
 /// many addresses reaches the email's own ceiling.
 #[derive(Debug, Clone)]
-pub struct LoginFailures {
+struct LoginFailures {
     key: String,
     address: String,
     per_address: u32,
@@ -42,15 +42,14 @@ pub struct LoginFailures {
 
 /// A failed login reserved before the password is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[must_use = "a reservation is kept (the attempt failed), released or forgiven"]
-pub struct LoginAttempt {
+struct LoginAttempt {
     ends_at: Timestamp,
 }
 
 impl LoginFailures {
     /// The failures of `email` as `ip` (a source address, or `None` when API Gateway gave none)
     /// counts them.
-    pub fn of(limits: &LimitConfig, email: &Email, ip: Option<&str>) -> Self {
+    fn of(limits: &LimitConfig, email: &Email, ip: Option<&str>) -> Self {
         Self {
             key: format!("{LOGIN_EMAIL_COUNTERS}{email}"),
             address: ip.map_or_else(|| "unknown".to_owned(), client_of),
@@ -62,11 +61,7 @@ impl LoginFailures {
 
     /// Counts an attempt before it is made, atomically, refusing (429) once the address has
     /// had its failures for this email, or the email its failures from everywhere.
-    pub async fn reserve(
-        &self,
-        table: Limits<'_>,
-        now: Timestamp,
-    ) -> Result<LoginAttempt, ApiError> {
+    async fn reserve(&self, table: Limits<'_>, now: Timestamp) -> Result<LoginAttempt, ApiError> {
         let ceilings = (self.per_address, self.per_email);
         match counters::reserve_login(table, &self.key, &self.address, now, self.window, ceilings)
             .await?
@@ -86,16 +81,125 @@ impl LoginFailures {
             )),
         }
     }
+}
 
-    /// Gives back an attempt that was never judged.
-    pub async fn release(&self, table: Limits<'_>, attempt: LoginAttempt) -> Result<(), ApiError> {
-        counters::release_login(table, &self.key, &self.address, attempt.ends_at).await
+/// What a password check is made under: the attempt counted in the email's failed logins (and,
+/// for a login, in its source address's), before the check, atomically, so concurrent guesses
+/// cannot pass a limit. Once the check is done the guard is given its outcome: the password was
+/// right ([`LoginGuard::forgive`]), wrong ([`LoginGuard::keep`]), or never judged
+/// ([`LoginGuard::release`]).
+#[derive(Debug)]
+#[must_use = "an attempt is forgiven, kept or released"]
+pub struct LoginGuard<'a> {
+    table: Limits<'a>,
+    failures: LoginFailures,
+    attempt: LoginAttempt,
+    /// The source address's own failures, and the attempt counted there.
+    address: Option<(Limit, Reservation)>,
+}
+
+/// Which counters a password check counts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counted {
+    /// The email's failed logins (per address and all together).
+    Email,
+    /// Those, and the source address's failed logins at any email: a login.
+    EmailAndAddress,
+}
+
+impl<'a> LoginGuard<'a> {
+    /// Reserves the attempt of `email` from `ip` in `counted`; 429 if a limit is reached, with
+    /// whatever the other counter took given back.
+    pub async fn reserve(
+        table: Limits<'a>,
+        limits: &LimitConfig,
+        (email, ip): (&Email, Option<&str>),
+        counted: Counted,
+        now: Timestamp,
+    ) -> Result<Self, ApiError> {
+        let failures = LoginFailures::of(limits, email, ip);
+        let address = match (counted, ip) {
+            (Counted::EmailAndAddress, Some(ip)) => Some(Limit::login_failures_for_ip(limits, ip)),
+            _ => None,
+        };
+        let address_reserved = async {
+            match &address {
+                Some(limit) => limit.reserve(table, now).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (email_reserved, address_reserved) =
+            tokio::join!(failures.reserve(table, now), address_reserved);
+        match (email_reserved, address_reserved) {
+            (Ok(attempt), Ok(reserved)) => Ok(Self {
+                table,
+                failures,
+                attempt,
+                address: address.zip(reserved),
+            }),
+            (Err(refusal), reserved) => {
+                if let (Some(limit), Ok(Some(reservation))) = (&address, reserved) {
+                    log_unreturned(limit.release(table, reservation).await);
+                }
+                Err(refusal)
+            }
+            (Ok(attempt), Err(refusal)) => {
+                let email = &failures.key;
+                log_unreturned(
+                    counters::release_login(table, email, &failures.address, attempt.ends_at).await,
+                );
+                Err(refusal)
+            }
+        }
     }
 
-    /// A correct password: the attempt does not count, and this address's earlier failures
-    /// for this email are forgiven (nobody else's).
-    pub async fn forgive(&self, table: Limits<'_>, attempt: LoginAttempt) -> Result<(), ApiError> {
-        counters::forgive_address(table, &self.key, &self.address, attempt.ends_at).await
+    /// The password was right: the attempt does not count, and this address's earlier failures
+    /// for the email are forgiven (no other address's).
+    pub async fn forgive(self) -> Result<(), ApiError> {
+        let failures = &self.failures;
+        let (forgiven, released) = tokio::join!(
+            counters::forgive_address(
+                self.table,
+                &failures.key,
+                &failures.address,
+                self.attempt.ends_at
+            ),
+            self.release_address(),
+        );
+        forgiven.and(released)
+    }
+
+    /// The password was wrong: the attempt counts, as reserved.
+    pub fn keep(self) {}
+
+    /// The password was never judged (storage or hashing failed): the attempt is given back. A
+    /// failure to give it back is logged, not answered: the caller answers with what stopped
+    /// the check.
+    pub async fn release(self) {
+        let failures = &self.failures;
+        let (email, address) = tokio::join!(
+            counters::release_login(
+                self.table,
+                &failures.key,
+                &failures.address,
+                self.attempt.ends_at
+            ),
+            self.release_address(),
+        );
+        log_unreturned(email.and(address));
+    }
+
+    async fn release_address(&self) -> Result<(), ApiError> {
+        match &self.address {
+            Some((limit, reservation)) => limit.release(self.table, *reservation).await,
+            None => Ok(()),
+        }
+    }
+}
+
+fn log_unreturned(result: Result<(), ApiError>) {
+    if let Err(error) = result {
+        tracing::warn!(error = %error, "could not give back a login attempt");
     }
 }
 
@@ -159,11 +263,6 @@ impl Limit {
             window: MAIL_LIMIT_WINDOW,
             what: "Too many verification mails",
         }
-    }
-
-    /// The counter's key in the limits table.
-    pub fn key(&self) -> &str {
-        &self.key
     }
 
     /// Counts one more event at `now` if the limit allows it, atomically; 429 if it does not.

@@ -28,7 +28,7 @@ impl Email {
         };
         if !local.is_ascii() {
             return Err(invalid(
-                "must have only ASCII characters before the @: mail cannot be sent to others",
+                "must have only ASCII characters before the @ (mail cannot be delivered to any other)",
             ));
         }
         let domain = if domain.is_ascii() {

@@ -218,7 +218,7 @@ fn statements(route: &Route) -> Vec<Statement> {
 /// A function's resource.
 fn function(route: &Route, out: &mut String) {
     out.push_str(&format!(
-        "  {}:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildMethod: rust-cargolambda\n      BuildProperties:\n        Binary: {}\n    Properties:\n      CodeUri: .\n",
+        "  {}:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildMethod: makefile\n      BuildProperties:\n        Binary: {}\n    Properties:\n      CodeUri: .\n",
         logical_id(route.function),
         route.function
     ));
@@ -271,7 +271,7 @@ fn alarms(route: &Route, out: &mut String) {
         r#"  {name}LatencyAlarm:
     Type: AWS::CloudWatch::Alarm
     Properties:
-      AlarmDescription: p99 latency of {key} over {threshold} (README, Operating it).
+      AlarmDescription: p99 latency of {key} over {threshold} (docs/operating.md).
       Namespace: !Ref MetricsNamespace
       MetricName: Latency
       Dimensions:
@@ -313,7 +313,7 @@ fn lambda_alarms(name: &str, function: &str, out: &mut String) {
             r#"  {name}{metric}Alarm:
     Type: AWS::CloudWatch::Alarm
     Properties:
-      AlarmDescription: {what} (README, Operating it).
+      AlarmDescription: {what} (docs/operating.md).
       Namespace: AWS/Lambda
       MetricName: {metric}
       Dimensions:
@@ -338,7 +338,7 @@ fn worker(worker: &Worker, out: &mut String) {
     let id = logical_id(worker.function);
     let queue = format!("{}FailedJobsQueue", id.trim_end_matches("Function"));
     out.push_str(&format!(
-        "  {id}:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildMethod: rust-cargolambda\n      BuildProperties:\n        Binary: {}\n    Properties:\n      CodeUri: .\n      Timeout: {}\n",
+        "  {id}:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildMethod: makefile\n      BuildProperties:\n        Binary: {}\n    Properties:\n      CodeUri: .\n      Timeout: {}\n",
         worker.function, worker.timeout_seconds
     ));
     if worker.memory_mb != DEFAULT_MEMORY_MB {
@@ -430,7 +430,7 @@ fn worker_alarms(worker: &Worker, out: &mut String) {
         r#"  {name}IteratorAgeAlarm:
     Type: AWS::CloudWatch::Alarm
     Properties:
-      AlarmDescription: The {function} is more than WorkerIteratorAgeThresholdMs behind the outbox's stream (README, Operating it).
+      AlarmDescription: The {function} is more than WorkerIteratorAgeThresholdMs behind the outbox's stream (docs/operating.md).
       Namespace: AWS/Lambda
       MetricName: IteratorAge
       Dimensions:
@@ -448,7 +448,7 @@ fn worker_alarms(worker: &Worker, out: &mut String) {
   {name}FailedJobsAlarm:
     Type: AWS::CloudWatch::Alarm
     Properties:
-      AlarmDescription: Jobs the {function} could not do within a day wait in its failure queue (README, Operating it).
+      AlarmDescription: Jobs the {function} could not do within a day wait in its failure queue (docs/operating.md).
       Namespace: AWS/SQS
       MetricName: ApproximateNumberOfMessagesVisible
       Dimensions:
@@ -490,7 +490,7 @@ fn table_alarms(table: TableName, out: &mut String) {
         r#"  {id}ThrottlesAlarm:
     Type: AWS::CloudWatch::Alarm
     Properties:
-      AlarmDescription: DynamoDB throttles requests to the {id} (README, Operating it).
+      AlarmDescription: DynamoDB throttles requests to the {id} (docs/operating.md).
       ComparisonOperator: GreaterThanThreshold
       Threshold: !Ref TableThrottlesThreshold
       EvaluationPeriods: 1
@@ -506,7 +506,7 @@ fn table_alarms(table: TableName, out: &mut String) {
   {id}SystemErrorsAlarm:
     Type: AWS::CloudWatch::Alarm
     Properties:
-      AlarmDescription: DynamoDB answers requests to the {id} with server errors (README, Operating it).
+      AlarmDescription: DynamoDB answers requests to the {id} with server errors (docs/operating.md).
       ComparisonOperator: GreaterThanThreshold
       Threshold: !Ref TableSystemErrorsThreshold
       EvaluationPeriods: 1

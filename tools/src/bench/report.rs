@@ -1,4 +1,4 @@
-//! BENCHMARKS.md: what `lambda-bench` measured, written out with the targets it is held to.
+//! docs/benchmarks.md: what `lambda-bench` measured, written out with the targets it is held to.
 
 use std::fmt::Write as _;
 

@@ -1,5 +1,5 @@
 //! Runs every function's release binary as Lambda would, under the Runtime API host in
-//! `api_tests::runtime_api`, against DynamoDB Local, and writes BENCHMARKS.md.
+//! `api_tests::runtime_api`, against DynamoDB Local, and writes docs/benchmarks.md.
 //!
 //! Per function: cold starts (process start to first event poll = Init Duration, then the first
 //! invocation), warm invocations in one process (p50/p90/p99), peak RSS, and binary size.
@@ -767,7 +767,7 @@ async fn main() {
     let output = args
         .get(1)
         .cloned()
-        .unwrap_or_else(|| "BENCHMARKS.md".into());
+        .unwrap_or_else(|| "docs/benchmarks.md".into());
     let state = seed_state().await;
     let seeded = seed(&state).await;
     warm_up_storage(&state, &seeded).await;
