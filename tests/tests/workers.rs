@@ -93,6 +93,17 @@ async fn a_job_that_does_not_read_is_parked_and_the_job_behind_it_is_done() {
     assert_eq!(parked.len(), 1, "{parked:?}");
     assert_eq!(parked[0]["kind"], "unreadable");
     assert_eq!(parked[0]["job"], "mail#unreadable");
+    let left = app
+        .state
+        .dynamo
+        .get_item()
+        .table_name(&app.state.config.tables.outbox)
+        .key("id", AttributeValue::S("mail#unreadable".to_owned()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("read");
+    assert!(left.item.is_none(), "a parked job leaves the outbox");
     assert!(parked[0]["reason"]
         .as_str()
         .is_some_and(|r| r.contains("does not read")));

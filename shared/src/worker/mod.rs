@@ -180,6 +180,9 @@ where
                 if !park(failures, &failure).await {
                     return failed(sequence_number);
                 }
+                if let Some(id) = unread_id {
+                    remove(state, id).await;
+                }
                 continue;
             }
         };
@@ -216,13 +219,17 @@ where
                 return failed(sequence_number);
             }
         }
-        // A job left behind after it was done (or parked) is only tidied later: its removal
-        // passes no filter, so nothing is done twice for it.
-        if let Err(error) = outbox::remove(state.outbox(), &id).await {
-            tracing::warn!(job = %id, error = %error, "done job not removed");
-        }
+        remove(state, &id).await;
     }
     json!({ "batchItemFailures": [] })
+}
+
+/// Removes a job done or parked. One left behind is only tidied later: its removal passes no
+/// filter, so nothing is done twice for it.
+async fn remove(state: &AppState, id: &str) {
+    if let Err(error) = outbox::remove(state.outbox(), id).await {
+        tracing::warn!(job = %id, error = %error, "done job not removed");
+    }
 }
 
 /// Parks a job that can never be done; `false` if the queue could not take it (the stream then
@@ -232,7 +239,7 @@ async fn park(failures: &FailureQueue, failure: &FinalFailure<'_>) -> bool {
         Ok(()) => {
             tracing::error!(
                 worker = failure.worker,
-                job = failure.entry.map(|e| e.id.as_str()),
+                job = failure.entry.map(|e| e.id.as_str()).or(failure.unread_id),
                 reason = failure.reason,
                 "job can never be done: parked in the failure queue"
             );
