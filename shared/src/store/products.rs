@@ -333,36 +333,66 @@ pub async fn change(
     now: Timestamp,
     edit: impl Fn(&Product) -> Result<ProductInput, ApiError>,
 ) -> Result<Product, ApiError> {
+    let edit = &edit;
+    let not_found = || Err(WriteRefused::NotFound.into());
+    while_unchanged(
+        table,
+        id,
+        "change product",
+        not_found,
+        |stored| async move {
+            if let Some(refused) = refusal(&stored, owner, expected) {
+                return Err(refused.into());
+            }
+            // Every writable field by name: one added to `ProductInput` does not compile here
+            // until a change writes it.
+            let ProductInput {
+                name,
+                price,
+                description,
+                category,
+            } = edit(&stored.product)?;
+            let old = &stored.product;
+            let changed = Product {
+                name,
+                price,
+                description,
+                category,
+                updated_at: now,
+                version: old.version + 1,
+                ..old.clone()
+            };
+            let written = write_change(table, &stored, &changed, shards).await?;
+            Ok(written.then_some(changed))
+        },
+    )
+    .await
+}
+
+/// The optimistic-concurrency loop every write of a product runs: reads product `id` as stored
+/// now and hands it to `attempt`, which writes on the condition that it is unchanged since read
+/// and answers `None` when that condition failed (a concurrent write came first): then it is
+/// read and tried again, up to [`WRITE_ATTEMPTS`] times. `gone` answers for a product that is
+/// not (or no longer) there.
+async fn while_unchanged<T, Fut>(
+    table: Products<'_>,
+    id: &Id,
+    context: &'static str,
+    gone: impl Fn() -> Result<T, ApiError>,
+    attempt: impl Fn(Stored) -> Fut,
+) -> Result<T, ApiError>
+where
+    Fut: std::future::Future<Output = Result<Option<T>, ApiError>>,
+{
     for _ in 0..WRITE_ATTEMPTS {
         let Some(stored) = find_stored(table, id).await? else {
-            return Err(WriteRefused::NotFound.into());
+            return gone();
         };
-        if let Some(refused) = refusal(&stored, owner, expected) {
-            return Err(refused.into());
-        }
-        // Every writable field by name: one added to `ProductInput` does not compile here
-        // until a change writes it.
-        let ProductInput {
-            name,
-            price,
-            description,
-            category,
-        } = edit(&stored.product)?;
-        let old = &stored.product;
-        let changed = Product {
-            name,
-            price,
-            description,
-            category,
-            updated_at: now,
-            version: old.version + 1,
-            ..old.clone()
-        };
-        if write_change(table, &stored, &changed, shards).await? {
-            return Ok(changed);
+        if let Some(done) = attempt(stored).await? {
+            return Ok(done);
         }
     }
-    Err(kept_changing("change product"))
+    Err(kept_changing(context))
 }
 
 /// Writes `changed` over `stored` if it is unchanged since read, with its search entries (those
@@ -434,18 +464,20 @@ pub async fn delete(
     owner: &Id,
     expected: &Expected,
 ) -> Result<(), ApiError> {
-    for _ in 0..WRITE_ATTEMPTS {
-        let Some(stored) = find_stored(table, id).await? else {
-            return Err(WriteRefused::NotFound.into());
-        };
-        if let Some(refused) = refusal(&stored, owner, expected) {
-            return Err(refused.into());
-        }
-        if remove(table, &stored).await? {
-            return Ok(());
-        }
-    }
-    Err(kept_changing("delete product"))
+    let not_found = || Err(WriteRefused::NotFound.into());
+    while_unchanged(
+        table,
+        id,
+        "delete product",
+        not_found,
+        |stored| async move {
+            if let Some(refused) = refusal(&stored, owner, expected) {
+                return Err(refused.into());
+            }
+            Ok(remove(table, &stored).await?.then_some(()))
+        },
+    )
+    .await
 }
 
 /// Deletes `stored` if it is unchanged since read, and takes it out of the totals it counts in;
@@ -519,15 +551,14 @@ pub async fn purge_owner(
 
 /// Deletes product `id` whatever its version; `false` if it was already gone.
 async fn purge_one(table: Products<'_>, id: &Id) -> Result<bool, ApiError> {
-    for _ in 0..WRITE_ATTEMPTS {
-        let Some(stored) = find_stored(table, id).await? else {
-            return Ok(false);
-        };
-        if remove(table, &stored).await? {
-            return Ok(true);
-        }
-    }
-    Err(kept_changing("purge product"))
+    while_unchanged(
+        table,
+        id,
+        "purge product",
+        || Ok(false),
+        |stored| async move { Ok(remove(table, &stored).await?.then_some(true)) },
+    )
+    .await
 }
 
 /// What [`migrate`] did.
