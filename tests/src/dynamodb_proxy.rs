@@ -11,14 +11,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::Semaphore;
 
+use crate::forward::{bad_gateway, forward, read_body, upstream_client, Upstream};
+
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 /// An error DynamoDB answers with: its HTTP status and `__type`.
@@ -81,8 +82,6 @@ impl Proxy {
     }
 }
 
-type Upstream = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
-
 fn is_request_counter(req: &hyper::http::request::Parts, body: &[u8]) -> bool {
     let target = req
         .headers
@@ -100,11 +99,7 @@ async fn handle(
     proxy: Proxy,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
-    let body = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let body = read_body(body).await;
     let operation = parts
         .headers
         .get("x-amz-target")
@@ -133,32 +128,9 @@ async fn handle(
             CounterWrites::Pass => {}
         }
     }
-    let uri = format!(
-        "{upstream}{}",
-        parts.uri.path_and_query().map_or("/", |p| p.as_str())
-    );
-    let mut forward = Request::builder().method(parts.method).uri(uri);
-    for (name, value) in &parts.headers {
-        forward = forward.header(name, value);
-    }
-    let Ok(forward) = forward.body(Full::new(body)) else {
-        return Ok(Response::new(Full::new(Bytes::new())));
-    };
-    let answer = match client.request(forward).await {
-        Ok(answer) => answer,
-        Err(_) => {
-            let mut response = Response::new(Full::new(Bytes::new()));
-            *response.status_mut() = StatusCode::BAD_GATEWAY;
-            return Ok(response);
-        }
-    };
-    let (parts, body) = answer.into_parts();
-    let body = body
-        .collect()
+    Ok(forward(&client, &upstream, &parts, body)
         .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
-    Ok(Response::from_parts(parts, Full::new(body)))
+        .unwrap_or_else(bad_gateway))
 }
 
 fn fault_response(fault: Fault) -> Response<Full<Bytes>> {
@@ -195,7 +167,7 @@ pub async fn start_with(
         gate: Arc::new(Semaphore::new(0)),
         transactions,
     };
-    let client: Upstream = Client::builder(TokioExecutor::new()).build_http();
+    let client = upstream_client();
     let serving = proxy.clone();
     tokio::spawn(async move {
         loop {

@@ -8,6 +8,7 @@ pub mod dynamodb_local;
 pub mod dynamodb_proxy;
 pub mod emf;
 pub mod events;
+pub mod forward;
 pub mod mails;
 pub mod mapping;
 pub mod outbox;

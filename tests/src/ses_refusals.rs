@@ -6,17 +6,15 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-type Upstream = Client<HttpConnector, Full<Bytes>>;
+use crate::forward::{bad_gateway, forward, read_body, upstream_client, Upstream};
 
 async fn answer(
     req: Request<Incoming>,
@@ -25,11 +23,7 @@ async fn answer(
     client: Upstream,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
-    let body = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let body = read_body(body).await;
     if String::from_utf8_lossy(&body).contains(&refused) {
         let mut response = Response::new(Full::new(Bytes::from_static(
             br#"{"message":"Email address is not verified."}"#,
@@ -43,32 +37,9 @@ async fn answer(
         headers.insert("content-type", "application/json".parse().expect("header"));
         return Ok(response);
     }
-    let uri = format!(
-        "{upstream}{}",
-        parts.uri.path_and_query().map_or("/", |p| p.as_str())
-    );
-    let mut forward = Request::builder().method(parts.method).uri(uri);
-    for (name, value) in &parts.headers {
-        if name != "host" {
-            forward = forward.header(name, value);
-        }
-    }
-    let answered = match forward.body(Full::new(body)) {
-        Ok(request) => client.request(request).await.ok(),
-        Err(_) => None,
-    };
-    let Some(answered) = answered else {
-        let mut response = Response::new(Full::new(Bytes::new()));
-        *response.status_mut() = StatusCode::BAD_GATEWAY;
-        return Ok(response);
-    };
-    let (parts, body) = answered.into_parts();
-    let body = body
-        .collect()
+    Ok(forward(&client, &upstream, &parts, body)
         .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
-    Ok(Response::from_parts(parts, Full::new(body)))
+        .unwrap_or_else(bad_gateway))
 }
 
 /// Starts the stand-in in front of the SES at `upstream`, refusing every message whose request
@@ -76,7 +47,7 @@ async fn answer(
 pub async fn start(upstream: String, refused: &str) -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let client: Upstream = Client::builder(TokioExecutor::new()).build_http();
+    let client = upstream_client();
     let refused = refused.to_owned();
     tokio::spawn(async move {
         loop {

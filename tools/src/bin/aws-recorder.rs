@@ -16,19 +16,16 @@ use std::convert::Infallible;
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use api_tests::forward::{bad_gateway, forward, read_body, upstream_client, Upstream};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
 use serde_json::json;
 use tokio::net::TcpListener;
-
-type Upstream = Client<HttpConnector, Full<Bytes>>;
 
 struct Recorder {
     upstream: String,
@@ -72,40 +69,17 @@ impl Recorder {
 
     async fn forward(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
         let (parts, body) = req.into_parts();
-        let body = body
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
-        let uri = format!(
-            "{}{}",
-            self.upstream,
-            parts.uri.path_and_query().map_or("/", |p| p.as_str())
-        );
-        let mut forward = Request::builder().method(parts.method.clone()).uri(uri);
-        for (name, value) in &parts.headers {
-            if name != "host" {
-                forward = forward.header(name, value);
+        let body = read_body(body).await;
+        match forward(&self.client, &self.upstream, &parts, body.clone()).await {
+            Some(answer) => {
+                self.record(&parts, &body, answer.status().as_u16());
+                answer
+            }
+            None => {
+                self.record(&parts, &body, 502);
+                bad_gateway()
             }
         }
-        let answer = match forward.body(Full::new(body.clone())) {
-            Ok(request) => self.client.request(request).await.ok(),
-            Err(_) => None,
-        };
-        let Some(answer) = answer else {
-            self.record(&parts, &body, 502);
-            let mut response = Response::new(Full::new(Bytes::new()));
-            *response.status_mut() = StatusCode::BAD_GATEWAY;
-            return response;
-        };
-        let (answer_parts, answer_body) = answer.into_parts();
-        let answer_body = answer_body
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
-        self.record(&parts, &body, answer_parts.status.as_u16());
-        Response::from_parts(answer_parts, Full::new(answer_body))
     }
 }
 
@@ -124,7 +98,7 @@ async fn main() {
     let recorder = Arc::new(Recorder {
         upstream: upstream.trim_end_matches('/').to_owned(),
         service: service.clone(),
-        client: Client::builder(TokioExecutor::new()).build_http(),
+        client: upstream_client(),
         log: Mutex::new(std::io::BufWriter::new(file)),
     });
     let listener = TcpListener::bind(format!("127.0.0.1:{port}"))
