@@ -440,16 +440,21 @@ async fn a_wrong_password_for_deletion_counts_as_a_failed_login() {
     let app = TestApp::spawn().await;
     let email = address("guessed");
     let token = app.user_token(&email).await;
-    let delete = Event::load("delete-account")
-        .bearer(&token)
-        .json_body(&json!({ "password": "not my password" }));
+    let statuses = six_deletions_with_a_wrong_password(&app, &token).await;
 
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429]);
+}
+
+/// The statuses of six deletions of the token's account with a wrong password.
+async fn six_deletions_with_a_wrong_password(app: &TestApp, token: &str) -> Vec<u16> {
+    let delete = Event::load("delete-account")
+        .bearer(token)
+        .json_body(&json!({ "password": "not my password" }));
     let mut statuses = Vec::new();
     for _ in 0..6 {
         statuses.push(app.invoke(&delete).await.status);
     }
-
-    assert_eq!(statuses, [401, 401, 401, 401, 401, 429]);
+    statuses
 }
 
 fn login_from(email: &str, password: &str, ip: &str) -> Event {
@@ -568,14 +573,7 @@ async fn a_wrong_password_for_deletion_after_the_logins_window_opens_one_of_its_
     let token = app.user_token(&email).await;
     // The login's own window of failures is over: the first wrong password opens the next.
     app.clock().advance(Duration::from_secs(61));
-    let delete = Event::load("delete-account")
-        .bearer(&token)
-        .json_body(&json!({ "password": "not my password" }));
-
-    let mut statuses = Vec::new();
-    for _ in 0..6 {
-        statuses.push(app.invoke(&delete).await.status);
-    }
+    let statuses = six_deletions_with_a_wrong_password(&app, &token).await;
 
     assert_eq!(statuses, [401, 401, 401, 401, 401, 429]);
 }

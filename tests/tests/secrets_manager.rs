@@ -42,14 +42,14 @@ async fn put_secret(name: &str, value: &str) {
         .expect("the emulator stores the secret");
 }
 
-/// The login binary with the environment a deployment gives it, on `app`'s tables.
-fn login_process(app: &TestApp, secret_id: &str, public_keys: &str, runtime: &str) -> Command {
-    let tables = &app.state.config.tables;
-    let mut command = Command::new(built_binary("login"));
+/// The function `binary` as Lambda runs it, with the environment every deployed function has
+/// and `env` on top; its standard error piped.
+fn function_process(binary: &str, runtime: &str, env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(built_binary(binary));
     command
         .env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", runtime)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "login")
+        .env("AWS_LAMBDA_FUNCTION_NAME", binary)
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
@@ -59,15 +59,27 @@ fn login_process(app: &TestApp, secret_id: &str, public_keys: &str, runtime: &st
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ENDPOINT_URL_DYNAMODB", endpoint())
         .env("AWS_ENDPOINT_URL_SECRETSMANAGER", emulator())
-        .env("JWT_PUBLIC_KEYS", public_keys)
-        .env("JWT_SIGNING_KEY_SECRET_ID", secret_id)
-        .env("USERS_TABLE", &tables.users)
-        .env("LIMITS_TABLE", &tables.limits)
-        .env("SESSIONS_TABLE", &tables.sessions)
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     command
+}
+
+/// The login binary with the environment a deployment gives it, on `app`'s tables.
+fn login_process(app: &TestApp, secret_id: &str, public_keys: &str, runtime: &str) -> Command {
+    let tables = &app.state.config.tables;
+    function_process(
+        "login",
+        runtime,
+        &[
+            ("JWT_PUBLIC_KEYS", public_keys),
+            ("JWT_SIGNING_KEY_SECRET_ID", secret_id),
+            ("USERS_TABLE", &tables.users),
+            ("LIMITS_TABLE", &tables.limits),
+            ("SESSIONS_TABLE", &tables.sessions),
+        ],
+    )
 }
 
 /// Runs a login process that cannot start and returns its exit code and what it said.
@@ -182,28 +194,19 @@ async fn the_list_products_binary_pages_with_the_cursor_key_it_fetched_at_cold_s
     put_secret(&name, "a-cursor-key-of-more-than-thirty-two-bytes").await;
     let runtime = RuntimeApi::start().await.expect("runtime API");
     let tables = &app.state.config.tables;
-    let mut process = Command::new(built_binary("list-products"))
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "list-products")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "test")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL_DYNAMODB", endpoint())
-        .env("AWS_ENDPOINT_URL_SECRETSMANAGER", emulator())
-        .env("JWT_PUBLIC_KEYS", public_key())
-        .env("CURSOR_KEY_SECRET_ID", &name)
-        .env("PRODUCTS_TABLE", &tables.products)
-        .env("LIMITS_TABLE", &tables.limits)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("list-products starts");
+    let runtime_addr = runtime.addr.to_string();
+    let mut process = function_process(
+        "list-products",
+        &runtime_addr,
+        &[
+            ("JWT_PUBLIC_KEYS", &public_key()),
+            ("CURSOR_KEY_SECRET_ID", &name),
+            ("PRODUCTS_TABLE", &tables.products),
+            ("LIMITS_TABLE", &tables.limits),
+        ],
+    )
+    .spawn()
+    .expect("list-products starts");
 
     let first = runtime
         .invoke(Event::load("list-products").query("limit=2").to_json())
