@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::tables::TableNames;
+
 /// Why the configuration could not be read; printed once at start-up, before exiting.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -45,34 +47,6 @@ pub struct TokenConfig {
     pub public_keys: Vec<String>,
     pub issuer: String,
     pub audience: String,
-}
-
-/// DynamoDB table names, as deployed by `template.yaml` or created locally.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TableNames {
-    pub products: String,
-    pub users: String,
-    pub limits: String,
-    pub sessions: String,
-    pub tokens: String,
-    pub outbox: String,
-    pub idempotency: String,
-}
-
-impl TableNames {
-    /// The name of the table the environment variable `variable` (`PRODUCTS_TABLE`, ...) names.
-    pub fn by_variable(&self, variable: &str) -> Option<&str> {
-        Some(match variable {
-            "PRODUCTS_TABLE" => &self.products,
-            "USERS_TABLE" => &self.users,
-            "LIMITS_TABLE" => &self.limits,
-            "SESSIONS_TABLE" => &self.sessions,
-            "TOKENS_TABLE" => &self.tokens,
-            "OUTBOX_TABLE" => &self.outbox,
-            "IDEMPOTENCY_TABLE" => &self.idempotency,
-            _ => return None,
-        })
-    }
 }
 
 /// The brute-force limits of the auth routes; every number can be changed by environment.
@@ -188,15 +162,9 @@ impl Config {
             audience: get("JWT_AUDIENCE").unwrap_or_else(|| "products-api".to_owned()),
         };
 
-        let tables = TableNames {
-            products: get("PRODUCTS_TABLE").unwrap_or_else(|| "products".to_owned()),
-            users: get("USERS_TABLE").unwrap_or_else(|| "users".to_owned()),
-            limits: get("LIMITS_TABLE").unwrap_or_else(|| "auth-limits".to_owned()),
-            sessions: get("SESSIONS_TABLE").unwrap_or_else(|| "sessions".to_owned()),
-            tokens: get("TOKENS_TABLE").unwrap_or_else(|| "tokens".to_owned()),
-            outbox: get("OUTBOX_TABLE").unwrap_or_else(|| "outbox".to_owned()),
-            idempotency: get("IDEMPOTENCY_TABLE").unwrap_or_else(|| "idempotency".to_owned()),
-        };
+        let tables = TableNames::from_fn(|table| {
+            get(table.variable()).unwrap_or_else(|| table.local_name().to_owned())
+        });
 
         let allowed_origins = get("ALLOWED_ORIGINS")
             .map(|list| parse_origins(&list))
@@ -394,7 +362,10 @@ mod tests {
         assert_eq!(config.tokens.issuer, "products-api");
         assert_eq!(config.tokens.audience, "products-api");
         assert_eq!(config.limits, LimitConfig::default());
-        assert_eq!(config.tables.sessions, "sessions");
+        assert_eq!(
+            config.tables.get(crate::tables::TableName::Sessions),
+            "sessions"
+        );
         assert!(config.allowed_origins.is_empty());
         assert_eq!(config.signing_key, None);
         assert_eq!(config.cursor_key, None);

@@ -6,6 +6,7 @@ pub mod aws;
 pub mod clock;
 pub mod config;
 pub mod deadline;
+pub mod deploy;
 pub mod domain;
 pub mod error;
 pub mod http;
@@ -15,6 +16,7 @@ pub mod pagination;
 pub mod secrets;
 pub mod state;
 pub mod store;
+pub mod tables;
 pub mod telemetry;
 pub mod worker;
 

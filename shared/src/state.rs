@@ -17,6 +17,7 @@ use crate::store::{
     self, idempotency::Idempotency, limits::Limits, listing::Shards, outbox::Outbox,
     products::Products, sessions::Sessions, tokens::Tokens, users::Users, Table,
 };
+use crate::tables::TableName;
 use crate::telemetry::{LogSink, Telemetry};
 
 /// Configuration, clients and keys, shared by every invocation of a function. The private keys
@@ -54,6 +55,26 @@ pub struct Needs {
     pub cursor_key: bool,
     /// An SES client, to send mail (the mailer only).
     pub mail: bool,
+}
+
+impl Needs {
+    /// Nothing at all: no storage, no keys, no mail.
+    pub const NOTHING: Needs = Needs {
+        storage: false,
+        signing_key: false,
+        cursor_key: false,
+        mail: false,
+    };
+
+    /// What `self` or `other` needs.
+    pub const fn and(self, other: Needs) -> Needs {
+        Needs {
+            storage: self.storage || other.storage,
+            signing_key: self.signing_key || other.signing_key,
+            cursor_key: self.cursor_key || other.cursor_key,
+            mail: self.mail || other.mail,
+        }
+    }
 }
 
 impl AppState {
@@ -124,37 +145,37 @@ impl AppState {
 
     /// The products table.
     pub fn products(&self) -> Products<'_> {
-        Table::new(&self.dynamo, &self.config.tables.products)
+        Table::new(&self.dynamo, self.config.tables.get(TableName::Products))
     }
 
     /// The users table.
     pub fn users(&self) -> Users<'_> {
-        Table::new(&self.dynamo, &self.config.tables.users)
+        Table::new(&self.dynamo, self.config.tables.get(TableName::Users))
     }
 
     /// The sessions table.
     pub fn sessions(&self) -> Sessions<'_> {
-        Table::new(&self.dynamo, &self.config.tables.sessions)
+        Table::new(&self.dynamo, self.config.tables.get(TableName::Sessions))
     }
 
     /// The limits table.
     pub fn limits(&self) -> Limits<'_> {
-        Table::new(&self.dynamo, &self.config.tables.limits)
+        Table::new(&self.dynamo, self.config.tables.get(TableName::Limits))
     }
 
     /// The tokens table.
     pub fn tokens(&self) -> Tokens<'_> {
-        Table::new(&self.dynamo, &self.config.tables.tokens)
+        Table::new(&self.dynamo, self.config.tables.get(TableName::Tokens))
     }
 
     /// The outbox table.
     pub fn outbox(&self) -> Outbox<'_> {
-        Table::new(&self.dynamo, &self.config.tables.outbox)
+        Table::new(&self.dynamo, self.config.tables.get(TableName::Outbox))
     }
 
     /// The idempotency table.
     pub fn idempotency(&self) -> Idempotency<'_> {
-        Table::new(&self.dynamo, &self.config.tables.idempotency)
+        Table::new(&self.dynamo, self.config.tables.get(TableName::Idempotency))
     }
 
     /// The token signer; only login's state has one.

@@ -15,6 +15,7 @@ use shared::auth::keys::SigningKey;
 use shared::auth::TokenSigner;
 use shared::http::after_response::AfterResponse;
 use shared::pagination::CursorKey;
+use shared::tables::TableName;
 use shared::telemetry::LogSink;
 use shared::{AppState, Clock, Config, Timestamp};
 
@@ -231,18 +232,15 @@ impl TestApp {
         let mut env: Vec<(String, String)> = vec![
             ("JWT_PUBLIC_KEYS".into(), public_key()),
             ("ALLOWED_ORIGINS".into(), ALLOWED_ORIGIN.into()),
-            ("PRODUCTS_TABLE".into(), format!("{prefix}-products")),
-            ("USERS_TABLE".into(), format!("{prefix}-users")),
-            ("LIMITS_TABLE".into(), format!("{prefix}-limits")),
-            ("SESSIONS_TABLE".into(), format!("{prefix}-sessions")),
-            ("TOKENS_TABLE".into(), format!("{prefix}-tokens")),
-            ("IDEMPOTENCY_TABLE".into(), format!("{prefix}-idempotency")),
-            ("OUTBOX_TABLE".into(), format!("{prefix}-outbox")),
             ("APP_BASE_URL".into(), "https://app.example".into()),
             // High enough that no test is limited by accident; the limiter still counts every
             // request and answers with its headers. Tests of the limit set their own.
             ("RATE_LIMIT_REQUESTS".into(), "1000000".into()),
         ];
+        env.extend(TableName::ALL.map(|table| {
+            let name = format!("{prefix}-{}", table.local_name());
+            (table.variable().to_owned(), name)
+        }));
         for (name, value) in overrides {
             env.retain(|(existing, _)| existing != name);
             env.push(((*name).to_owned(), (*value).to_owned()));
@@ -310,13 +308,13 @@ impl TestApp {
         let mut delivery = self.delivery.lock().await;
         if delivery.is_none() {
             let streams = crate::outbox::streams_client(&self.endpoint);
-            let table = &self.state.config.tables.outbox;
+            let table = self.state.config.tables.get(TableName::Outbox);
             let reader = StreamReader::of_table(&self.state.dynamo, streams, table)
                 .await
                 .expect("the outbox table has a stream");
-            let mappings = shared::worker::WORKERS.iter().map(Mapping::new).collect();
+            let mappings = shared::deploy::WORKERS.iter().map(Mapping::new).collect();
             let mut failures = Vec::new();
-            for worker in shared::worker::WORKERS {
+            for worker in shared::deploy::WORKERS {
                 let name = format!("{}-{}-failures", self.prefix, worker.function);
                 failures.push(
                     crate::outbox::failure_queue(&name)
@@ -387,7 +385,7 @@ impl TestApp {
         let Some(delivery) = delivery.as_ref() else {
             return Vec::new();
         };
-        let at = shared::worker::WORKERS
+        let at = shared::deploy::WORKERS
             .iter()
             .position(|w| w.function == worker)
             .unwrap_or_else(|| panic!("no worker {worker}"));
@@ -617,6 +615,5 @@ impl TestApp {
 /// The function API Gateway routes `event` to.
 fn function_for(event: &Event) -> &'static str {
     shared::http::routes::route_for_key(event.route_key())
-        .unwrap_or(&shared::http::routes::FALLBACK)
-        .function
+        .map_or(shared::deploy::FALLBACK.function, |route| route.function)
 }

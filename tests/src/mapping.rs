@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
-use shared::worker::Worker;
+use shared::deploy::Worker;
 
 use crate::tables::TEMPLATE;
 
@@ -294,7 +294,7 @@ mod tests {
     }
 
     fn settings() -> Settings {
-        Settings::of(&shared::worker::MAILER).expect("the mailer's mapping")
+        Settings::of(&shared::deploy::MAILER).expect("the mailer's mapping")
     }
 
     #[test]
@@ -313,7 +313,7 @@ mod tests {
 
     #[test]
     fn the_filter_lets_through_only_new_jobs_of_the_worker() {
-        let mut mapping = Mapping::with_settings(&shared::worker::MAILER, settings());
+        let mut mapping = Mapping::with_settings(&shared::deploy::MAILER, settings());
         let mut removed = record("3", "mail");
         removed["eventName"] = json!("REMOVE");
         mapping.offer(&[record("1", "mail"), record("2", "purge"), removed]);
@@ -323,7 +323,7 @@ mod tests {
 
     #[test]
     fn a_partial_failure_is_tried_again_from_the_failed_record() {
-        let mut mapping = Mapping::with_settings(&shared::worker::MAILER, settings());
+        let mut mapping = Mapping::with_settings(&shared::deploy::MAILER, settings());
         mapping.offer(&[
             record("1", "mail"),
             record("2", "mail"),
@@ -337,7 +337,7 @@ mod tests {
 
     #[test]
     fn a_function_error_bisects_the_batch() {
-        let mut mapping = Mapping::with_settings(&shared::worker::MAILER, settings());
+        let mut mapping = Mapping::with_settings(&shared::deploy::MAILER, settings());
         let records: Vec<Value> = (0..10).map(|n| record(&n.to_string(), "mail")).collect();
         mapping.offer(&records);
         mapping.answered(&Answer::FunctionError);
@@ -363,7 +363,7 @@ mod tests {
             bisect_on_error: false,
             ..settings()
         };
-        let mut mapping = Mapping::with_settings(&shared::worker::MAILER, limited);
+        let mut mapping = Mapping::with_settings(&shared::deploy::MAILER, limited);
         mapping.offer(&[record("1", "mail"), record("2", "mail")]);
         assert_eq!(mapping.answered(&Answer::FunctionError), (false, None));
         let (done, discarded) = mapping.answered(&Answer::FunctionError);
@@ -379,7 +379,7 @@ mod tests {
 
     #[test]
     fn records_past_the_maximum_age_go_to_the_destination() {
-        let mut mapping = Mapping::with_settings(&shared::worker::MAILER, settings());
+        let mut mapping = Mapping::with_settings(&shared::deploy::MAILER, settings());
         mapping.offer(&[record("1", "mail")]);
         assert_eq!(mapping.expired(1_000 + 86_400), None);
         let expired = mapping.expired(1_000 + 86_401).expect("too old");

@@ -421,9 +421,17 @@ async fn deleting_an_account_ends_its_sessions_purges_its_products_and_frees_its
     assert_eq!(wrong.status, 401);
     assert_eq!(deleted.status, 204);
     assert_eq!(stale.status, 401, "every session ended at once");
-    let products = &app.state.config.tables.products;
+    let products = app
+        .state
+        .config
+        .tables
+        .get(shared::tables::TableName::Products);
     assert_eq!(count_where(&app, products, "ownerId", &user_id).await, 0);
-    let sessions = &app.state.config.tables.sessions;
+    let sessions = app
+        .state
+        .config
+        .tables
+        .get(shared::tables::TableName::Sessions);
     assert_eq!(count_where(&app, sessions, "userId", &user_id).await, 0);
     assert_eq!(app.get_product(&some_product).await.status, 404);
     assert_eq!(app.register(&email, PASSWORD).await.status, 201);

@@ -586,7 +586,12 @@ async fn an_expired_counter_still_in_the_table_is_ignored() {
         .state
         .dynamo
         .get_item()
-        .table_name(&app.state.config.tables.limits)
+        .table_name(
+            app.state
+                .config
+                .tables
+                .get(shared::tables::TableName::Limits),
+        )
         .key(
             "key",
             aws_sdk_dynamodb::types::AttributeValue::S("login-email#ttl@example.com".into()),

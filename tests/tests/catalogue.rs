@@ -439,7 +439,12 @@ async fn the_word_index_follows_renames_deletes_long_names_and_short_words() {
         .state
         .dynamo
         .scan()
-        .table_name(&app.state.config.tables.products)
+        .table_name(
+            app.state
+                .config
+                .tables
+                .get(shared::tables::TableName::Products),
+        )
         .filter_expression("attribute_exists(productId)")
         .send()
         .await
@@ -645,7 +650,12 @@ async fn spread_of(app: &TestApp, attribute: &str) -> HashMap<String, usize> {
             .state
             .dynamo
             .scan()
-            .table_name(&app.state.config.tables.products)
+            .table_name(
+                app.state
+                    .config
+                    .tables
+                    .get(shared::tables::TableName::Products),
+            )
             .set_exclusive_start_key(start)
             .send()
             .await
@@ -751,7 +761,12 @@ async fn products_stored_before_the_sharded_indexes_are_listed_and_counted_after
         app.state
             .dynamo
             .put_item()
-            .table_name(&app.state.config.tables.products)
+            .table_name(
+                app.state
+                    .config
+                    .tables
+                    .get(shared::tables::TableName::Products),
+            )
             .set_item(Some(item))
             .send()
             .await

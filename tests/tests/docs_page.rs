@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::process::Command;
 
 use serde::Deserialize;
-use shared::http::routes::ROUTES;
+use shared::deploy::ROUTES;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]

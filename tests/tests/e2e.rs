@@ -418,7 +418,7 @@ fn send_raw_bytes(request: &[u8]) -> (u16, String) {
 #[ignore = "needs the served API: run through make test"]
 fn a_malformed_host_or_scheme_changes_nothing_and_crashes_nothing_on_any_route() {
     let address = base_url().trim_start_matches("http://").to_owned();
-    for route in shared::http::ROUTES {
+    for route in shared::deploy::ROUTES {
         let path = route.path.replace("{id}", "01JDQXAMPLE0000000000000000");
         let request = |host: &str, proto: &str| {
             format!(

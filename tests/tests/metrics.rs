@@ -9,7 +9,7 @@ use api_tests::emf::check_request_line;
 use api_tests::runtime_api::{built_binary, RuntimeApi};
 use api_tests::{Event, TestApp};
 use serde_json::{json, Value};
-use shared::http::routes::{FALLBACK, ROUTES};
+use shared::deploy::{FALLBACK, ROUTES};
 use tokio::io::AsyncBufReadExt;
 use tokio::process::Command;
 

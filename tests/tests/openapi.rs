@@ -5,9 +5,9 @@
 use std::collections::BTreeSet;
 
 use serde_yaml::Value;
+use shared::deploy::ROUTES;
 use shared::error::{ApiError, FieldError};
 use shared::http::problem;
-use shared::http::routes::ROUTES;
 
 const OPENAPI: &str = include_str!("../../openapi.yaml");
 

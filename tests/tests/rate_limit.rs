@@ -37,7 +37,12 @@ async fn stored_count(app: &TestApp, ip: &str) -> Option<i64> {
         .state
         .dynamo
         .scan()
-        .table_name(&app.state.config.tables.limits)
+        .table_name(
+            app.state
+                .config
+                .tables
+                .get(shared::tables::TableName::Limits),
+        )
         .send()
         .await
         .expect("scan limits")
@@ -62,7 +67,12 @@ async fn stored_products(app: &TestApp) -> i32 {
     app.state
         .dynamo
         .scan()
-        .table_name(&app.state.config.tables.products)
+        .table_name(
+            app.state
+                .config
+                .tables
+                .get(shared::tables::TableName::Products),
+        )
         .filter_expression("attribute_exists(ownerId) AND attribute_not_exists(productId)")
         .send()
         .await

@@ -5,7 +5,8 @@
 //! stack and runs these with `--ignored`.
 
 use lambda_http::http::{self, Method};
-use shared::http::routes::{all_methods, allowed_methods, paths, ROUTES};
+use shared::deploy::ROUTES;
+use shared::http::routes::{all_methods, allowed_methods, paths};
 
 /// Methods every path is tried with.
 const METHODS: &[&str] = &["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
@@ -83,7 +84,7 @@ fn every_route_is_answered_by_its_own_function() {
             !reply.body.contains(NO_ROUTE),
             "{what}: the fallback answered"
         );
-        if route.auth {
+        if route.authenticated() {
             assert_eq!(reply.status, 401, "{what} without a token: {}", reply.body);
         }
     }

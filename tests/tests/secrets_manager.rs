@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use shared::auth::keys::SigningKey;
 use shared::config::SecretSource;
 use shared::secrets::client_from_env;
+use shared::tables::TableName;
 use tokio::process::Command;
 
 const PASSWORD: &str = "correct horse battery";
@@ -75,9 +76,9 @@ fn login_process(app: &TestApp, secret_id: &str, public_keys: &str, runtime: &st
         &[
             ("JWT_PUBLIC_KEYS", public_keys),
             ("JWT_SIGNING_KEY_SECRET_ID", secret_id),
-            ("USERS_TABLE", &tables.users),
-            ("LIMITS_TABLE", &tables.limits),
-            ("SESSIONS_TABLE", &tables.sessions),
+            ("USERS_TABLE", tables.get(TableName::Users)),
+            ("LIMITS_TABLE", tables.get(TableName::Limits)),
+            ("SESSIONS_TABLE", tables.get(TableName::Sessions)),
         ],
     )
 }
@@ -201,8 +202,8 @@ async fn the_list_products_binary_pages_with_the_cursor_key_it_fetched_at_cold_s
         &[
             ("JWT_PUBLIC_KEYS", &public_key()),
             ("CURSOR_KEY_SECRET_ID", &name),
-            ("PRODUCTS_TABLE", &tables.products),
-            ("LIMITS_TABLE", &tables.limits),
+            ("PRODUCTS_TABLE", tables.get(TableName::Products)),
+            ("LIMITS_TABLE", tables.get(TableName::Limits)),
         ],
     )
     .spawn()

@@ -206,11 +206,11 @@ fn every_function_is_configured_with_the_public_keys() {
 }
 
 /// The route of a function, by its binary; `None` for a worker.
-fn route_of_binary(binary: &str) -> Option<&'static shared::http::Route> {
-    let route = shared::http::routes::functions().find(|route| route.function == binary);
+fn route_of_binary(binary: &str) -> Option<&'static shared::deploy::Route> {
+    let route = shared::deploy::http_functions().find(|route| route.function == binary);
     if route.is_none() {
         assert!(
-            shared::worker::WORKERS.iter().any(|w| w.function == binary),
+            shared::deploy::WORKERS.iter().any(|w| w.function == binary),
             "{binary} serves no route and is no worker"
         );
     }
@@ -236,10 +236,9 @@ fn exactly_the_functions_whose_requests_count_may_update_the_limits_table() {
 
 #[test]
 fn each_function_may_write_only_the_counters_it_keeps() {
-    use shared::http::rate_limit::REQUEST_COUNTERS;
     use shared::store::limits::{
         FORGOT_IP_COUNTERS, LOGIN_EMAIL_COUNTERS, LOGIN_IP_COUNTERS, REGISTRATION_COUNTERS,
-        RESET_MAIL_COUNTERS, VERIFICATION_MAIL_COUNTERS,
+        REQUEST_COUNTERS, RESET_MAIL_COUNTERS, VERIFICATION_MAIL_COUNTERS,
     };
     for function in functions() {
         let mut keys: Vec<String> = Vec::new();
@@ -477,7 +476,7 @@ fn only_the_mailer_may_send_mail_and_only_from_the_configured_identity() {
 #[test]
 fn every_worker_is_fed_by_its_own_jobs_with_retries_and_a_failure_queue() {
     let template = template();
-    for worker in shared::worker::WORKERS {
+    for worker in shared::deploy::WORKERS {
         let id = functions()
             .into_iter()
             .find(|f| f.binary == worker.function)
@@ -531,7 +530,7 @@ fn read_at_init(binary: &str) -> Vec<&'static str> {
     let needs = route_of_binary(binary)
         .map(|route| route.needs)
         .or_else(|| {
-            shared::worker::WORKERS
+            shared::deploy::WORKERS
                 .iter()
                 .find(|worker| worker.function == binary)
                 .map(|worker| {
@@ -611,7 +610,7 @@ fn every_table_variable_names_a_table_of_the_template() {
 #[test]
 fn every_worker_failure_queue_variable_names_its_mapping_destination_under_an_alarm() {
     let template = template();
-    for worker in shared::worker::WORKERS {
+    for worker in shared::deploy::WORKERS {
         let function = functions()
             .into_iter()
             .find(|f| f.binary == worker.function)
@@ -645,6 +644,23 @@ fn every_worker_failure_queue_variable_names_its_mapping_destination_under_an_al
             alarmed,
             "{}: an alarm fires on the first message in {queue}",
             worker.function
+        );
+    }
+}
+
+#[test]
+fn every_handler_takes_the_keys_and_clients_its_function_declares_and_no_other() {
+    // The manifest gives the template a function's secrets and variables; the handler's
+    // parameters are what the function loads at cold start. They must be the same.
+    for function in shared::deploy::functions() {
+        let name = function.name();
+        let taken = api_tests::dispatch::needs_of_handler(name)
+            .unwrap_or_else(|| panic!("{name}: no handler in the dispatch"));
+        let declared = function.needs();
+        assert_eq!(
+            (taken.signing_key, taken.cursor_key, taken.mail),
+            (declared.signing_key, declared.cursor_key, declared.mail),
+            "{name}: (signing key, cursor key, mail) its handler takes against the manifest"
         );
     }
 }

@@ -76,7 +76,12 @@ async fn a_job_that_does_not_read_is_parked_and_the_job_behind_it_is_done() {
     app.state
         .dynamo
         .put_item()
-        .table_name(&app.state.config.tables.outbox)
+        .table_name(
+            app.state
+                .config
+                .tables
+                .get(shared::tables::TableName::Outbox),
+        )
         .item("id", AttributeValue::S("mail#unreadable".to_owned()))
         .item("job", AttributeValue::S("mail".to_owned()))
         .item("kind", AttributeValue::S("verify-email".to_owned()))
@@ -97,7 +102,12 @@ async fn a_job_that_does_not_read_is_parked_and_the_job_behind_it_is_done() {
         .state
         .dynamo
         .get_item()
-        .table_name(&app.state.config.tables.outbox)
+        .table_name(
+            app.state
+                .config
+                .tables
+                .get(shared::tables::TableName::Outbox),
+        )
         .key("id", AttributeValue::S("mail#unreadable".to_owned()))
         .consistent_read(true)
         .send()

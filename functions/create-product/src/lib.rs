@@ -10,18 +10,22 @@
 use shared::domain::idempotency::Outcome;
 use shared::domain::idempotency::{fingerprint, IdempotencyKey, StoredResponse};
 use shared::domain::{Id, Product, ProductInput, ProductRequest, User};
-use shared::http::body::{body_bytes, ReadBody};
-use shared::http::caller;
+use shared::http::body::body_bytes;
 use shared::http::idempotency::{idempotency_key, lease_end, outcome_response, stored_response};
 use shared::http::response::created_product;
+use shared::http::{Caller, Json};
 use shared::lambda_http::{Body, Request, Response};
 use shared::store::accounts::{self, Creation};
 use shared::store::idempotency::{self, Start};
 use shared::{ApiError, AppState};
 
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller(&req)?;
-    let input = ProductInput::try_from(ProductRequest::read(&req)?)?;
+pub async fn handle(
+    state: &AppState,
+    caller: Caller,
+    Json(body): Json<ProductRequest>,
+    req: Request,
+) -> Result<Response<Body>, ApiError> {
+    let input = ProductInput::try_from(body)?;
     let key = idempotency_key(&req)?;
 
     let now = state.clock.now();
@@ -37,7 +41,7 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
         version: 1,
     };
     let created = created_product(&product)?;
-    let user = &caller.user.user;
+    let user = caller.user();
     let Some(key) = key else {
         return match accounts::create_product(
             state.products(),

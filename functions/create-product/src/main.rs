@@ -1,8 +1,5 @@
 //! Lambda entry point of `POST /api/products`: see the crate's `handle` for what it does.
 
 fn main() -> Result<(), shared::lambda_http::Error> {
-    shared::run(
-        &shared::http::routes::CREATE_PRODUCT,
-        create_product::handle,
-    )
+    shared::run(&shared::deploy::CREATE_PRODUCT, create_product::handle)
 }

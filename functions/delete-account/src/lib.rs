@@ -7,62 +7,49 @@
 //! products and sessions, however many, without this request waiting for it.
 
 use shared::auth::limits::{Counted, LoginGuard};
-use shared::auth::password::verify_password;
+use shared::auth::password::verify_account;
 use shared::domain::outbox::{Job, OutboxEntry};
 use shared::domain::{AccountDeletion, DeleteAccountRequest};
-use shared::http::body::ReadBody;
-use shared::http::caller;
 use shared::http::context::source_ip;
 use shared::http::credentials::logged_out;
+use shared::http::{Caller, Json};
 use shared::lambda_http::{Body, Request, Response};
 use shared::store::accounts;
 use shared::{ApiError, AppState};
 
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let stored = &caller(&req)?.user;
-    let deletion = AccountDeletion::try_from(DeleteAccountRequest::read(&req)?)?;
+pub async fn handle(
+    state: &AppState,
+    caller: Caller,
+    Json(body): Json<DeleteAccountRequest>,
+    req: Request,
+) -> Result<Response<Body>, ApiError> {
+    let deletion = AccountDeletion::try_from(body)?;
+    let user = caller.user();
 
     let ip = source_ip(&req);
     let now = state.clock.now();
     let guard = LoginGuard::reserve(
         state.limits(),
         &state.config.limits,
-        (&stored.user.email, ip.as_deref()),
+        (&user.email, ip.as_deref()),
         Counted::Email,
         now,
     )
     .await?;
-    let verified_hash = stored.password_hash.clone();
-    match verify_password(deletion.password, verified_hash.clone()).await {
-        Ok(true) => guard.forgive().await?,
-        Ok(false) => {
-            guard.keep();
-            return Err(ApiError::Unauthorized(
-                "The password is incorrect.".to_owned(),
-            ));
-        }
-        Err(error) => {
-            guard.release().await;
-            return Err(error);
-        }
-    }
+    let check = async {
+        let matches = verify_account(deletion.password, Some(caller.account())).await?;
+        Ok(matches.then_some(()))
+    };
+    guard.settle(check, "The password is incorrect.").await?;
 
     let purge = OutboxEntry::new(
         Job::Purge {
-            user_id: stored.user.id.clone(),
-            email: stored.user.email.clone(),
+            user_id: user.id.clone(),
+            email: user.email.clone(),
         },
         now,
     )?;
-    if !accounts::delete_account(
-        state.users(),
-        state.outbox(),
-        stored,
-        &verified_hash,
-        &purge,
-    )
-    .await?
-    {
+    if !accounts::delete_account(state.users(), state.outbox(), caller.account(), &purge).await? {
         return Err(ApiError::Conflict(
             "The account changed while this request ran; try again.".to_owned(),
         ));

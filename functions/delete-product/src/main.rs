@@ -1,8 +1,5 @@
 //! Lambda entry point of `DELETE /api/products/{id}`: see the crate's `handle` for what it does.
 
 fn main() -> Result<(), shared::lambda_http::Error> {
-    shared::run(
-        &shared::http::routes::DELETE_PRODUCT,
-        delete_product::handle,
-    )
+    shared::run(&shared::deploy::DELETE_PRODUCT, delete_product::handle)
 }

@@ -5,9 +5,9 @@
 use shared::http::pipeline::not_found;
 use shared::http::routes::allowed_methods;
 use shared::lambda_http::{Body, Request, Response};
-use shared::{ApiError, AppState};
+use shared::ApiError;
 
-pub async fn handle(_state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn handle(req: Request) -> Result<Response<Body>, ApiError> {
     match allowed_methods(req.uri().path()) {
         Some(allow) => Err(ApiError::MethodNotAllowed {
             detail: format!("{} is not allowed on this path.", req.method()),

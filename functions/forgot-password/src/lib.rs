@@ -13,9 +13,8 @@ use shared::domain::mail::MailKind;
 use shared::domain::outbox::{Job, OutboxEntry};
 use shared::domain::{Email, ForgotPasswordRequest};
 use shared::http::after_response::after_response;
-use shared::http::body::ReadBody;
 use shared::http::context::source_ip;
-use shared::http::{json, with_header};
+use shared::http::{json, with_header, Json};
 use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, Response};
 use shared::store::{outbox, users};
@@ -30,8 +29,12 @@ struct Accepted {
     message: &'static str,
 }
 
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let email = ForgotPasswordRequest::read(&req)?.email()?;
+pub async fn handle(
+    state: &AppState,
+    Json(body): Json<ForgotPasswordRequest>,
+    req: Request,
+) -> Result<Response<Body>, ApiError> {
+    let email = body.email()?;
     if let Some(ip) = source_ip(&req) {
         Limit::forgot_requests_for_ip(&state.config.limits, &ip)
             .consume(state.limits(), state.clock.now())

@@ -1,7 +1,8 @@
 //! `GET /api/products/{id}`: one product, with an `ETag` for revalidation (304).
 
 use shared::domain::product_not_found;
-use shared::http::path::product_id;
+use shared::domain::Id;
+use shared::http::path::InPath;
 use shared::http::preconditions::if_none_match;
 use shared::http::response::{not_modified, product_response};
 use shared::lambda_http::http::StatusCode;
@@ -9,8 +10,11 @@ use shared::lambda_http::{Body, Request, Response};
 use shared::store::products;
 use shared::{ApiError, AppState};
 
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let id = product_id(&req)?;
+pub async fn handle(
+    state: &AppState,
+    InPath(id): InPath<Id>,
+    req: Request,
+) -> Result<Response<Body>, ApiError> {
     let product = products::find(state.products(), &id)
         .await?
         .ok_or_else(product_not_found)?;

@@ -7,7 +7,7 @@
 use serde::Serialize;
 use shared::http::{json, with_header};
 use shared::lambda_http::http::StatusCode;
-use shared::lambda_http::{Body, Request, Response};
+use shared::lambda_http::{Body, Response};
 use shared::{ApiError, AppState, Timestamp};
 
 #[derive(Serialize)]
@@ -17,7 +17,7 @@ struct Health {
     version: &'static str,
 }
 
-pub async fn handle(state: &AppState, _req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn handle(state: &AppState) -> Result<Response<Body>, ApiError> {
     let health = Health {
         status: "ok",
         timestamp: state.clock.now(),

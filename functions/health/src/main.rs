@@ -1,5 +1,5 @@
 //! Lambda entry point of `GET /api/health`: see the crate's `handle` for what it does.
 
 fn main() -> Result<(), shared::lambda_http::Error> {
-    shared::run(&shared::http::routes::HEALTH, health::handle)
+    shared::run(&shared::deploy::HEALTH, health::handle)
 }

@@ -8,13 +8,13 @@
 use shared::auth::keys::{jwks, PublicKey};
 use shared::http::{json, with_header};
 use shared::lambda_http::http::StatusCode;
-use shared::lambda_http::{Body, Request, Response};
+use shared::lambda_http::{Body, Response};
 use shared::{ApiError, AppState};
 
 /// How long clients may cache the key set.
 pub const CACHE_CONTROL: &str = "public, max-age=3600";
 
-pub async fn handle(state: &AppState, _req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn handle(state: &AppState) -> Result<Response<Body>, ApiError> {
     let keys: Vec<PublicKey> = state.tokens.public_keys().cloned().collect();
     let response = json(StatusCode::OK, &jwks(&keys))?;
     Ok(with_header(response, "cache-control", CACHE_CONTROL))

@@ -1,5 +1,5 @@
 //! Lambda entry point of `GET /api/auth/jwks.json`: see the crate's `handle` for what it does.
 
 fn main() -> Result<(), shared::lambda_http::Error> {
-    shared::run(&shared::http::routes::JWKS, jwks::handle)
+    shared::run(&shared::deploy::JWKS, jwks::handle)
 }

@@ -171,8 +171,11 @@ fn start_of(
     }
 }
 
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let cursors = state.cursors()?;
+pub async fn handle(
+    state: &AppState,
+    cursors: &CursorKey,
+    req: Request,
+) -> Result<Response<Body>, ApiError> {
     let shards = state.shards();
     let param = |name| query_param(&req, name);
     let (limit, sort, category, min, max, search, with_total, page) = collect_fields!(

@@ -1,20 +1,19 @@
 //! `GET /api/auth/sessions`: the user's live sessions, newest first, the current one marked.
 
 use shared::domain::session::SessionView;
-use shared::http::caller;
+use shared::http::Caller;
 use shared::http::{data, with_header};
 use shared::lambda_http::http::StatusCode;
-use shared::lambda_http::{Body, Request, Response};
+use shared::lambda_http::{Body, Response};
 use shared::store::sessions;
 use shared::{ApiError, AppState};
 
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller(&req)?;
+pub async fn handle(state: &AppState, caller: Caller) -> Result<Response<Body>, ApiError> {
     let now = state.clock.now();
     let mut live: Vec<_> = sessions::list_unexpired(state.sessions(), caller.user_id(), now)
         .await?
         .into_iter()
-        .filter(|session| session.is_live(caller.user.session_epoch, now))
+        .filter(|session| session.is_live(caller.session_epoch(), now))
         .collect();
     live.sort_by(|a, b| {
         b.created_at

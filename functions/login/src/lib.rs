@@ -3,20 +3,19 @@
 //!
 //! Every attempt is counted against the email's failed-login limits (from this source address,
 //! and from all together) and the source address's own before the password is verified —
-//! atomically, so concurrent guesses cannot pass a limit — by a guard that is then told how the
-//! check went (`auth::limits::LoginGuard`). Unknown emails are verified against a dummy hash,
-//! so both failures cost one argon2 verification and give the same 401.
+//! atomically, so concurrent guesses cannot pass a limit — by a guard that settles the attempt
+//! by the check's outcome (`auth::limits::LoginGuard`). Unknown emails are verified against a
+//! dummy hash, so both failures cost one argon2 verification and give the same 401.
 
 use serde::Serialize;
-use shared::auth::jwt::TOKEN_LIFETIME;
+use shared::auth::jwt::{TokenSigner, TOKEN_LIFETIME};
 use shared::auth::limits::{Counted, LoginGuard};
-use shared::auth::password::{verify_password, DUMMY_HASH};
+use shared::auth::password::verify_account;
 use shared::domain::session::truncate_user_agent;
 use shared::domain::{Credentials, LoginRequest, Session, SessionId};
-use shared::http::body::ReadBody;
 use shared::http::context::source_ip;
 use shared::http::credentials::token_cookie;
-use shared::http::{json, with_header, RequestContextExt};
+use shared::http::{json, with_header, Json, RequestContextExt};
 use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, Response};
 use shared::store::users::StoredUser;
@@ -31,13 +30,18 @@ struct TokenResponse<'a> {
     expires_in: u64,
 }
 
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let credentials = Credentials::try_from(LoginRequest::read(&req)?)?;
+pub async fn handle(
+    state: &AppState,
+    signer: &TokenSigner,
+    Json(body): Json<LoginRequest>,
+    req: Request,
+) -> Result<Response<Body>, ApiError> {
+    let credentials = Credentials::try_from(body)?;
     let ip = source_ip(&req);
 
     // The account, and the attempt counted before its password is checked, in one round trip's
     // time.
-    let (stored, guard) = tokio::join!(
+    let (account, guard) = tokio::join!(
         users::find_by_email(state.users(), &credentials.email),
         LoginGuard::reserve(
             state.limits(),
@@ -47,36 +51,15 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Ap
             state.clock.now(),
         ),
     );
-    let guard = guard?;
-    match attempt(&credentials, stored).await {
-        Ok(stored) => {
-            guard.forgive().await?;
-            start_session(state, &req, &stored, ip).await
-        }
-        Err(wrong @ ApiError::Unauthorized(_)) => {
-            guard.keep();
-            Err(wrong)
-        }
-        Err(error) => {
-            guard.release().await;
-            Err(error)
-        }
-    }
-}
-
-/// Verifies the password against the stored account (or the dummy hash, for an unknown email).
-async fn attempt(
-    credentials: &Credentials,
-    stored: Result<Option<StoredUser>, ApiError>,
-) -> Result<StoredUser, ApiError> {
-    let stored = stored?;
-    let hash = stored
-        .as_ref()
-        .map_or_else(|| DUMMY_HASH.to_owned(), |s| s.password_hash.clone());
-    let matches = verify_password(credentials.password.clone(), hash).await?;
-    stored
-        .filter(|_| matches)
-        .ok_or_else(|| ApiError::Unauthorized("The email or password is incorrect.".to_owned()))
+    let check = async {
+        let account = account?;
+        let matches = verify_account(credentials.password, account.as_ref()).await?;
+        Ok(account.filter(|_| matches))
+    };
+    let account = guard?
+        .settle(check, "The email or password is incorrect.")
+        .await?;
+    start_session(state, signer, &req, &account, ip).await
 }
 
 /// Starts a session in the account's current epoch and answers with its token. A password
@@ -84,26 +67,27 @@ async fn attempt(
 /// over before it begins: a login never outlives the password it used.
 async fn start_session(
     state: &AppState,
+    signer: &TokenSigner,
     req: &Request,
-    stored: &StoredUser,
+    account: &StoredUser,
     ip: Option<String>,
 ) -> Result<Response<Body>, ApiError> {
     let now = state.clock.now();
     let id = SessionId::generate(now)?;
-    let issued = state.signer()?.issue(&stored.user, &id, now)?;
+    let issued = signer.issue(&account.user, &id, now)?;
     let session = Session {
         id,
-        user_id: stored.user.id.clone(),
+        user_id: account.user.id.clone(),
         created_at: now,
         expires_at: issued.expires_at,
         source_ip: ip,
         user_agent: req.header_str("user-agent").and_then(truncate_user_agent),
-        epoch: stored.session_epoch,
+        epoch: account.session_epoch,
     };
     sessions::insert(state.sessions(), &session).await?;
     // One session more than the limit at most, and only until this ends the oldest.
     sessions::end_beyond_limit(state.sessions(), &session.user_id, session.epoch, now).await?;
-    req.record_user(stored.user.id.as_str());
+    req.record_user(account.user.id.as_str());
 
     let response = json(
         StatusCode::OK,

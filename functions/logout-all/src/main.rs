@@ -1,5 +1,5 @@
 //! Lambda entry point of `POST /api/auth/logout-all`: see the crate's `handle` for what it does.
 
 fn main() -> Result<(), shared::lambda_http::Error> {
-    shared::run(&shared::http::routes::LOGOUT_ALL, logout_all::handle)
+    shared::run(&shared::deploy::LOGOUT_ALL, logout_all::handle)
 }

@@ -6,11 +6,16 @@
 use shared::domain::mail::{self, MailKind};
 use shared::domain::outbox::{Job, OutboxEntry};
 use shared::domain::token::{OneTimeToken, TokenPurpose};
+use shared::mail::MailSender;
 use shared::store::tokens;
 use shared::worker::JobError;
 use shared::{ApiError, AppState};
 
-pub async fn handle(state: &AppState, entry: OutboxEntry) -> Result<(), JobError> {
+pub async fn handle(
+    state: &AppState,
+    mail: &MailSender,
+    entry: OutboxEntry,
+) -> Result<(), JobError> {
     let Job::Mail { kind, to, user_id } = entry.job else {
         return Ok(());
     };
@@ -31,7 +36,7 @@ pub async fn handle(state: &AppState, entry: OutboxEntry) -> Result<(), JobError
         }
         MailKind::PasswordChanged => mail::password_changed(),
     };
-    let message_id = match state.mail()?.send(to, &letter).await {
+    let message_id = match mail.send(to, &letter).await {
         Ok(message_id) => message_id,
         Err(error) => {
             return Err(match error.refusal() {

@@ -2,5 +2,5 @@
 //! crate's `handle` for what it does.
 
 fn main() -> Result<(), shared::lambda_http::Error> {
-    shared::worker::run(&shared::worker::MAILER, mailer::handle)
+    shared::worker::run(&shared::deploy::MAILER, mailer::handle)
 }

@@ -8,21 +8,24 @@
 //! caller owns the product and, with `If-Match`, that its version is the one expected, bumping
 //! the version. A patch applies to the version it was merged into, never to another.
 
-use shared::domain::{ProductPatch, ProductRequest};
-use shared::http::body::ReadBody;
-use shared::http::caller;
-use shared::http::path::product_id;
+use shared::domain::{Id, ProductPatch, ProductRequest};
+use shared::http::path::InPath;
 use shared::http::preconditions::if_match;
 use shared::http::response::product_response;
+use shared::http::{Caller, MergePatch};
 use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, Response};
 use shared::store::products;
 use shared::{ApiError, AppState};
 
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller(&req)?;
-    let id = product_id(&req)?;
-    let patch = ProductPatch::try_from(ProductRequest::read_patch(&req)?)?;
+pub async fn handle(
+    state: &AppState,
+    caller: Caller,
+    InPath(id): InPath<Id>,
+    MergePatch(body): MergePatch<ProductRequest>,
+    req: Request,
+) -> Result<Response<Body>, ApiError> {
+    let patch = ProductPatch::try_from(body)?;
 
     let expected = if_match(&req, &id)?;
     let now = state.clock.now();

@@ -2,5 +2,5 @@
 //! crate's `handle` for what it does.
 
 fn main() -> Result<(), shared::lambda_http::Error> {
-    shared::worker::run(&shared::worker::PURGER, purger::handle)
+    shared::worker::run(&shared::deploy::PURGER, purger::handle)
 }

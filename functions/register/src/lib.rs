@@ -8,16 +8,20 @@ use shared::auth::password::hash_password;
 use shared::domain::mail::MailKind;
 use shared::domain::outbox::{Job, OutboxEntry};
 use shared::domain::{Id, RegisterRequest, Registration, User};
-use shared::http::body::ReadBody;
 use shared::http::context::source_ip;
+use shared::http::Json;
 use shared::http::{data, with_header};
 use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, Response};
 use shared::store::accounts;
 use shared::{ApiError, AppState};
 
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let registration = Registration::try_from(RegisterRequest::read(&req)?)?;
+pub async fn handle(
+    state: &AppState,
+    Json(body): Json<RegisterRequest>,
+    req: Request,
+) -> Result<Response<Body>, ApiError> {
+    let registration = Registration::try_from(body)?;
 
     // Counted before the costly hash, atomically, so racing requests cannot pass the limit.
     if let Some(ip) = source_ip(&req) {

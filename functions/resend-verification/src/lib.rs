@@ -5,9 +5,9 @@ use serde::Serialize;
 use shared::auth::limits::Limit;
 use shared::domain::mail::MailKind;
 use shared::domain::outbox::{Job, OutboxEntry};
-use shared::http::{caller, json, no_content, with_header};
+use shared::http::{json, no_content, with_header, Caller};
 use shared::lambda_http::http::StatusCode;
-use shared::lambda_http::{Body, Request, Response};
+use shared::lambda_http::{Body, Response};
 use shared::store::outbox;
 use shared::{ApiError, AppState};
 
@@ -16,8 +16,8 @@ struct Accepted {
     message: &'static str,
 }
 
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let user = &caller(&req)?.user.user;
+pub async fn handle(state: &AppState, caller: Caller) -> Result<Response<Body>, ApiError> {
+    let user = caller.user();
     if user.email_verified {
         return Ok(with_header(no_content(), "cache-control", "no-store"));
     }

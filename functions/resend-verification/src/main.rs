@@ -2,7 +2,7 @@
 
 fn main() -> Result<(), shared::lambda_http::Error> {
     shared::run(
-        &shared::http::routes::RESEND_VERIFICATION,
+        &shared::deploy::RESEND_VERIFICATION,
         resend_verification::handle,
     )
 }

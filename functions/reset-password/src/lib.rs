@@ -11,9 +11,8 @@ use shared::domain::outbox::{Job, OutboxEntry};
 use shared::domain::token::TokenPurpose;
 use shared::domain::{PasswordReset, ResetPasswordRequest};
 use shared::error::FieldError;
-use shared::http::body::ReadBody;
-use shared::http::{no_content, with_header};
-use shared::lambda_http::{Body, Request, Response};
+use shared::http::{no_content, with_header, Json};
+use shared::lambda_http::{Body, Response};
 use shared::store::accounts::{self, Reset, TokenUse};
 use shared::store::tokens;
 use shared::{ApiError, AppState};
@@ -26,8 +25,11 @@ pub fn token_refused() -> ApiError {
     )])
 }
 
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let reset = PasswordReset::try_from(ResetPasswordRequest::read(&req)?)?;
+pub async fn handle(
+    state: &AppState,
+    Json(body): Json<ResetPasswordRequest>,
+) -> Result<Response<Body>, ApiError> {
+    let reset = PasswordReset::try_from(body)?;
     let hash = reset.token.hash();
     let now = state.clock.now();
     let token = tokens::find(state.tokens(), &hash)

@@ -1,8 +1,5 @@
 //! Lambda entry point of `POST /api/auth/password/reset`: see the crate's `handle` for what it does.
 
 fn main() -> Result<(), shared::lambda_http::Error> {
-    shared::run(
-        &shared::http::routes::RESET_PASSWORD,
-        reset_password::handle,
-    )
+    shared::run(&shared::deploy::RESET_PASSWORD, reset_password::handle)
 }

@@ -5,21 +5,24 @@
 //! `If-Match` each update gets its own version, so none is silently lost. A change of category
 //! moves the product between the category totals in the same transaction.
 
-use shared::domain::{ProductInput, ProductRequest};
-use shared::http::body::ReadBody;
-use shared::http::caller;
-use shared::http::path::product_id;
+use shared::domain::{Id, ProductInput, ProductRequest};
+use shared::http::path::InPath;
 use shared::http::preconditions::if_match;
 use shared::http::response::product_response;
+use shared::http::{Caller, Json};
 use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, Response};
 use shared::store::products;
 use shared::{ApiError, AppState};
 
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller(&req)?;
-    let id = product_id(&req)?;
-    let input = ProductInput::try_from(ProductRequest::read(&req)?)?;
+pub async fn handle(
+    state: &AppState,
+    caller: Caller,
+    InPath(id): InPath<Id>,
+    Json(body): Json<ProductRequest>,
+    req: Request,
+) -> Result<Response<Body>, ApiError> {
+    let input = ProductInput::try_from(body)?;
 
     let expected = if_match(&req, &id)?;
     let now = state.clock.now();

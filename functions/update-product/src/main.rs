@@ -1,8 +1,5 @@
 //! Lambda entry point of `PUT /api/products/{id}`: see the crate's `handle` for what it does.
 
 fn main() -> Result<(), shared::lambda_http::Error> {
-    shared::run(
-        &shared::http::routes::UPDATE_PRODUCT,
-        update_product::handle,
-    )
+    shared::run(&shared::deploy::UPDATE_PRODUCT, update_product::handle)
 }

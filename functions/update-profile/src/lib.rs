@@ -3,20 +3,22 @@
 //! account's key; the password has its own routes).
 
 use shared::domain::{ProfilePatch, ProfilePatchRequest};
-use shared::http::body::ReadBody;
-use shared::http::{caller, data, with_header};
+use shared::http::{data, with_header, Caller, MergePatch};
 use shared::lambda_http::http::StatusCode;
-use shared::lambda_http::{Body, Request, Response};
+use shared::lambda_http::{Body, Response};
 use shared::store::users;
 use shared::{ApiError, AppState};
 
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let stored = &caller(&req)?.user;
-    let patch = ProfilePatch::try_from(ProfilePatchRequest::read_patch(&req)?)?;
+pub async fn handle(
+    state: &AppState,
+    caller: Caller,
+    MergePatch(body): MergePatch<ProfilePatchRequest>,
+) -> Result<Response<Body>, ApiError> {
+    let patch = ProfilePatch::try_from(body)?;
     let user = match patch.name {
         // Nothing named: the profile as it is.
-        None => stored.user.clone(),
-        Some(name) => users::set_name(state.users(), &stored.user, name.as_ref())
+        None => caller.user().clone(),
+        Some(name) => users::set_name(state.users(), caller.user(), name.as_ref())
             .await?
             .ok_or_else(|| ApiError::Unauthorized("The account is gone.".to_owned()))?,
     };

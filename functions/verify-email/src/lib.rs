@@ -4,9 +4,8 @@
 use shared::domain::token::TokenPurpose;
 use shared::domain::VerifyEmailRequest;
 use shared::error::FieldError;
-use shared::http::body::ReadBody;
-use shared::http::{no_content, with_header};
-use shared::lambda_http::{Body, Request, Response};
+use shared::http::{no_content, with_header, Json};
+use shared::lambda_http::{Body, Response};
 use shared::store::accounts::{self, TokenUse};
 use shared::store::tokens;
 use shared::{ApiError, AppState};
@@ -18,8 +17,11 @@ fn token_refused() -> ApiError {
     )])
 }
 
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let token = VerifyEmailRequest::read(&req)?.token()?;
+pub async fn handle(
+    state: &AppState,
+    Json(body): Json<VerifyEmailRequest>,
+) -> Result<Response<Body>, ApiError> {
+    let token = body.token()?;
     let hash = token.hash();
     let now = state.clock.now();
     let issued = tokens::find(state.tokens(), &hash)

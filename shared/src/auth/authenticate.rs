@@ -4,7 +4,7 @@
 //! Where the token comes from, and turning a refusal into a response, is the HTTP layer's.
 
 use crate::clock::Timestamp;
-use crate::domain::{Id, Session};
+use crate::domain::{Id, Session, User};
 use crate::error::ApiError;
 use crate::store::accounts;
 use crate::store::sessions::Sessions;
@@ -12,16 +12,33 @@ use crate::store::users::{StoredUser, Users};
 
 use super::jwt::TokenVerifier;
 
-/// Who is making a request, and in which session: both read in the same round trip.
+/// Who is making a request, and in which session: both read in the same round trip. A handler
+/// sees the account, never its stored password hash: a route that checks the password again
+/// hands the account to `auth::password::verify_account`.
 #[derive(Debug)]
-pub struct Authenticated {
-    pub user: StoredUser,
+pub struct Caller {
+    account: StoredUser,
     pub session: Session,
 }
 
-impl Authenticated {
+impl Caller {
+    /// The caller's user.
+    pub fn user(&self) -> &User {
+        &self.account.user
+    }
+
     pub fn user_id(&self) -> &Id {
-        &self.user.user.id
+        &self.account.user.id
+    }
+
+    /// The account as stored: what a conditional write on it needs.
+    pub fn account(&self) -> &StoredUser {
+        &self.account
+    }
+
+    /// The account's session epoch: sessions of an earlier one have ended.
+    pub fn session_epoch(&self) -> u64 {
+        self.account.session_epoch
     }
 }
 
@@ -37,7 +54,7 @@ pub async fn authenticate(
     sessions: Sessions<'_>,
     token: &str,
     now: Timestamp,
-) -> Result<Authenticated, ApiError> {
+) -> Result<Caller, ApiError> {
     let subject = tokens.verify(token, now).map_err(|reason| {
         tracing::debug!(reason = %reason, "token refused");
         unauthorized()
@@ -65,5 +82,8 @@ pub async fn authenticate(
             tracing::debug!("token refused: session ended");
             unauthorized()
         })?;
-    Ok(Authenticated { user, session })
+    Ok(Caller {
+        account: user,
+        session,
+    })
 }

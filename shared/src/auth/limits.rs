@@ -2,6 +2,7 @@
 //! (per source address, and from all addresses together) and per source address; registrations
 //! and forgot-password requests per source address; reset and verification mails.
 
+use std::future::Future;
 use std::time::Duration;
 
 use crate::clock::Timestamp;
@@ -149,6 +150,30 @@ impl<'a> LoginGuard<'a> {
                     counters::release_login(table, email, &failures.address, attempt.ends_at).await,
                 );
                 Err(refusal)
+            }
+        }
+    }
+
+    /// Runs the password check `check` and settles the attempt by what it found: `Some` (the
+    /// password was right) forgives it and is answered; `None` (wrong) keeps it and answers
+    /// 401 with `wrong`; an error (the check could not run) releases it and is answered.
+    pub async fn settle<T>(
+        self,
+        check: impl Future<Output = Result<Option<T>, ApiError>>,
+        wrong: &str,
+    ) -> Result<T, ApiError> {
+        match check.await {
+            Ok(Some(passed)) => {
+                self.forgive().await?;
+                Ok(passed)
+            }
+            Ok(None) => {
+                self.keep();
+                Err(ApiError::Unauthorized(wrong.to_owned()))
+            }
+            Err(error) => {
+                self.release().await;
+                Err(error)
             }
         }
     }

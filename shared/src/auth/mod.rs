@@ -6,5 +6,5 @@ pub mod keys;
 pub mod limits;
 pub mod password;
 
-pub use authenticate::{authenticate, Authenticated};
+pub use authenticate::{authenticate, Caller};
 pub use jwt::{TokenSigner, TokenSubject, TokenVerifier};

@@ -14,6 +14,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::deadline::excluded;
 use crate::error::ApiError;
+use crate::store::users::StoredUser;
 
 /// Memory cost in KiB (19 MiB), iterations and lanes: OWASP's first recommended configuration.
 pub const MEMORY_KIB: u32 = 19 * 1024;
@@ -77,6 +78,17 @@ pub async fn hash_password(password: SecretString) -> Result<String, ApiError> {
     }))
     .await
     .map_err(|e| ApiError::unexpected("hash password task", e))?
+}
+
+/// Whether `password` is the password of `account`. Without an account (an unknown email) it
+/// is checked against [`DUMMY_HASH`], so both failures cost one argon2 verification.
+pub async fn verify_account(
+    password: SecretString,
+    account: Option<&StoredUser>,
+) -> Result<bool, ApiError> {
+    let stored = account.map_or(DUMMY_HASH, |account| account.password_hash.as_str());
+    let matches = verify_password(password, stored.to_owned()).await?;
+    Ok(matches && account.is_some())
 }
 
 /// Whether `password` matches `stored` (a PHC string). A malformed stored hash never matches.

@@ -39,6 +39,10 @@ impl Job {
 pub const MAIL_JOB: &str = "mail";
 /// The `job` of a purge.
 pub const PURGE_JOB: &str = "purge";
+/// What the id of every mail job starts with (see [`OutboxEntry::new`]).
+pub const MAIL_JOBS: &str = "mail#";
+/// What the id of every purge job starts with.
+pub const PURGE_JOBS: &str = "purge#";
 
 /// A job as the outbox holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,5 +61,32 @@ impl OutboxEntry {
             job,
             created_at: now,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::Timestamp;
+
+    #[test]
+    fn a_jobs_id_starts_with_its_kinds_prefix() {
+        let user_id = Id::generate(Timestamp::from_millis(1_700_000_000_000)).expect("id");
+        let email = Email::parse("a@example.com").expect("email");
+        let now = Timestamp::from_millis(1_700_000_000_000);
+        let mail = Job::Mail {
+            kind: MailKind::VerifyEmail,
+            to: email.clone(),
+            user_id: user_id.clone(),
+        };
+        let purge = Job::Purge { user_id, email };
+        assert!(OutboxEntry::new(mail, now)
+            .expect("entry")
+            .id
+            .starts_with(MAIL_JOBS));
+        assert!(OutboxEntry::new(purge, now)
+            .expect("entry")
+            .id
+            .starts_with(PURGE_JOBS));
     }
 }

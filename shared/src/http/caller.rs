@@ -1,25 +1,43 @@
-//! The caller of an authenticated route: found by the pipeline before the handler runs (the
-//! route table says which routes need one), and handed to the handler with the request.
-
-use std::sync::Arc;
+//! The caller of a route whose callers are signed in, produced for its handler: 401 without a
+//! valid token of a live session, 403 for a cookie write from a foreign origin, and on a route
+//! for verified callers, 403 for a caller whose email is not verified when
+//! `REQUIRE_VERIFIED_EMAIL` is on. No impl exists for a public route's callers, so a public
+//! route's handler cannot ask for a caller.
 
 use lambda_http::Request;
 
 use super::context::RequestContextExt;
 use super::credentials::{check_cookie_write, presented};
-use crate::auth::{authenticate, Authenticated};
+use super::extract::FromRequestParts;
+use crate::auth::authenticate;
 use crate::config::VerifiedEmail;
+use crate::deploy::{SignedIn, Verified};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The authenticated caller, as the request carries it to the handler.
-#[derive(Debug, Clone)]
-struct Caller(Arc<Authenticated>);
+pub use crate::auth::Caller;
 
-/// Authenticates `req` and attaches its caller: 401 without a valid token of a live session,
-/// 403 for a cookie write from a foreign origin, and 403 for a caller whose email is not
-/// verified when the route asks for verified callers and `REQUIRE_VERIFIED_EMAIL` is on.
-pub async fn attach(state: &AppState, req: &mut Request, verified: bool) -> Result<(), ApiError> {
+impl<'a> FromRequestParts<'a, SignedIn> for Caller {
+    async fn from_request_parts(state: &'a AppState, req: &Request) -> Result<Self, ApiError> {
+        signed_in(state, req).await
+    }
+}
+
+impl<'a> FromRequestParts<'a, Verified> for Caller {
+    async fn from_request_parts(state: &'a AppState, req: &Request) -> Result<Self, ApiError> {
+        let caller = signed_in(state, req).await?;
+        let required = state.config.verified_email == VerifiedEmail::Required;
+        if required && !caller.user().email_verified {
+            return Err(ApiError::Forbidden(
+                "Verify your email address first: open the link of the verification mail (POST /api/auth/email/verify/resend sends a new one).".to_owned(),
+            ));
+        }
+        Ok(caller)
+    }
+}
+
+/// The caller `req`'s token names, recorded for the request's log line.
+async fn signed_in(state: &AppState, req: &Request) -> Result<Caller, ApiError> {
     let presented = presented(req)?;
     check_cookie_write(req, presented, |origin| {
         state.config.is_allowed_origin(origin)
@@ -34,21 +52,5 @@ pub async fn attach(state: &AppState, req: &mut Request, verified: bool) -> Resu
     )
     .await?;
     req.record_user(caller.user_id().as_str());
-    let must_be_verified = verified && state.config.verified_email == VerifiedEmail::Required;
-    if must_be_verified && !caller.user.user.email_verified {
-        return Err(ApiError::Forbidden(
-            "Verify your email address first: open the link of the verification mail (POST /api/auth/email/verify/resend sends a new one).".to_owned(),
-        ));
-    }
-    req.extensions_mut().insert(Caller(Arc::new(caller)));
-    Ok(())
-}
-
-/// Who is calling: the user and session the pipeline authenticated for a route that declares
-/// `auth`. A route that does not has no caller (a bug in the table, answered as a 500).
-pub fn caller(req: &Request) -> Result<&Authenticated, ApiError> {
-    req.extensions()
-        .get::<Caller>()
-        .map(|caller| caller.0.as_ref())
-        .ok_or_else(|| ApiError::unexpected("caller", "the route does not declare auth"))
+    Ok(caller)
 }

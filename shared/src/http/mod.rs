@@ -9,6 +9,7 @@ pub mod context;
 pub mod cors;
 pub mod credentials;
 pub mod event;
+pub mod extract;
 pub mod headers;
 pub mod idempotency;
 pub mod path;
@@ -21,8 +22,8 @@ pub mod response;
 pub mod routes;
 
 pub use body::{json_object, ReadBody};
-pub use caller::caller;
+pub use caller::Caller;
 pub use context::RequestContextExt;
+pub use extract::{FromRequestParts, Handler, Json, MergePatch};
 pub use pipeline::{respond, respond_to_event, run, Answer};
 pub use response::{data, json, no_content, with_header};
-pub use routes::{Route, ROUTES};

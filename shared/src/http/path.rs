@@ -2,8 +2,10 @@
 
 use lambda_http::{Request, RequestExt};
 
+use super::extract::FromRequestParts;
 use crate::domain::{product_not_found, Id, SessionId};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The `{id}` of the path, as API Gateway passed it.
 fn raw_id(req: &Request) -> Option<&str> {
@@ -31,4 +33,21 @@ pub fn session_id(req: &Request) -> Result<SessionId, ApiError> {
 /// The 404 of a session that is not one of the caller's live sessions.
 pub fn session_not_found() -> ApiError {
     ApiError::NotFound("No live session of yours has this id.".to_owned())
+}
+
+/// The `{id}` of the request's path, as a handler parameter: a product's [`Id`] or a
+/// [`SessionId`], each 404 when malformed.
+#[derive(Debug)]
+pub struct InPath<T>(pub T);
+
+impl<'a, A> FromRequestParts<'a, A> for InPath<Id> {
+    async fn from_request_parts(_: &'a AppState, req: &Request) -> Result<Self, ApiError> {
+        product_id(req).map(InPath)
+    }
+}
+
+impl<'a, A> FromRequestParts<'a, A> for InPath<SessionId> {
+    async fn from_request_parts(_: &'a AppState, req: &Request) -> Result<Self, ApiError> {
+        session_id(req).map(InPath)
+    }
 }

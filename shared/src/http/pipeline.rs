@@ -15,17 +15,18 @@ use lambda_http::{service_fn, Body, Request, RequestExt, Response};
 use serde_json::Value;
 
 use super::after_response::{run_later, AfterResponse, AfterResponseLayer, Deferred, Pending};
-use super::caller;
 use super::compression;
 use super::context::{self, RequestContextExt, UserSlot};
 use super::cors;
 use super::event::{self, RejectedEvent};
+use super::extract::Handler;
 use super::headers::{add_vary, apply_standard_headers};
 use super::problem;
 use super::rate_limit::{is_read, Budget, Verdict};
 use super::response;
-use super::routes::{allowed_methods, Route};
+use super::routes::allowed_methods;
 use crate::deadline::Excluded;
+use crate::deploy::{Access, Endpoint, Route};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::RETRY_AFTER_SECONDS;
@@ -80,15 +81,14 @@ async fn by_deadline<T>(
 ///
 /// Never fails: every error becomes a problem response here, so no `Err` reaches the Lambda
 /// runtime (which API Gateway would turn into a bare 502).
-pub async fn respond<'a, F, Fut>(
+pub async fn respond<'a, A, Args, H>(
     state: &'a AppState,
     route: &Route,
     mut req: Request,
-    handler: F,
+    handler: H,
 ) -> Answer<'a>
 where
-    F: FnOnce(&'a AppState, Request) -> Fut,
-    Fut: Future<Output = Result<Response<Body>, ApiError>>,
+    H: Handler<'a, A, Args>,
 {
     let started = Instant::now();
     let deadline = tokio::time::Instant::from_std(started) + REQUEST_DEADLINE;
@@ -105,19 +105,11 @@ where
     let deferred = Deferred::default();
     req.extensions_mut().insert(deferred.clone());
 
-    // The caller first, for a route that declares one; then the handler. On the heap: the
-    // handler's future is the largest part of a request's state, and the wrappers below would
-    // otherwise hold it inline, several levels deep (a debug build's test thread runs out of
-    // stack).
-    let (authenticated, verified) = (route.auth, route.verified);
-    let handler = move |state: &'a AppState, mut req: Request| {
-        Box::pin(async move {
-            if authenticated {
-                caller::attach(state, &mut req, verified).await?;
-            }
-            handler(state, req).await
-        })
-    };
+    // The handler with its parameters (the caller first, for a signed-in route). On the heap:
+    // the handler's future is the largest part of a request's state, and the wrappers below
+    // would otherwise hold it inline, several levels deep (a debug build's test thread runs out
+    // of stack).
+    let handler = move |state: &'a AppState, req: Request| Box::pin(handler.call(state, req));
     let budget = Budget::of(state, route, &req);
     let storage = StorageTime::default();
     let mut read_counter = None;
@@ -224,15 +216,14 @@ async fn count_read(state: &AppState, budget: Budget) {
 
 /// Answers one Lambda invocation: the event becomes a request (or, malformed, a 400 problem
 /// through the same finishing steps), and the response goes back in API Gateway's shape.
-pub async fn respond_to_event<'a, F, Fut>(
+pub async fn respond_to_event<'a, A, Args, H>(
     state: &'a AppState,
     route: &Route,
     invocation: LambdaEvent<Value>,
-    handler: F,
+    handler: H,
 ) -> Answer<'a, ApiGatewayV2httpResponse>
 where
-    F: FnOnce(&'a AppState, Request) -> Fut,
-    Fut: Future<Output = Result<Response<Body>, ApiError>>,
+    H: Handler<'a, A, Args>,
 {
     let LambdaEvent { payload, context } = invocation;
     // Every line logged while the invocation runs carries its X-Ray trace id.
@@ -291,25 +282,29 @@ fn respond_rejected(
 /// The events are read here rather than by `lambda_http::run`, whose conversion panics on some
 /// malformed input (see [`event`]); nothing reaches the runtime as an `Err`. One thread serves:
 /// Lambda hands an environment one invocation at a time.
-pub fn run<F, Fut>(route: &'static Route, handler: F) -> Result<(), lambda_runtime::Error>
+pub fn run<A, Args, H>(
+    endpoint: &'static Endpoint<A>,
+    handler: H,
+) -> Result<(), lambda_runtime::Error>
 where
-    F: Fn(&'static AppState, Request) -> Fut + Copy + 'static,
-    Fut: Future<Output = Result<Response<Body>, ApiError>> + 'static,
+    A: Access,
+    H: Handler<'static, A, Args>,
 {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(serve(route, handler))
+    runtime.block_on(serve(&endpoint.route, handler))
 }
 
-async fn serve<F, Fut>(route: &'static Route, handler: F) -> Result<(), lambda_runtime::Error>
+async fn serve<A, Args, H>(route: &'static Route, handler: H) -> Result<(), lambda_runtime::Error>
 where
-    F: Fn(&'static AppState, Request) -> Fut + Copy + 'static,
-    Fut: Future<Output = Result<Response<Body>, ApiError>> + 'static,
+    H: Handler<'static, A, Args>,
 {
     crate::telemetry::init();
     crate::aws::name_function(route.function);
-    let state = AppState::for_needs(route.needs).await;
+    // What the manifest declares, and what the handler's parameters need (the same, as a test
+    // holds every function to).
+    let state = AppState::for_needs(route.needs.and(H::NEEDS)).await;
     let pending = Pending::default();
     let slot = pending.clone();
     let service = service_fn(move |invocation: LambdaEvent<Value>| {

@@ -23,17 +23,13 @@ use lambda_http::http::{HeaderMap, HeaderValue, Method};
 use lambda_http::{Request, RequestExt};
 
 use super::context::source_ip;
-use super::routes::Route;
 use crate::clock::Timestamp;
 use crate::config::RateLimitConfig;
+use crate::deploy::Route;
 use crate::domain::client::client_of;
 use crate::error::ApiError;
 use crate::state::{AppState, CounterMemory, Seen};
-use crate::store::limits::{count_request, Count, CountError};
-
-/// Key prefix of the request counters in the limits table (template.yaml lets the counting
-/// functions write these and no other: `dynamodb:LeadingKeys`).
-pub const REQUEST_COUNTERS: &str = "rate#";
+use crate::store::limits::{count_request, Count, CountError, REQUEST_COUNTERS};
 
 /// The limits table's key of `client`'s counter for the window that starts at `starts_at`
 /// (epoch milliseconds).

@@ -110,7 +110,7 @@ pub enum PasswordChange {
     SessionEnded,
 }
 
-/// Replaces the password hash `verified_hash` with `new_hash` and moves the user to a new
+/// Replaces the account's password hash (the one just verified) with `new_hash` and moves the user to a new
 /// session epoch, carrying the session `keep` along: every other session ends. One transaction,
 /// conditional on the hash and epoch read, so a login that verified the old password cannot
 /// leave a session alive after the change.
@@ -118,7 +118,6 @@ pub async fn change_password(
     users: Users<'_>,
     sessions: Sessions<'_>,
     stored: &StoredUser,
-    verified_hash: &str,
     new_hash: &str,
     keep: &SessionId,
 ) -> Result<PasswordChange, ApiError> {
@@ -139,7 +138,7 @@ pub async fn change_password(
         .expression_attribute_values(":new", s(new_hash))
         .expression_attribute_values(":next", next.clone())
         .expression_attribute_values(":id", s(stored.user.id.to_string()))
-        .expression_attribute_values(":verified", s(verified_hash))
+        .expression_attribute_values(":verified", s(&stored.password_hash))
         .expression_attribute_values(":epoch", n(epoch))
         .build()
         .map_err(|e| ApiError::unexpected("build password change", e))?;
@@ -281,7 +280,7 @@ pub async fn verify_email(
     })
 }
 
-/// Deletes the account `stored` (on the condition that its password is still `verified_hash`)
+/// Deletes the account `stored` (on the condition that its password is still the one verified)
 /// and owes the purge of what it owned, in one transaction: from the moment it is written,
 /// no token of the account works (its sessions are read with it) and the email is free.
 /// `Ok(false)` if the account changed or went meanwhile.
@@ -289,7 +288,6 @@ pub async fn delete_account(
     users: Users<'_>,
     outbox: Outbox<'_>,
     stored: &StoredUser,
-    verified_hash: &str,
     purge: &OutboxEntry,
 ) -> Result<bool, ApiError> {
     let account = Delete::builder()
@@ -297,7 +295,7 @@ pub async fn delete_account(
         .set_key(Some(users::key(&stored.user.email)))
         .condition_expression("id = :id AND passwordHash = :verified")
         .expression_attribute_values(":id", s(stored.user.id.to_string()))
-        .expression_attribute_values(":verified", s(verified_hash))
+        .expression_attribute_values(":verified", s(&stored.password_hash))
         .build()
         .map_err(|e| ApiError::unexpected("build account deletion", e))?;
     let items = vec![

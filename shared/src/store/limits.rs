@@ -15,6 +15,7 @@ use crate::error::ApiError;
 
 /// Key prefixes of the counters in the limits table, by what they count: template.yaml lets
 /// each function write only the counters it keeps (`dynamodb:LeadingKeys`).
+pub const REQUEST_COUNTERS: &str = "rate#";
 pub const LOGIN_EMAIL_COUNTERS: &str = "login-email#";
 pub const LOGIN_IP_COUNTERS: &str = "login-ip#";
 pub const REGISTRATION_COUNTERS: &str = "register-ip#";

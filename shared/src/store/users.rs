@@ -28,11 +28,12 @@ struct UserItem {
     email_verified: bool,
 }
 
-/// A user together with the password hash only login may see.
+/// A user as stored: with the password hash, which no handler sees (only this library's
+/// password check and conditional writes read it: `auth::password::verify_account`).
 #[derive(Debug)]
 pub struct StoredUser {
     pub user: User,
-    pub password_hash: String,
+    pub(crate) password_hash: String,
     pub session_epoch: u64,
 }
 

@@ -11,43 +11,22 @@
 //! removed: it holds up no job behind it.
 
 pub mod failures;
+pub mod job;
 pub mod stream;
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::time::{Duration, Instant};
 
 use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
 use serde_json::{json, Value};
 use tracing::Instrument;
 
-use crate::domain::outbox::{OutboxEntry, MAIL_JOB, PURGE_JOB};
+use crate::deploy::Worker;
 use crate::error::ApiError;
-use crate::http::routes::{grant, Grant, TableName};
-use crate::state::{AppState, Needs};
+use crate::state::AppState;
 use crate::store::outbox;
-use crate::store::products::BY_OWNER_INDEX;
 use failures::{FailureQueue, FinalFailure};
-
-/// One worker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Worker {
-    pub function: &'static str,
-    /// The outbox jobs it does: its stream filter lets through new items of this `job` alone.
-    pub job: &'static str,
-    pub needs: Needs,
-    pub memory_mb: u32,
-    /// Its Lambda timeout: a batch of jobs must fit.
-    pub timeout_seconds: u32,
-    /// Records handed to one invocation.
-    pub batch_size: u32,
-    /// What it may do in DynamoDB (besides removing the jobs it has done).
-    pub grants: &'static [Grant],
-    /// Whether it sends mail through SES (from the configured identity only).
-    pub sends_mail: bool,
-    /// The environment variable holding the URL of its failure queue.
-    pub failure_queue_variable: &'static str,
-}
+use job::JobHandler;
 
 /// Why a job was not done.
 #[derive(Debug, thiserror::Error)]
@@ -61,93 +40,21 @@ pub enum JobError {
     Final(String),
 }
 
-const NEEDS_STORAGE: Needs = Needs {
-    storage: true,
-    signing_key: false,
-    cursor_key: false,
-    mail: false,
-};
-
-/// Sends the mails: verification and reset links (making their tokens as it sends them, so the
-/// outbox never holds one), and the password-changed notice.
-pub const MAILER: Worker = Worker {
-    function: "mailer",
-    job: MAIL_JOB,
-    needs: Needs {
-        mail: true,
-        ..NEEDS_STORAGE
-    },
-    memory_mb: 256,
-    timeout_seconds: 60,
-    batch_size: 10,
-    grants: &[grant(
-        TableName::Tokens,
-        &["dynamodb:PutItem"],
-        "The token of the link a mail carries (its hash only).",
-    )],
-    sends_mail: true,
-    failure_queue_variable: "MAILER_FAILURE_QUEUE_URL",
-};
-
-/// Removes what a deleted account owned: its products and its sessions.
-pub const PURGER: Worker = Worker {
-    function: "purger",
-    job: PURGE_JOB,
-    needs: NEEDS_STORAGE,
-    memory_mb: 256,
-    timeout_seconds: 300,
-    batch_size: 1,
-    grants: &[
-        grant(
-            TableName::Products,
-            &["dynamodb:Query"],
-            "The deleted account's products, by owner.",
-        )
-        .on_indexes(&[BY_OWNER_INDEX]),
-        grant(
-            TableName::Products,
-            &[
-                "dynamodb:GetItem",
-                "dynamodb:DeleteItem",
-                "dynamodb:UpdateItem",
-            ],
-            "Each product read, then deleted in one transaction with its search entries and counters.",
-        ),
-        grant(
-            TableName::Sessions,
-            &["dynamodb:Query", "dynamodb:BatchWriteItem"],
-            "The deleted account's sessions, and their deletion, 25 to a batch.",
-        ),
-        grant(
-            TableName::Users,
-            &["dynamodb:GetItem"],
-            "Whether the account is gone (its key and id alone): an existing one is never purged.",
-        )
-        .attributes(&["email", "id"]),
-    ],
-    sends_mail: false,
-    failure_queue_variable: "PURGER_FAILURE_QUEUE_URL",
-};
-
-/// Every worker.
-pub const WORKERS: &[Worker] = &[MAILER, PURGER];
-
 /// How long one job may take before it counts as failed (and is tried again).
 pub const JOB_DEADLINE: Duration = Duration::from_secs(20);
 
 /// Handles one stream event: each new outbox item of this worker's job, in order, until one
 /// fails for a passing reason. The answer is Lambda's partial batch response: that record, if
 /// any. A job that can never be done is parked in `failures` and the next one follows.
-pub async fn handle_event<'a, F, Fut>(
+pub async fn handle_event<'a, Args, H>(
     state: &'a AppState,
     failures: &FailureQueue,
     worker: &Worker,
     event: Value,
-    handler: F,
+    handler: H,
 ) -> Value
 where
-    F: Fn(&'a AppState, OutboxEntry) -> Fut,
-    Fut: Future<Output = Result<(), JobError>>,
+    H: JobHandler<'a, Args>,
 {
     let Some(records) = stream::records(&event) else {
         tracing::error!(worker = worker.function, "event is not a stream event");
@@ -188,7 +95,7 @@ where
         };
         let started = Instant::now();
         let id = entry.id.clone();
-        let done = tokio::time::timeout(JOB_DEADLINE, handler(state, entry.clone()))
+        let done = tokio::time::timeout(JOB_DEADLINE, handler.call(state, entry.clone()))
             .await
             .unwrap_or_else(|_| {
                 Err(JobError::Retry(ApiError::Unavailable {
@@ -258,10 +165,9 @@ fn failed(sequence_number: &str) -> Value {
 
 /// A worker's whole life: logging, the state it needs (built once), then every stream event
 /// handed to `handler` job by job.
-pub fn run<F, Fut>(worker: &'static Worker, handler: F) -> Result<(), lambda_runtime::Error>
+pub fn run<Args, H>(worker: &'static Worker, handler: H) -> Result<(), lambda_runtime::Error>
 where
-    F: Fn(&'static AppState, OutboxEntry) -> Fut + Copy + 'static,
-    Fut: Future<Output = Result<(), JobError>> + 'static,
+    H: JobHandler<'static, Args>,
 {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -269,7 +175,7 @@ where
     runtime.block_on(async move {
         crate::telemetry::init();
         crate::aws::name_function(worker.function);
-        let state = AppState::for_needs(worker.needs).await;
+        let state = AppState::for_needs(worker.needs.and(H::NEEDS)).await;
         let queue = std::env::var(worker.failure_queue_variable).unwrap_or_else(|_| {
             eprintln!(
                 "configuration error: {} (the failure queue's URL) is required",

@@ -2,8 +2,7 @@
 //! calls it, by the route key of the event; and the test crate's dependencies on the function
 //! crates it calls.
 
-use shared::http::routes::{functions, ROUTES};
-use shared::worker::WORKERS;
+use shared::deploy::{http_functions, Function, ROUTES, WORKERS};
 
 use crate::{replace_part, GenError};
 
@@ -18,29 +17,47 @@ fn crate_of(function: &str) -> String {
     function.replace('-', "_")
 }
 
+/// A function's entry in the manifest as Rust code names it (`shared::deploy::LOGOUT_ALL`).
+fn entry_of(function: &str) -> String {
+    function.replace('-', "_").to_uppercase()
+}
+
 /// `tests/src/dispatch.rs`.
 pub fn dispatch_rs() -> String {
-    let mut arms = String::new();
-    for route in functions() {
-        let crate_name = crate_of(route.function);
+    let (mut arms, mut needs) = (String::new(), String::new());
+    for route in http_functions() {
+        let (crate_name, entry) = (crate_of(route.function), entry_of(route.function));
         arms.push_str(&format!(
-            "        \"{}\" => boxed(state, route, invocation, {crate_name}::handle).await,\n",
+            "        \"{}\" => boxed(state, &deploy::{entry}, invocation, {crate_name}::handle).await,\n",
+            route.function
+        ));
+        needs.push_str(&format!(
+            "        \"{}\" => Some(handler_needs(&deploy::{entry}, {crate_name}::handle)),\n",
             route.function
         ));
     }
+    for worker in WORKERS {
+        let (crate_name, entry) = (crate_of(worker.function), entry_of(worker.function));
+        needs.push_str(&format!(
+            "        \"{}\" => Some(job_needs(&deploy::{entry}, {crate_name}::handle)),\n",
+            worker.function
+        ));
+    }
     format!(
-        r#"//! Written by `make gen` from the route table (shared/src/http/routes/table.rs): edit the table, then
-//! run `make gen`. Runs the handler of the function API Gateway routes an event to (by its
-//! route key), through the pipeline, as the function's binary does.
-
-use std::future::Future;
+        r#"//! Written by `make gen` from the deployment manifest (shared/src/deploy/functions.rs): edit
+//! the manifest, then run `make gen`. Runs the handler of the function API Gateway routes an
+//! event to (by its route key), through the pipeline, as the function's binary does; and tells
+//! what each function's handler needs loaded at cold start.
 
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
-use lambda_http::{{Body, LambdaEvent, Request, Response}};
+use lambda_http::LambdaEvent;
 use serde_json::Value;
-use shared::http::routes::{{route_for_key, Route, FALLBACK}};
-use shared::http::{{respond_to_event, Answer}};
-use shared::{{ApiError, AppState}};
+use shared::deploy::{{self, Endpoint, Worker}};
+use shared::http::routes::route_for_key;
+use shared::http::{{respond_to_event, Answer, Handler}};
+use shared::state::Needs;
+use shared::worker::job::JobHandler;
+use shared::AppState;
 
 /// The answer of the function that takes `key` ({count} routes, and the fallback for any other
 /// key).
@@ -49,25 +66,39 @@ pub async fn dispatch<'a>(
     key: &str,
     invocation: LambdaEvent<Value>,
 ) -> Answer<'a, ApiGatewayV2httpResponse> {{
-    let route = route_for_key(key).unwrap_or(&FALLBACK);
-    match route.function {{
-{arms}        _ => boxed(state, &FALLBACK, invocation, fallback::handle).await,
+    let function = route_for_key(key).map_or("fallback", |route| route.function);
+    match function {{
+{arms}        _ => boxed(state, &deploy::FALLBACK, invocation, fallback::handle).await,
+    }}
+}}
+
+/// What the handler of `function` needs loaded at cold start, by its parameters.
+pub fn needs_of_handler(function: &str) -> Option<Needs> {{
+    match function {{
+{needs}        _ => None,
     }}
 }}
 
 /// One handler through the pipeline, its future on the heap: the handlers' futures side by side
 /// would not fit a test thread's stack in a debug build.
-async fn boxed<'a, F, Fut>(
+async fn boxed<'a, A, Args, H>(
     state: &'a AppState,
-    route: &Route,
+    endpoint: &Endpoint<A>,
     invocation: LambdaEvent<Value>,
-    handler: F,
+    handler: H,
 ) -> Answer<'a, ApiGatewayV2httpResponse>
 where
-    F: FnOnce(&'a AppState, Request) -> Fut,
-    Fut: Future<Output = Result<Response<Body>, ApiError>>,
+    H: Handler<'a, A, Args>,
 {{
-    Box::pin(respond_to_event(state, route, invocation, handler)).await
+    Box::pin(respond_to_event(state, endpoint, invocation, handler)).await
+}}
+
+fn handler_needs<A, Args, H: Handler<'static, A, Args>>(_: &Endpoint<A>, _: H) -> Needs {{
+    H::NEEDS
+}}
+
+fn job_needs<Args, H: JobHandler<'static, Args>>(_: &Worker, _: H) -> Needs {{
+    H::NEEDS
 }}
 "#,
         count = ROUTES.len(),
@@ -77,9 +108,8 @@ where
 /// `tests/Cargo.toml` (as `text` holds it) with a path dependency on every function crate, the
 /// routes' and the workers'.
 pub fn tests_cargo_toml(text: &str) -> Result<String, GenError> {
-    let part: String = functions()
-        .map(|route| route.function)
-        .chain(WORKERS.iter().map(|worker| worker.function))
+    let part: String = shared::deploy::functions()
+        .map(Function::name)
         .map(|function| format!("{function} = {{ path = \"../functions/{function}\" }}\n"))
         .collect();
     replace_part(text, "tests/Cargo.toml", PART, "", &part)

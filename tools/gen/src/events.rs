@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use serde_json::json;
-use shared::http::routes::{functions, Route};
+use shared::deploy::{http_functions, Route};
 
 use crate::Generated;
 
@@ -71,7 +71,7 @@ pub fn skeleton(route: &Route) -> String {
 
 /// The events of functions that have none yet.
 pub fn missing(root: &Path) -> Vec<Generated> {
-    functions()
+    http_functions()
         .filter(|route| !root.join(path_of(route)).exists())
         .map(|route| Generated {
             path: path_of(route).into(),

@@ -2,7 +2,8 @@
 //! function (any method watch is not told about would get its own plain 404, not the API's
 //! problem), and every other path to the fallback, as API Gateway's `$default` route.
 
-use shared::http::routes::{paths, FALLBACK, ROUTES};
+use shared::deploy::{FALLBACK, ROUTES};
+use shared::http::routes::paths;
 
 use crate::{replace_part, GenError};
 

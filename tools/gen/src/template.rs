@@ -1,13 +1,9 @@
 //! Each function's part of `template.yaml`: its resource with a least-privilege policy built
 //! from what its route declares, and its three alarms (errors, throttles, p99 latency).
 
-use shared::http::rate_limit::REQUEST_COUNTERS;
-use shared::http::routes::{functions, Grant, Route, TableName};
-use shared::store::limits::{
-    FORGOT_IP_COUNTERS, LOGIN_EMAIL_COUNTERS, LOGIN_IP_COUNTERS, REGISTRATION_COUNTERS,
-    RESET_MAIL_COUNTERS, VERIFICATION_MAIL_COUNTERS,
-};
-use shared::worker::{Worker, WORKERS};
+use shared::deploy::{http_functions, Grant, Route, Worker, WORKERS};
+use shared::store::limits::REQUEST_COUNTERS;
+use shared::tables::TableName;
 
 use crate::{logical_id, replace_part, GenError};
 
@@ -15,51 +11,12 @@ use crate::{logical_id, replace_part, GenError};
 pub const FUNCTIONS: &str = "functions";
 /// What generates the tables' alarms.
 pub const TABLE_ALARMS: &str = "table alarms";
-/// Every table, for its alarms.
-pub const TABLES: [TableName; 7] = [
-    TableName::Products,
-    TableName::Users,
-    TableName::Limits,
-    TableName::Sessions,
-    TableName::Tokens,
-    TableName::Idempotency,
-    TableName::Outbox,
-];
-
 /// What generates the functions' alarms.
 pub const ALARMS: &str = "function alarms";
 /// The template's resources are indented by this much.
 const INDENT: &str = "  ";
 /// The memory every function has unless its route says otherwise (the template's Globals).
 pub const DEFAULT_MEMORY_MB: u32 = 256;
-
-/// The logical id of a table's resource.
-pub fn table_id(table: TableName) -> &'static str {
-    match table {
-        TableName::Products => "ProductsTable",
-        TableName::Users => "UsersTable",
-        TableName::Sessions => "SessionsTable",
-        TableName::Limits => "AuthLimitsTable",
-        TableName::Tokens => "TokensTable",
-        TableName::Idempotency => "IdempotencyTable",
-        TableName::Outbox => "OutboxTable",
-    }
-}
-
-/// The key patterns of `dynamodb:LeadingKeys` the code's own counter prefixes stand for: the
-/// route table writes them out, and they must be these.
-pub fn counter_patterns() -> [String; 7] {
-    [
-        REQUEST_COUNTERS,
-        LOGIN_EMAIL_COUNTERS,
-        LOGIN_IP_COUNTERS,
-        REGISTRATION_COUNTERS,
-        FORGOT_IP_COUNTERS,
-        RESET_MAIL_COUNTERS,
-        VERIFICATION_MAIL_COUNTERS,
-    ]
-    .map(|prefix| format!("{prefix}*"))
-}
 
 /// One IAM statement of a function's policy, as YAML lines (at the statement list's indent).
 struct Statement {
@@ -82,8 +39,12 @@ fn list(items: &[String]) -> String {
     }
 }
 
-fn quoted(items: &[&str]) -> Vec<String> {
-    items.iter().map(|item| format!("\"{item}\"")).collect()
+fn quoted(items: impl IntoIterator<Item = String>) -> String {
+    let quoted: Vec<String> = items
+        .into_iter()
+        .map(|item| format!("\"{item}\""))
+        .collect();
+    quoted.join(", ")
 }
 
 impl Statement {
@@ -111,7 +72,7 @@ impl Statement {
 }
 
 fn table_arn(table: TableName) -> String {
-    format!("!GetAtt {}.Arn", table_id(table))
+    format!("!GetAtt {}.Arn", table.logical_id())
 }
 
 fn statement_of(grant: &Grant) -> Statement {
@@ -121,18 +82,23 @@ fn statement_of(grant: &Grant) -> Statement {
         grant
             .indexes
             .iter()
-            .map(|index| format!("!Sub \"${{{}.Arn}}/index/{index}\"", table_id(grant.table)))
+            .map(|index| {
+                format!(
+                    "!Sub \"${{{}.Arn}}/index/{index}\"",
+                    grant.table.logical_id()
+                )
+            })
             .collect()
     };
     let mut condition = Vec::new();
-    if !grant.leading_keys.is_empty() || !grant.attributes.is_empty() {
+    if !grant.key_prefixes.is_empty() || !grant.attributes.is_empty() {
         condition.push("Condition:".to_owned());
     }
-    if !grant.leading_keys.is_empty() {
+    if !grant.key_prefixes.is_empty() {
         condition.push("  ForAllValues:StringLike:".to_owned());
         condition.push(format!(
             "    dynamodb:LeadingKeys: [{}]",
-            quoted(grant.leading_keys).join(", ")
+            quoted(grant.key_prefixes.iter().map(|prefix| format!("{prefix}*")))
         ));
     }
     if !grant.attributes.is_empty() {
@@ -179,7 +145,7 @@ fn statements(route: &Route) -> Vec<Statement> {
             untested: None,
         });
     }
-    if route.auth {
+    if route.authenticated() {
         statements.push(Statement {
             why: "The authenticator reads the account and the session in one BatchGetItem."
                 .to_owned(),
@@ -469,7 +435,7 @@ fn worker_alarms(worker: &Worker, out: &mut String) {
 
 /// A table's alarms: throttled requests, and DynamoDB's own errors.
 fn table_alarms(table: TableName, out: &mut String) {
-    let id = table_id(table);
+    let id = table.logical_id();
     let metric = |name: &str, metric: &str| {
         format!(
             r#"        - Id: {name}
@@ -532,7 +498,7 @@ fn table_alarms(table: TableName, out: &mut String) {
 pub fn template(text: &str) -> Result<String, GenError> {
     let mut resources = String::new();
     let mut alarm_resources = String::new();
-    for route in functions() {
+    for route in http_functions() {
         function(route, &mut resources);
         alarms(route, &mut alarm_resources);
     }
@@ -541,7 +507,7 @@ pub fn template(text: &str) -> Result<String, GenError> {
         worker_alarms(worker_of, &mut alarm_resources);
     }
     let mut table_alarm_resources = String::new();
-    for table in TABLES {
+    for table in TableName::ALL {
         table_alarms(table, &mut table_alarm_resources);
     }
     let text = replace_part(text, "template.yaml", FUNCTIONS, INDENT, &resources)?;

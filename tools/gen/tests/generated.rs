@@ -1,18 +1,18 @@
-//! The files derived from the route table are what the table gives: a stale one fails here by
+//! The files derived from the deployment manifest are what it gives: a stale one fails here by
 //! name, with the command that writes it. Also what `make gen` keeps rather than writes: the
 //! sample events (one per function, of its route) and the function crates (one per function).
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use shared::http::routes::functions;
+use shared::deploy::{functions, http_functions, Function};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 #[test]
-fn every_generated_file_is_what_the_route_table_gives() {
+fn every_generated_file_is_what_the_manifest_gives() {
     let stale = gen::stale(&root()).unwrap_or_else(|error| panic!("{error}"));
     let names: Vec<String> = stale
         .iter()
@@ -20,14 +20,14 @@ fn every_generated_file_is_what_the_route_table_gives() {
         .collect();
     assert!(
         names.is_empty(),
-        "not what the route table gives (run `make gen`): {}",
+        "not what the manifest gives (run `make gen`): {}",
         names.join(", ")
     );
 }
 
 #[test]
 fn every_sample_event_is_of_its_functions_route() {
-    for route in functions() {
+    for route in http_functions() {
         let path = root().join(gen::events::path_of(route));
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue; // Missing: the test above names it.
@@ -67,37 +67,6 @@ fn every_function_crate_serves_a_route_or_is_a_worker() {
                 .into_owned()
         })
         .collect();
-    let functions: BTreeSet<String> = functions()
-        .map(|r| r.function)
-        .chain(shared::worker::WORKERS.iter().map(|w| w.function))
-        .map(str::to_owned)
-        .collect();
-    assert_eq!(
-        crates, functions,
-        "functions/ against the route and worker tables"
-    );
-}
-
-#[test]
-fn the_tables_key_patterns_are_the_codes_counter_and_job_prefixes() {
-    use shared::domain::outbox::{MAIL_JOB, PURGE_JOB};
-    use shared::http::routes::TableName;
-    let patterns = gen::template::counter_patterns();
-    let jobs = [format!("{MAIL_JOB}#*"), format!("{PURGE_JOB}#*")];
-    for route in functions() {
-        for grant in route.grants {
-            for pattern in grant.leading_keys {
-                let known = match grant.table {
-                    TableName::Limits => patterns.iter().any(|known| known == pattern),
-                    TableName::Outbox => jobs.iter().any(|known| known == pattern),
-                    other => panic!("{}: keys named on {other:?}", route.function),
-                };
-                assert!(
-                    known,
-                    "{}: {pattern} is no counter or job prefix of the code ({patterns:?}, {jobs:?})",
-                    route.function
-                );
-            }
-        }
-    }
+    let functions: BTreeSet<String> = functions().map(Function::name).map(str::to_owned).collect();
+    assert_eq!(crates, functions, "functions/ against the manifest");
 }

@@ -114,11 +114,11 @@ pub const NOT_RUN: &[(&str, &str)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::http::routes::functions;
+    use shared::deploy::http_functions;
 
     #[test]
     fn every_function_of_the_route_table_is_benchmarked_or_said_not_to_be() {
-        for route in functions() {
+        for route in http_functions() {
             let planned = PLAN.iter().any(|p| p.function == route.function);
             let not_run = NOT_RUN.iter().any(|(f, _)| *f == route.function);
             assert!(
@@ -133,7 +133,7 @@ mod tests {
             .chain(NOT_RUN.iter().map(|(f, _)| *f))
         {
             assert!(
-                functions().any(|route| route.function == name),
+                http_functions().any(|route| route.function == name),
                 "{name} is no function of the route table"
             );
         }

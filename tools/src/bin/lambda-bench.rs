@@ -145,8 +145,12 @@ async fn seed(state: &AppState) -> Seeded {
     let stored = shared::store::users::find_by_email(state.users(), &email)
         .await
         .expect("read user");
-    let (user, password_hash, epoch) = match stored {
-        Some(stored) => (stored.user, stored.password_hash, stored.session_epoch),
+    // A hash of the password (the stored one, of an earlier run, is of the same password).
+    let password_hash = hash_password(SecretString::from(PASSWORD))
+        .await
+        .expect("hash");
+    let (user, epoch) = match stored {
+        Some(stored) => (stored.user, stored.session_epoch),
         None => {
             let user = User {
                 id: Id::generate(now).expect("id"),
@@ -155,13 +159,10 @@ async fn seed(state: &AppState) -> Seeded {
                 email_verified: false,
                 created_at: now,
             };
-            let hash = hash_password(SecretString::from(PASSWORD))
-                .await
-                .expect("hash");
-            shared::store::users::insert(state.users(), &user, &hash)
+            shared::store::users::insert(state.users(), &user, &password_hash)
                 .await
                 .expect("user");
-            (user, hash, 0)
+            (user, 0)
         }
     };
     let login_email = Email::parse(LOGIN_EMAIL).expect("email");
@@ -300,7 +301,7 @@ async fn storage_floor(state: &AppState, seeded: &Seeded) -> StorageFloor {
         let page = state
             .dynamo
             .query()
-            .table_name(&state.config.tables.products)
+            .table_name(state.config.tables.get(shared::tables::TableName::Products))
             .index_name(BY_CATEGORY_CREATED)
             .key_condition_expression("categoryKey = :partition")
             .expression_attribute_values(

@@ -13,7 +13,10 @@ async fn main() {
     let config = tools::table_config("migrate-products");
     let client = shared::store::client::from_env();
     let shards = Shards::configured(&config);
-    let table = Table::new(&client, &config.tables.products);
+    let table = Table::new(
+        &client,
+        config.tables.get(shared::tables::TableName::Products),
+    );
     match products::migrate(table, shards).await {
         Ok(done) => println!(
             "products migrated to {} listing shards: {} examined, {} rewritten, {} counted in the totals for the first time",

@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use api_tests::mapping::{Answer, Mapping};
 use api_tests::outbox::{failure_queue, send_to, streams_client, StreamReader};
 use serde_json::Value;
-use shared::worker::WORKERS;
+use shared::deploy::WORKERS;
 
 /// How often the stream is read when nothing waits.
 const POLL: Duration = Duration::from_millis(200);

@@ -1,0 +1,377 @@
+//! The functions of the API, each declared once with everything it needs (see the module above
+//! for what each part means and what is derived from it).
+
+use super::{grant, Endpoint, Grant, Public, Route, SignedIn, Verified, Worker};
+use crate::domain::outbox::{MAIL_JOB, MAIL_JOBS, PURGE_JOB, PURGE_JOBS};
+use crate::state::Needs;
+use crate::store::limits::{
+    FORGOT_IP_COUNTERS, LOGIN_EMAIL_COUNTERS, LOGIN_IP_COUNTERS, REGISTRATION_COUNTERS,
+    RESET_MAIL_COUNTERS, VERIFICATION_MAIL_COUNTERS,
+};
+use crate::store::listing::{
+    BY_CATEGORY_CREATED, BY_CATEGORY_NAME, BY_CATEGORY_PRICE, BY_SEARCH_CREATED, BY_SEARCH_NAME,
+    BY_SEARCH_PRICE, BY_SHARD_CREATED, BY_SHARD_NAME, BY_SHARD_PRICE,
+};
+use crate::store::products::BY_OWNER_INDEX;
+use crate::tables::TableName::{Idempotency, Limits, Outbox, Products, Sessions, Tokens, Users};
+
+/// `function` behind the route `METHOD path`: counted, on storage, 256 MB, no grants of its own.
+macro_rules! route {
+    ($method:literal, $path:literal, $function:literal) => {
+        Endpoint::new($method, $path, concat!($method, " ", $path), $function)
+    };
+}
+
+const GET: &str = "dynamodb:GetItem";
+const PUT: &str = "dynamodb:PutItem";
+const UPDATE: &str = "dynamodb:UpdateItem";
+const DELETE: &str = "dynamodb:DeleteItem";
+const QUERY: &str = "dynamodb:Query";
+const CONDITION_CHECK: &str = "dynamodb:ConditionCheckItem";
+const BATCH_GET: &str = "dynamodb:BatchGetItem";
+
+/// The listing and search indexes of the products table.
+const LISTING_INDEXES: &[&str] = &[
+    BY_SHARD_CREATED,
+    BY_SHARD_PRICE,
+    BY_SHARD_NAME,
+    BY_CATEGORY_CREATED,
+    BY_CATEGORY_PRICE,
+    BY_CATEGORY_NAME,
+    BY_SEARCH_CREATED,
+    BY_SEARCH_PRICE,
+    BY_SEARCH_NAME,
+];
+
+pub const HEALTH: Endpoint<Public> = route!("GET", "/api/health", "health")
+    .without_storage()
+    .uncounted()
+    .memory(128);
+pub const REGISTER: Endpoint<Public> = route!("POST", "/api/auth/register", "register")
+    .hashing()
+    .grants(&[
+        grant(Users, &[PUT], "The account, written if its email is free."),
+        grant(
+            Outbox,
+            &[PUT],
+            "In the same transaction: the verification mail; mail jobs alone.",
+        )
+        .keys_starting(&[MAIL_JOBS]),
+        grant(
+            Limits,
+            &[PUT, UPDATE],
+            "The registrations-per-address counters, and no other.",
+        )
+        .keys_starting(&[REGISTRATION_COUNTERS]),
+    ]);
+pub const LOGIN: Endpoint<Public> = route!("POST", "/api/auth/login", "login")
+    .hashing()
+    .with_signing_key()
+    .grants(&[
+        grant(Users, &[GET], "The account."),
+        grant(
+            Limits,
+            &[PUT, UPDATE],
+            "The failed-login counters (per email, per address), and no other.",
+        )
+        .keys_starting(&[LOGIN_EMAIL_COUNTERS, LOGIN_IP_COUNTERS]),
+        grant(
+            Sessions,
+            &[PUT, QUERY, DELETE],
+            "The new session; past 50 live ones, the oldest ends.",
+        ),
+    ]);
+pub const LOGOUT: Endpoint<SignedIn> = route!("POST", "/api/auth/logout", "logout")
+    .grants(&[grant(Sessions, &[DELETE], "Ends the current session.")]);
+pub const LOGOUT_ALL: Endpoint<SignedIn> = route!("POST", "/api/auth/logout-all", "logout-all")
+    .grants(&[grant(
+        Users,
+        &[UPDATE],
+        "Ends every session by moving the account's session epoch on: that attribute alone.",
+    )
+    .attributes(&["email", "sessionEpoch"])]);
+pub const LIST_SESSIONS: Endpoint<SignedIn> = route!("GET", "/api/auth/sessions", "list-sessions")
+    .grants(&[grant(Sessions, &[QUERY], "The user's unexpired sessions.")]);
+pub const END_SESSION: Endpoint<SignedIn> =
+    route!("DELETE", "/api/auth/sessions/{id}", "end-session").grants(&[grant(
+        Sessions,
+        &[DELETE],
+        "Ends one of the user's sessions.",
+    )]);
+pub const JWKS: Endpoint<Public> = route!("GET", "/api/auth/jwks.json", "jwks").memory(128);
+pub const PROFILE: Endpoint<SignedIn> = route!("GET", "/api/profile", "profile");
+pub const CHANGE_PASSWORD: Endpoint<SignedIn> = route!(
+    "PUT",
+    "/api/profile/password",
+    "change-password"
+)
+.hashing()
+.grants(&[
+    grant(
+        Users,
+        &[UPDATE],
+        "One transaction updates the account and the current session.",
+    ),
+    grant(
+        Sessions,
+        &[UPDATE],
+        "One transaction updates the account and the current session.",
+    ),
+    grant(
+        Limits,
+        &[PUT, UPDATE],
+        "A wrong current password counts as a failed login for the account: its counter only.",
+    )
+    .keys_starting(&[LOGIN_EMAIL_COUNTERS]),
+]);
+pub const LIST_PRODUCTS: Endpoint<Public> = route!("GET", "/api/products", "list-products")
+    .with_cursor_key()
+    .grants(&[
+        grant(
+            Products,
+            &[QUERY],
+            "Pages of the listing and search indexes.",
+        )
+        .on_indexes(LISTING_INDEXES),
+        grant(Products, &[BATCH_GET], "The counters of a total."),
+    ]);
+pub const CREATE_PRODUCT: Endpoint<Verified> = route!("POST", "/api/products", "create-product")
+    .grants(&[
+    grant(Products, &[PUT], "The new product and its search entries."),
+    grant(
+        Idempotency,
+        &[PUT, GET, DELETE],
+        "With an Idempotency-Key: the caller's record of it, started, read, completed or released.",
+    ),
+    grant(
+        Products,
+        &[UPDATE],
+        "In the same transaction: the counters of its totals.",
+    ),
+    grant(
+        Users,
+        &[CONDITION_CHECK],
+        "In the same transaction: the owner's account is still there.",
+    ),
+]);
+pub const GET_PRODUCT: Endpoint<Public> = route!("GET", "/api/products/{id}", "get-product")
+    .grants(&[grant(Products, &[GET], "The product.")]);
+/// What a change of a product writes: read, then one transaction with its search entries and,
+/// when the category changes, its counters.
+const PRODUCT_CHANGE: &[Grant] = &[
+    grant(Products, &[GET], "The product, read before it is changed."),
+    grant(
+        Products,
+        &[PUT, DELETE, UPDATE],
+        "One transaction: the owner's conditional write, its search entries, its counters.",
+    ),
+];
+pub const UPDATE_PRODUCT: Endpoint<SignedIn> =
+    route!("PUT", "/api/products/{id}", "update-product").grants(PRODUCT_CHANGE);
+pub const PATCH_PRODUCT: Endpoint<SignedIn> =
+    route!("PATCH", "/api/products/{id}", "patch-product").grants(PRODUCT_CHANGE);
+pub const DELETE_PRODUCT: Endpoint<SignedIn> =
+    route!("DELETE", "/api/products/{id}", "delete-product").grants(&[
+        grant(Products, &[GET], "The product, read before it is deleted."),
+        grant(
+            Products,
+            &[DELETE, UPDATE],
+            "One transaction: the owner's conditional delete, its search entries, its counters.",
+        ),
+    ]);
+pub const FORGOT_PASSWORD: Endpoint<Public> =
+    route!("POST", "/api/auth/password/forgot", "forgot-password").grants(&[
+        grant(
+            Limits,
+            &[PUT, UPDATE],
+            "The forgot-password counters (per address, and reset mails per email).",
+        )
+        .keys_starting(&[FORGOT_IP_COUNTERS, RESET_MAIL_COUNTERS]),
+        grant(
+            Users,
+            &[GET],
+            "The account asked about, after the response.",
+        ),
+        grant(
+            Outbox,
+            &[PUT],
+            "The reset mail, owed if the account exists; mail jobs alone.",
+        )
+        .keys_starting(&[MAIL_JOBS]),
+    ]);
+pub const RESET_PASSWORD: Endpoint<Public> = route!("POST", "/api/auth/password/reset", "reset-password")
+    .hashing()
+    .grants(&[
+        grant(Tokens, &[GET, UPDATE], "The reset token, used once."),
+        grant(
+            Users,
+            &[UPDATE],
+            "In the same transaction: the new password, and every session ended; those attributes alone.",
+        )
+        .attributes(&["email", "id", "passwordHash", "sessionEpoch"]),
+        grant(
+            Limits,
+            &[DELETE],
+            "In the same transaction: the email's failed-login counter cleared.",
+        )
+        .keys_starting(&[LOGIN_EMAIL_COUNTERS]),
+        grant(
+            Outbox,
+            &[PUT],
+            "In the same transaction: the password-changed notice; mail jobs alone.",
+        )
+        .keys_starting(&[MAIL_JOBS]),
+    ]);
+pub const VERIFY_EMAIL: Endpoint<Public> = route!("POST", "/api/auth/email/verify", "verify-email")
+    .grants(&[
+        grant(Tokens, &[GET, UPDATE], "The verification token, used once."),
+        grant(
+            Users,
+            &[UPDATE],
+            "In the same transaction: the account's address marked verified; that attribute alone.",
+        )
+        .attributes(&["email", "emailVerified", "id"]),
+    ]);
+pub const RESEND_VERIFICATION: Endpoint<SignedIn> = route!(
+    "POST",
+    "/api/auth/email/verify/resend",
+    "resend-verification"
+)
+.grants(&[
+    grant(
+        Limits,
+        &[PUT, UPDATE],
+        "The verification-mails counters, and no other.",
+    )
+    .keys_starting(&[VERIFICATION_MAIL_COUNTERS]),
+    grant(Outbox, &[PUT], "The verification mail; mail jobs alone.").keys_starting(&[MAIL_JOBS]),
+]);
+pub const UPDATE_PROFILE: Endpoint<SignedIn> = route!("PATCH", "/api/profile", "update-profile")
+    .grants(&[grant(
+        Users,
+        &[UPDATE],
+        "The account's name, and no other attribute.",
+    )
+    .attributes(&["email", "id", "name"])]);
+pub const DELETE_ACCOUNT: Endpoint<SignedIn> = route!("DELETE", "/api/profile", "delete-account")
+    .hashing()
+    .grants(&[
+        grant(
+            Users,
+            &[DELETE],
+            "The account, if its password is still the one checked.",
+        ),
+        grant(
+            Outbox,
+            &[PUT],
+            "In the same transaction: the purge of what the account owned; purge jobs alone.",
+        )
+        .keys_starting(&[PURGE_JOBS]),
+        grant(
+            Limits,
+            &[PUT, UPDATE],
+            "A wrong password counts as a failed login: the failed-login counters only.",
+        )
+        .keys_starting(&[LOGIN_EMAIL_COUNTERS, LOGIN_IP_COUNTERS]),
+    ]);
+/// Everything no other route takes: API Gateway's `$default` route. It counts requests on
+/// unknown `/api/` paths against their client's budget, so it uses storage.
+pub const FALLBACK: Endpoint<Public> =
+    Endpoint::new("ANY", "$default", "$default", "fallback").memory(128);
+
+/// Every route with a method and path; the fallback takes the rest.
+pub const ROUTES: &[Route] = &[
+    HEALTH.route,
+    REGISTER.route,
+    LOGIN.route,
+    LOGOUT.route,
+    LOGOUT_ALL.route,
+    LIST_SESSIONS.route,
+    END_SESSION.route,
+    JWKS.route,
+    PROFILE.route,
+    CHANGE_PASSWORD.route,
+    LIST_PRODUCTS.route,
+    CREATE_PRODUCT.route,
+    GET_PRODUCT.route,
+    UPDATE_PRODUCT.route,
+    PATCH_PRODUCT.route,
+    DELETE_PRODUCT.route,
+    FORGOT_PASSWORD.route,
+    RESET_PASSWORD.route,
+    VERIFY_EMAIL.route,
+    RESEND_VERIFICATION.route,
+    UPDATE_PROFILE.route,
+    DELETE_ACCOUNT.route,
+];
+
+const NEEDS_STORAGE: Needs = Needs {
+    storage: true,
+    signing_key: false,
+    cursor_key: false,
+    mail: false,
+};
+
+/// Sends the mails: verification and reset links (making their tokens as it sends them, so the
+/// outbox never holds one), and the password-changed notice.
+pub const MAILER: Worker = Worker {
+    function: "mailer",
+    job: MAIL_JOB,
+    needs: Needs {
+        mail: true,
+        ..NEEDS_STORAGE
+    },
+    memory_mb: 256,
+    timeout_seconds: 60,
+    batch_size: 10,
+    grants: &[grant(
+        Tokens,
+        &["dynamodb:PutItem"],
+        "The token of the link a mail carries (its hash only).",
+    )],
+    sends_mail: true,
+    failure_queue_variable: "MAILER_FAILURE_QUEUE_URL",
+};
+
+/// Removes what a deleted account owned: its products and its sessions.
+pub const PURGER: Worker = Worker {
+    function: "purger",
+    job: PURGE_JOB,
+    needs: NEEDS_STORAGE,
+    memory_mb: 256,
+    timeout_seconds: 300,
+    batch_size: 1,
+    grants: &[
+        grant(
+            Products,
+            &["dynamodb:Query"],
+            "The deleted account's products, by owner.",
+        )
+        .on_indexes(&[BY_OWNER_INDEX]),
+        grant(
+            Products,
+            &[
+                "dynamodb:GetItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:UpdateItem",
+            ],
+            "Each product read, then deleted in one transaction with its search entries and counters.",
+        ),
+        grant(
+            Sessions,
+            &["dynamodb:Query", "dynamodb:BatchWriteItem"],
+            "The deleted account's sessions, and their deletion, 25 to a batch.",
+        ),
+        grant(
+            Users,
+            &["dynamodb:GetItem"],
+            "Whether the account is gone (its key and id alone): an existing one is never purged.",
+        )
+        .attributes(&["email", "id"]),
+    ],
+    sends_mail: false,
+    failure_queue_variable: "PURGER_FAILURE_QUEUE_URL",
+};
+
+/// Every worker.
+pub const WORKERS: &[Worker] = &[MAILER, PURGER];
