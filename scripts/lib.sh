@@ -109,13 +109,11 @@ export_local_env() { # dynamodb_port
   export JWT_ISSUER="${JWT_ISSUER:-products-api}"
   export JWT_AUDIENCE="${JWT_AUDIENCE:-products-api}"
   export ALLOWED_ORIGINS="${ALLOWED_ORIGINS:-http://localhost:3000,http://127.0.0.1:3000}"
-  export PRODUCTS_TABLE="${PRODUCTS_TABLE:-products}"
-  export USERS_TABLE="${USERS_TABLE:-users}"
-  export LIMITS_TABLE="${LIMITS_TABLE:-auth-limits}"
-  export SESSIONS_TABLE="${SESSIONS_TABLE:-sessions}"
-  export TOKENS_TABLE="${TOKENS_TABLE:-tokens}"
-  export IDEMPOTENCY_TABLE="${IDEMPOTENCY_TABLE:-idempotency}"
-  export OUTBOX_TABLE="${OUTBOX_TABLE:-outbox}"
+  # The tables, from their one list (shared/src/tables.rs); names already set win.
+  local table name
+  while IFS='=' read -r table name; do
+    export "$table=${!table:-$name}"
+  done < <("$ROOT/target/debug/tables")
   # The workers' failure queues, named as the template names them; the stream poller makes them
   # in the SQS emulator (AWS_ENDPOINT_URL_SQS).
   if [ -n "${AWS_ENDPOINT_URL_SQS:-}" ]; then
@@ -133,12 +131,13 @@ export_local_env() { # dynamodb_port
 
 # Writes the functions' environment for `cargo lambda watch --env-file` (git-ignored).
 write_env_file() { # path
-  local name
+  local name tables
   : >"$1"
   chmod 600 "$1"
-  for name in JWT_PUBLIC_KEYS JWT_SIGNING_KEY_FILE JWT_SIGNING_KEY_SECRET_ID CURSOR_KEY_FILE \
-    CURSOR_KEY_SECRET_ID JWT_ISSUER JWT_AUDIENCE ALLOWED_ORIGINS PRODUCTS_TABLE USERS_TABLE \
-    LIMITS_TABLE SESSIONS_TABLE TOKENS_TABLE OUTBOX_TABLE IDEMPOTENCY_TABLE AWS_ENDPOINT_URL_DYNAMODB \
+  tables=$("$ROOT/target/debug/tables" | cut -d= -f1)
+  # shellcheck disable=SC2086 # the table variables, one word each
+  for name in $tables JWT_PUBLIC_KEYS JWT_SIGNING_KEY_FILE JWT_SIGNING_KEY_SECRET_ID CURSOR_KEY_FILE \
+    CURSOR_KEY_SECRET_ID JWT_ISSUER JWT_AUDIENCE ALLOWED_ORIGINS AWS_ENDPOINT_URL_DYNAMODB \
     AWS_ENDPOINT_URL_SECRETSMANAGER AWS_ENDPOINT_URL_SESV2 AWS_ENDPOINT_URL_SQS \
     MAILER_FAILURE_QUEUE_URL PURGER_FAILURE_QUEUE_URL AWS_ACCESS_KEY_ID \
     AWS_SECRET_ACCESS_KEY AWS_REGION MAIL_FROM APP_BASE_URL REQUIRE_VERIFIED_EMAIL \

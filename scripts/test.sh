@@ -69,13 +69,11 @@ log "end-to-end over HTTP through cargo lambda watch"
   export KEY_DIR="$ROOT/target/e2e-keys"
   rm -rf "$KEY_DIR"
   export ALLOWED_ORIGINS="https://app.example"
-  export PRODUCTS_TABLE=e2e-products USERS_TABLE=e2e-users LIMITS_TABLE=e2e-auth-limits
-  export SESSIONS_TABLE=e2e-sessions TOKENS_TABLE=e2e-tokens OUTBOX_TABLE=e2e-outbox
-  export IDEMPOTENCY_TABLE=e2e-idempotency
+  build_functions
+  while IFS='=' read -r table name; do export "$table=$name"; done < <(target/debug/tables e2e-)
   # The suites and schemathesis send thousands of requests from one address: a budget they
   # cannot reach by accident. The limit itself is tested with small budgets.
   export RATE_LIMIT_REQUESTS="${E2E_RATE_LIMIT_REQUESTS:-10000000}"
-  build_functions
   build_docs
   export_local_env "$DYNAMODB_PORT"
   target/debug/create-tables

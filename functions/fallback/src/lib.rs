@@ -2,8 +2,7 @@
 //! method is a 405 with `Allow`; anything else is a 404. Preflights (`OPTIONS`) are answered by
 //! the shared pipeline before this handler runs.
 
-use shared::http::pipeline::not_found;
-use shared::http::routes::allowed_methods;
+use shared::http::routes::{allowed_methods, not_found};
 use shared::lambda_http::{Body, Request, Response};
 use shared::ApiError;
 

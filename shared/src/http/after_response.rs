@@ -36,6 +36,20 @@ pub const LATER_LIMIT: Duration = Duration::from_secs(4);
 pub struct Deferred(Arc<Mutex<Vec<Later>>>);
 
 impl Deferred {
+    /// Leaves `work` for after the response (see [`after_response`]).
+    pub fn push<F>(&self, work: F)
+    where
+        F: for<'s> FnOnce(&'s AppState) -> Pin<Box<dyn Future<Output = ()> + 's>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Box::new(work));
+    }
+
     /// The work left so far, taken out.
     pub fn take(&self) -> Vec<Later> {
         std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
@@ -53,11 +67,7 @@ where
         + 'static,
 {
     if let Some(deferred) = req.extensions().get::<Deferred>() {
-        deferred
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(Box::new(work));
+        deferred.push(work);
     }
 }
 

@@ -12,6 +12,7 @@ pub mod event;
 pub mod extract;
 pub mod headers;
 pub mod idempotency;
+pub mod layers;
 pub mod path;
 pub mod pipeline;
 pub mod preconditions;

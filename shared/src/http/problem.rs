@@ -31,6 +31,26 @@ fn at_most(mut text: String, max: usize) -> String {
     text
 }
 
+/// The cause chain of the server error a problem response stands for, carried in the response's
+/// extensions to the request line, the one place it is logged (never to the client).
+#[derive(Debug, Clone)]
+pub struct Cause(String);
+
+impl Cause {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The problem response of `error` (see [`render`]), with its [`Cause`] if it is a server error.
+pub fn respond(error: &ApiError, request_id: &str) -> Response<Body> {
+    let mut response = render(error, request_id);
+    if response.status().is_server_error() {
+        response.extensions_mut().insert(Cause(error.cause_chain()));
+    }
+    response
+}
+
 /// Renders `error` as `application/problem+json`, with the headers its status calls for.
 pub fn render(error: &ApiError, request_id: &str) -> Response<Body> {
     let status = error.status();

@@ -5,6 +5,12 @@
 use std::sync::LazyLock;
 
 use crate::deploy::{http_functions, Route, ROUTES};
+use crate::error::ApiError;
+
+/// The 404 of any path no route takes.
+pub fn not_found() -> ApiError {
+    ApiError::NotFound("No route matches this path.".to_owned())
+}
 
 /// The route API Gateway names `key` (`GET /api/products/{id}`), if the table has it.
 pub fn route_for_key(key: &str) -> Option<&'static Route> {

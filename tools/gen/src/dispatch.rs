@@ -81,9 +81,9 @@ pub fn needs_of_handler(function: &str) -> Option<Needs> {{
 
 /// One handler through the pipeline, its future on the heap: the handlers' futures side by side
 /// would not fit a test thread's stack in a debug build.
-async fn boxed<'a, A, Args, H>(
+async fn boxed<'a, A: 'a, Args: 'a, H>(
     state: &'a AppState,
-    endpoint: &Endpoint<A>,
+    endpoint: &'a Endpoint<A>,
     invocation: LambdaEvent<Value>,
     handler: H,
 ) -> Answer<'a, ApiGatewayV2httpResponse>
