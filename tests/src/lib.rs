@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod calls;
+pub mod catalogue;
 pub mod dispatch;
 pub mod dynamodb_local;
 pub mod dynamodb_proxy;

@@ -1,14 +1,15 @@
 //! The catalogue's listing against DynamoDB Local: every order across pages, exactly once, also
 //! while others write; price ranges; search; totals; page numbers; cursors bound to their query;
-//! the write-sharded indexes; and products from before the indexes, brought in by the migration.
+//! the write-sharded indexes (products from before the indexes, brought in by the migration, are
+//! tested beside it: tools/tests/migrate.rs).
 
 use std::collections::{HashMap, HashSet};
 
+use api_tests::catalogue::{every_page, ids_of, total};
 use api_tests::{join_all, Event, TestApp, TestResponse};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{json, Value};
 use shared::domain::catalogue::fold;
-use shared::store::products;
 
 /// A product as the tests expect to see it listed.
 #[derive(Debug, Clone)]
@@ -77,36 +78,6 @@ fn sorted(mut products: Vec<Listed>, sort: &str) -> Vec<String> {
         other => panic!("no sort {other}"),
     }
     products.into_iter().map(|p| p.id).collect()
-}
-
-/// Follows `nextCursor` from the first page of `query` to the end; the ids in the order given.
-async fn every_page(app: &TestApp, query: &str) -> Vec<String> {
-    let mut ids = Vec::new();
-    let mut cursor: Option<String> = None;
-    for _ in 0..1_000 {
-        let url = match &cursor {
-            Some(cursor) => format!("{query}&cursor={cursor}"),
-            None => query.to_owned(),
-        };
-        let page = app.list_products(&url).await;
-        assert_eq!(page.status, 200, "{url}: {:?}", page.json());
-        let body = page.json();
-        ids.extend(ids_of(&body));
-        match body["nextCursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => return ids,
-        }
-    }
-    panic!("{query}: the cursors never ended");
-}
-
-fn ids_of(body: &Value) -> Vec<String> {
-    body["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .map(|p| p["id"].as_str().expect("id").to_owned())
-        .collect()
 }
 
 const SORTS: [&str; 5] = ["-createdAt", "createdAt", "price", "-price", "name"];
@@ -456,12 +427,6 @@ async fn the_word_index_follows_renames_deletes_long_names_and_short_words() {
     );
 }
 
-async fn total(app: &TestApp, query: &str) -> u64 {
-    let response = app.list_products(&format!("{query}&include=total")).await;
-    assert_eq!(response.status, 200, "{:?}", response.json());
-    response.json()["total"].as_u64().expect("total")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn totals_are_exact_after_creates_deletes_and_changes_of_category() {
     let app = TestApp::spawn().await;
@@ -622,14 +587,6 @@ async fn a_cursor_works_only_for_the_query_it_was_issued_for() {
     );
 }
 
-async fn profile_id(app: &TestApp, token: &str) -> String {
-    let profile = app.invoke(&Event::load("profile").bearer(token)).await;
-    profile.json()["data"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned()
-}
-
 /// `count` products named `Filler <i>`, which no search of the tests finds.
 async fn fillers(app: &TestApp, token: &str, count: usize, category: &str) {
     for chunk in (0..count).collect::<Vec<_>>().chunks(10) {
@@ -716,112 +673,4 @@ async fn two_hundred_creates_in_one_category_by_one_owner_spread_over_every_inde
         .filter(|id| id.starts_with("total#"))
         .count();
     assert!(counter_items > 16, "{counter_items} counter items");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn products_stored_before_the_sharded_indexes_are_listed_and_counted_after_the_migration() {
-    let app = TestApp::spawn().await;
-    let token = app.user_token("legacy@example.com").await;
-    let owner = profile_id(&app, &token).await;
-    // Items as the previous version wrote them: one listing partition, no totals.
-    let mut legacy = Vec::new();
-    for i in 0..12 {
-        let id = shared::domain::Id::generate(app.clock().now()).expect("id");
-        let mut item = HashMap::from([
-            ("id".to_owned(), AttributeValue::S(id.to_string())),
-            ("ownerId".to_owned(), AttributeValue::S(owner.clone())),
-            (
-                "name".to_owned(),
-                AttributeValue::S(format!("Old lamp {i}")),
-            ),
-            (
-                "priceCents".to_owned(),
-                AttributeValue::N((100 * i).to_string()),
-            ),
-            (
-                "createdAt".to_owned(),
-                AttributeValue::S(app.clock().now().to_string()),
-            ),
-            (
-                "updatedAt".to_owned(),
-                AttributeValue::S(app.clock().now().to_string()),
-            ),
-            ("version".to_owned(), AttributeValue::N("1".to_owned())),
-            (
-                "listPartition".to_owned(),
-                AttributeValue::S("ALL".to_owned()),
-            ),
-        ]);
-        if i % 2 == 0 {
-            item.insert(
-                "category".to_owned(),
-                AttributeValue::S("legacy".to_owned()),
-            );
-        }
-        app.state
-            .dynamo
-            .put_item()
-            .table_name(
-                app.state
-                    .config
-                    .tables
-                    .get(shared::tables::TableName::Products),
-            )
-            .set_item(Some(item))
-            .send()
-            .await
-            .expect("legacy item");
-        legacy.push(id.to_string());
-    }
-    let fresh = seed(&app, &token, 3, Some("legacy")).await;
-    assert_eq!(
-        every_page(&app, "limit=50").await.len(),
-        3,
-        "before: only the new"
-    );
-    assert_eq!(
-        app.get_product(&legacy[0]).await.status,
-        200,
-        "readable all along"
-    );
-
-    let first = products::migrate(app.state.products(), app.state.shards())
-        .await
-        .expect("migration");
-    let again = products::migrate(app.state.products(), app.state.shards())
-        .await
-        .expect("migration");
-
-    assert_eq!(
-        (first.examined, first.rewritten, first.counted),
-        (15, 12, 12)
-    );
-    assert_eq!(
-        (again.rewritten, again.counted),
-        (0, 0),
-        "run again, nothing to do"
-    );
-    let listed: HashSet<String> = every_page(&app, "limit=7&sort=price")
-        .await
-        .into_iter()
-        .collect();
-    let expected: HashSet<String> = legacy
-        .iter()
-        .cloned()
-        .chain(fresh.iter().map(|p| p.id.clone()))
-        .collect();
-    assert_eq!(listed, expected);
-    let found: HashSet<String> = every_page(&app, "q=old%20lamp").await.into_iter().collect();
-    assert_eq!(
-        found,
-        legacy.iter().cloned().collect(),
-        "in the word index too"
-    );
-    assert_eq!(total(&app, "limit=1").await, 15);
-    assert_eq!(total(&app, "category=legacy").await, 9);
-    let event = Event::load("delete-product")
-        .product_id(&legacy[0])
-        .bearer(&token);
-    assert_eq!(app.invoke(&event).await.status, 204);
-    assert_eq!(total(&app, "category=legacy").await, 8);
 }

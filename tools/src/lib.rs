@@ -3,6 +3,7 @@
 //! the benchmark's statistics and report.
 
 pub mod bench;
+pub mod migrate;
 
 /// The functions' configuration from the environment, for a tool that works on the tables
 /// (their names, the listing shards) and holds no key; the tool `name` exits with the reason if

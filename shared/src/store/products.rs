@@ -561,86 +561,82 @@ async fn purge_one(table: Products<'_>, id: &Id) -> Result<bool, ApiError> {
     .await
 }
 
-/// What [`migrate`] did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Migration {
-    /// Products read.
-    pub examined: usize,
-    /// Products rewritten: index keys missing or under another shard count, or not counted.
-    pub rewritten: usize,
-    /// Products counted in the totals for the first time.
-    pub counted: usize,
+/// What [`relayout`] found of a product.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Relayout {
+    /// Already in the current layout: nothing written.
+    Current,
+    /// Written again under the current layout; `counted` if counted in the totals just now.
+    Rewritten { counted: bool },
+    /// It changed since it was read: here it is as it is now, to look at again.
+    Changed(Item),
+    /// It is gone.
+    Gone,
 }
 
-/// Brings every product to the current layout: its index keys under `shards` (missing from items
-/// written before the sharded indexes, or under another shard count) and counted in the totals.
-/// Safe while the API serves: each product is rewritten on the condition that it did not change
-/// since it was read (one that did is read again), and counted in the same transaction as it is
-/// marked counted. Run again, it finds nothing to do.
-pub async fn migrate(table: Products<'_>, shards: Shards) -> Result<Migration, ApiError> {
-    let mut done = Migration::default();
-    let mut start: Option<Item> = None;
-    loop {
-        let page = table
-            .client
-            .scan()
-            .table_name(table.name)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| storage_error("scan products", e))?;
-        // Products only: the counters of the totals have no owner, search entries a product.
-        for item in page.items.unwrap_or_default() {
-            if item.contains_key("ownerId") && !item.contains_key("productId") {
-                done.examined += 1;
-                let (rewritten, counted) = migrate_one(table, item, shards).await?;
-                done.rewritten += usize::from(rewritten);
-                done.counted += usize::from(counted);
-            }
-        }
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            return Ok(done);
-        }
-    }
-}
-
-/// Brings one product up to date; whether it was rewritten, and whether counted now.
-async fn migrate_one(
+/// Writes the product `item` (as a scan read it) again under the current layout, if it is not
+/// in it: its index keys under `shards` (missing from items written before the sharded indexes,
+/// or under another shard count), its search entries, and counted in the totals (in the same
+/// transaction as it is marked counted). Conditional on the product being unchanged since read,
+/// so it is safe while the API serves: `make migrate` (tools/src/migrate.rs) runs it on every
+/// product.
+pub async fn relayout(
     table: Products<'_>,
-    mut item: Item,
+    item: Item,
     shards: Shards,
-) -> Result<(bool, bool), ApiError> {
-    for _ in 0..WRITE_ATTEMPTS {
-        let stored = stored_from_item(item.clone())?;
-        let current = item_of(&stored.product, shards, true)?;
-        if item == current {
-            return Ok((false, false));
-        }
-        let (condition, values) = unchanged(&stored);
-        let entries = entry_puts(table, &stored.product, &current, shards)?;
-        let put = Put::builder()
-            .table_name(table.name)
-            .set_item(Some(current))
-            .condition_expression(condition)
-            .set_expression_attribute_values(Some(values))
-            .build()
-            .map_err(|e| ApiError::unexpected("build product migration", e))?;
-        let mut items = vec![TransactWriteItem::builder().put(put).build()];
-        items.extend(entries);
-        if !stored.counted {
-            let product = &stored.product;
-            for counter in counters_of(&product.id, product.category.as_ref()) {
-                items.push(totals::add(table.name, counter, 1)?);
-            }
-        }
-        if let Transaction::Written = transact(table.client, "migrate product", items).await? {
-            return Ok((true, !stored.counted));
-        }
-        match find_item(table, stored.product.id.as_str()).await? {
-            Some(again) => item = again,
-            None => return Ok((false, false)),
+) -> Result<Relayout, ApiError> {
+    let stored = stored_from_item(item.clone())?;
+    let current = item_of(&stored.product, shards, true)?;
+    if item == current {
+        return Ok(Relayout::Current);
+    }
+    let (condition, values) = unchanged(&stored);
+    let entries = entry_puts(table, &stored.product, &current, shards)?;
+    let put = Put::builder()
+        .table_name(table.name)
+        .set_item(Some(current))
+        .condition_expression(condition)
+        .set_expression_attribute_values(Some(values))
+        .build()
+        .map_err(|e| ApiError::unexpected("build product migration", e))?;
+    let mut items = vec![TransactWriteItem::builder().put(put).build()];
+    items.extend(entries);
+    if !stored.counted {
+        let product = &stored.product;
+        for counter in counters_of(&product.id, product.category.as_ref()) {
+            items.push(totals::add(table.name, counter, 1)?);
         }
     }
-    Err(kept_changing("migrate product"))
+    if let Transaction::Written = transact(table.client, "migrate product", items).await? {
+        return Ok(Relayout::Rewritten {
+            counted: !stored.counted,
+        });
+    }
+    Ok(match find_item(table, stored.product.id.as_str()).await? {
+        Some(again) => Relayout::Changed(again),
+        None => Relayout::Gone,
+    })
+}
+
+/// One page of a scan of the whole products table (products, search entries and counters
+/// alike) from `start`, and the key to go on from, if there is more.
+pub async fn scan_page(
+    table: Products<'_>,
+    start: Option<Item>,
+) -> Result<(Vec<Item>, Option<Item>), ApiError> {
+    let page = table
+        .client
+        .scan()
+        .table_name(table.name)
+        .set_exclusive_start_key(start)
+        .send()
+        .await
+        .map_err(|e| storage_error("scan products", e))?;
+    Ok((page.items.unwrap_or_default(), page.last_evaluated_key))
+}
+
+/// Whether `item`, read by a scan of the products table, is a product (not a counter of the
+/// totals, which has no owner, nor a search entry, which names its product).
+pub fn is_product(item: &Item) -> bool {
+    item.contains_key("ownerId") && !item.contains_key("productId")
 }

@@ -1,12 +1,12 @@
 //! Brings every product in `PRODUCTS_TABLE` to the current layout: the listing indexes' keys
 //! under `LISTING_SHARDS` shards (default 16) and each product counted once in the totals. Items
 //! written before the sharded indexes, or under another shard count, are rewritten; run again,
-//! it finds nothing to do. Safe while the API serves (see `shared::store::products::migrate`).
+//! it finds nothing to do. Safe while the API serves (see `tools::migrate`).
 //! `make migrate` runs it against `AWS_ENDPOINT_URL_DYNAMODB` or, with that unset, the account
 //! and region of the environment's AWS credentials; `make dev` runs it after creating tables.
 
 use shared::store::listing::Shards;
-use shared::store::{products, Table};
+use shared::store::Table;
 
 #[tokio::main]
 async fn main() {
@@ -17,7 +17,7 @@ async fn main() {
         &client,
         config.tables.get(shared::tables::TableName::Products),
     );
-    match products::migrate(table, shards).await {
+    match tools::migrate::migrate(table, shards).await {
         Ok(done) => println!(
             "products migrated to {} listing shards: {} examined, {} rewritten, {} counted in the totals for the first time",
             shards.count(),

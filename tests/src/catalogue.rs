@@ -1,0 +1,52 @@
+//! Reading the catalogue as a client does, for the tests of listing and of the migration.
+
+use serde_json::Value;
+
+use crate::{Event, TestApp};
+
+/// Follows `nextCursor` from the first page of `query` to the end; the ids in the order given.
+pub async fn every_page(app: &TestApp, query: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..1_000 {
+        let url = match &cursor {
+            Some(cursor) => format!("{query}&cursor={cursor}"),
+            None => query.to_owned(),
+        };
+        let page = app.list_products(&url).await;
+        assert_eq!(page.status, 200, "{url}: {:?}", page.json());
+        let body = page.json();
+        ids.extend(ids_of(&body));
+        match body["nextCursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return ids,
+        }
+    }
+    panic!("{query}: the cursors never ended");
+}
+
+/// The ids of a page's products, in order.
+pub fn ids_of(body: &Value) -> Vec<String> {
+    body["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|p| p["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+/// The total `query` counts.
+pub async fn total(app: &TestApp, query: &str) -> u64 {
+    let response = app.list_products(&format!("{query}&include=total")).await;
+    assert_eq!(response.status, 200, "{:?}", response.json());
+    response.json()["total"].as_u64().expect("total")
+}
+
+/// The id of `token`'s user.
+pub async fn profile_id(app: &TestApp, token: &str) -> String {
+    let profile = app.invoke(&Event::load("profile").bearer(token)).await;
+    profile.json()["data"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned()
+}
