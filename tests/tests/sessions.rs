@@ -420,11 +420,12 @@ async fn a_login_beyond_fifty_live_sessions_ends_the_oldest() {
 #[tokio::test]
 async fn listing_reads_only_unexpired_sessions_and_a_bounded_number_of_them() {
     use shared::domain::{Id, Session, SessionId};
-    use shared::store::sessions::{insert, list_unexpired, LIST_READ_LIMIT};
+    use shared::store::sessions::{list_unexpired, start, LIST_READ_LIMIT};
     let app = TestApp::spawn().await;
     let user = Id::generate(app.clock().now()).expect("id");
-    // Sessions of an older epoch (as logout-all leaves them) far beyond what a listing reads.
-    for _ in 0..120 {
+    // Sessions of older epochs (as logout-all leaves them, each over when the next began) far
+    // beyond what a listing reads.
+    for epoch in 0..120 {
         let now = app.clock().now();
         let session = Session {
             id: SessionId::generate(now).expect("id"),
@@ -433,11 +434,11 @@ async fn listing_reads_only_unexpired_sessions_and_a_bounded_number_of_them() {
             expires_at: now.plus(shared::domain::session::SESSION_LIFETIME),
             source_ip: None,
             user_agent: None,
-            epoch: 0,
+            epoch,
         };
-        insert(app.state.sessions(), &session)
+        start(app.state.sessions(), &session, now)
             .await
-            .expect("insert");
+            .expect("start");
         app.clock().advance(std::time::Duration::from_millis(1));
     }
 

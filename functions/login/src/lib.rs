@@ -18,7 +18,6 @@ use shared::http::credentials::token_cookie;
 use shared::http::{json, with_header, Json, RequestContextExt};
 use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, Response};
-use shared::store::users::StoredUser;
 use shared::store::{sessions, users};
 use shared::{ApiError, AppState};
 
@@ -59,19 +58,10 @@ pub async fn handle(
     let account = guard?
         .settle(check, "The email or password is incorrect.")
         .await?;
-    start_session(state, signer, &req, &account, ip).await
-}
 
-/// Starts a session in the account's current epoch and answers with its token. A password
-/// change that slipped in since the account was read moved the epoch on, so this session is
-/// over before it begins: a login never outlives the password it used.
-async fn start_session(
-    state: &AppState,
-    signer: &TokenSigner,
-    req: &Request,
-    account: &StoredUser,
-    ip: Option<String>,
-) -> Result<Response<Body>, ApiError> {
+    // A session in the account's current epoch, and its token. A password change that slipped
+    // in since the account was read moved the epoch on, so this session is over before it
+    // begins: a login never outlives the password it used.
     let now = state.clock.now();
     let id = SessionId::generate(now)?;
     let issued = signer.issue(&account.user, &id, now)?;
@@ -84,9 +74,7 @@ async fn start_session(
         user_agent: req.header_str("user-agent").and_then(truncate_user_agent),
         epoch: account.session_epoch,
     };
-    sessions::insert(state.sessions(), &session).await?;
-    // One session more than the limit at most, and only until this ends the oldest.
-    sessions::end_beyond_limit(state.sessions(), &session.user_id, session.epoch, now).await?;
+    sessions::start(state.sessions(), &session, now).await?;
     req.record_user(account.user.id.as_str());
 
     let response = json(

@@ -59,29 +59,6 @@ impl LoginFailures {
             window: limits.window,
         }
     }
-
-    /// Counts an attempt before it is made, atomically, refusing (429) once the address has
-    /// had its failures for this email, or the email its failures from everywhere.
-    async fn reserve(&self, table: Limits<'_>, now: Timestamp) -> Result<LoginAttempt, ApiError> {
-        let ceilings = (self.per_address, self.per_email);
-        match counters::reserve_login(table, &self.key, &self.address, now, self.window, ceilings)
-            .await?
-        {
-            LoginReservation::Counted(window) => Ok(LoginAttempt {
-                ends_at: window.ends_at,
-            }),
-            LoginReservation::RefusedForAddress(window) => Err(too_many(
-                "Too many failed logins for this account from this address",
-                window.ends_at,
-                now,
-            )),
-            LoginReservation::RefusedForEmail(window) => Err(too_many(
-                "Too many failed logins for this account",
-                window.ends_at,
-                now,
-            )),
-        }
-    }
 }
 
 /// What a password check is made under: the attempt counted in the email's failed logins (and,
@@ -94,7 +71,9 @@ impl LoginFailures {
 pub struct LoginGuard<'a> {
     table: Limits<'a>,
     failures: LoginFailures,
-    attempt: LoginAttempt,
+    /// The attempt counted in the email's failures (none while a refused reservation gives
+    /// back what the other counter took).
+    attempt: Option<LoginAttempt>,
     /// The source address's own failures, and the attempt counted there.
     address: Option<(Limit, Reservation)>,
 }
@@ -123,32 +102,50 @@ impl<'a> LoginGuard<'a> {
             (Counted::EmailAndAddress, Some(ip)) => Some(Limit::login_failures_for_ip(limits, ip)),
             _ => None,
         };
+        let ceilings = (failures.per_address, failures.per_email);
+        let email_reserved = async {
+            let reserved = counters::reserve_login(
+                table,
+                &failures.key,
+                &failures.address,
+                now,
+                failures.window,
+                ceilings,
+            );
+            match reserved.await? {
+                LoginReservation::Counted(window) => Ok(LoginAttempt {
+                    ends_at: window.ends_at,
+                }),
+                LoginReservation::RefusedForAddress(window) => Err(too_many(
+                    "Too many failed logins for this account from this address",
+                    window.ends_at,
+                    now,
+                )),
+                LoginReservation::RefusedForEmail(window) => Err(too_many(
+                    "Too many failed logins for this account",
+                    window.ends_at,
+                    now,
+                )),
+            }
+        };
         let address_reserved = async {
             match &address {
                 Some(limit) => limit.reserve(table, now).await.map(Some),
                 None => Ok(None),
             }
         };
-        let (email_reserved, address_reserved) =
-            tokio::join!(failures.reserve(table, now), address_reserved);
+        let (email_reserved, address_reserved) = tokio::join!(email_reserved, address_reserved);
+        let guard = Self {
+            table,
+            attempt: email_reserved.as_ref().ok().copied(),
+            address: address.zip(address_reserved.as_ref().ok().copied().flatten()),
+            failures,
+        };
         match (email_reserved, address_reserved) {
-            (Ok(attempt), Ok(reserved)) => Ok(Self {
-                table,
-                failures,
-                attempt,
-                address: address.zip(reserved),
-            }),
-            (Err(refusal), reserved) => {
-                if let (Some(limit), Ok(Some(reservation))) = (&address, reserved) {
-                    log_unreturned(limit.release(table, reservation).await);
-                }
-                Err(refusal)
-            }
-            (Ok(attempt), Err(refusal)) => {
-                let email = &failures.key;
-                log_unreturned(
-                    counters::release_login(table, email, &failures.address, attempt.ends_at).await,
-                );
+            (Ok(_), Ok(_)) => Ok(guard),
+            // Refused by one: what the other took is given back.
+            (Err(refusal), _) | (_, Err(refusal)) => {
+                guard.release().await;
                 Err(refusal)
             }
         }
@@ -182,15 +179,16 @@ impl<'a> LoginGuard<'a> {
     /// for the email are forgiven (no other address's).
     pub async fn forgive(self) -> Result<(), ApiError> {
         let failures = &self.failures;
-        let (forgiven, released) = tokio::join!(
-            counters::forgive_address(
-                self.table,
-                &failures.key,
-                &failures.address,
-                self.attempt.ends_at
-            ),
-            self.release_address(),
-        );
+        let forgiven = async {
+            match self.attempt {
+                Some(attempt) => {
+                    let (key, address) = (&failures.key, &failures.address);
+                    counters::forgive_address(self.table, key, address, attempt.ends_at).await
+                }
+                None => Ok(()),
+            }
+        };
+        let (forgiven, released) = tokio::join!(forgiven, self.release_address());
         forgiven.and(released)
     }
 
@@ -202,16 +200,19 @@ impl<'a> LoginGuard<'a> {
     /// the check.
     pub async fn release(self) {
         let failures = &self.failures;
-        let (email, address) = tokio::join!(
-            counters::release_login(
-                self.table,
-                &failures.key,
-                &failures.address,
-                self.attempt.ends_at
-            ),
-            self.release_address(),
-        );
-        log_unreturned(email.and(address));
+        let email = async {
+            match self.attempt {
+                Some(attempt) => {
+                    let (key, address) = (&failures.key, &failures.address);
+                    counters::release_login(self.table, key, address, attempt.ends_at).await
+                }
+                None => Ok(()),
+            }
+        };
+        let (email, address) = tokio::join!(email, self.release_address());
+        if let Err(error) = email.and(address) {
+            tracing::warn!(error = %error, "could not give back a login attempt");
+        }
     }
 
     async fn release_address(&self) -> Result<(), ApiError> {
@@ -219,12 +220,6 @@ impl<'a> LoginGuard<'a> {
             Some((limit, reservation)) => limit.release(self.table, *reservation).await,
             None => Ok(()),
         }
-    }
-}
-
-fn log_unreturned(result: Result<(), ApiError>) {
-    if let Err(error) = result {
-        tracing::warn!(error = %error, "could not give back a login attempt");
     }
 }
 

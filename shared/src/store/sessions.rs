@@ -61,8 +61,8 @@ pub fn key(user_id: &Id, id: &SessionId) -> Item {
     ])
 }
 
-/// Stores a new session.
-pub async fn insert(table: Sessions<'_>, session: &Session) -> Result<(), ApiError> {
+/// The item of `session`.
+fn item_of(session: &Session) -> Result<Item, ApiError> {
     let item = SessionItem {
         user_id: session.user_id.to_string(),
         id: session.id.to_string(),
@@ -73,17 +73,7 @@ pub async fn insert(table: Sessions<'_>, session: &Session) -> Result<(), ApiErr
         source_ip: session.source_ip.clone(),
         user_agent: session.user_agent.clone(),
     };
-    let item =
-        serde_dynamo::to_item(item).map_err(|e| ApiError::unexpected("encode session", e))?;
-    table
-        .client
-        .put_item()
-        .table_name(table.name)
-        .set_item(Some(item))
-        .send()
-        .await
-        .map_err(|e| storage_error("put session", e))?;
-    Ok(())
+    serde_dynamo::to_item(item).map_err(|e| ApiError::unexpected("encode session", e))
 }
 
 /// The most items a listing of one user's sessions reads: the live ones are at most
@@ -123,14 +113,19 @@ pub async fn list_unexpired(
         .collect()
 }
 
-/// Ends the user's live sessions beyond the newest [`MAX_LIVE_SESSIONS`] (of `epoch`, at `now`):
-/// a login that would exceed the limit ends the oldest.
-pub async fn end_beyond_limit(
-    table: Sessions<'_>,
-    user_id: &Id,
-    epoch: u64,
-    now: Timestamp,
-) -> Result<(), ApiError> {
+/// Starts `session` (stored, at `now`) and ends the user's live sessions beyond the newest
+/// [`MAX_LIVE_SESSIONS`]: a login that would exceed the limit ends the oldest. One session more
+/// than the limit lives at most, and only until this ends the oldest.
+pub async fn start(table: Sessions<'_>, session: &Session, now: Timestamp) -> Result<(), ApiError> {
+    table
+        .client
+        .put_item()
+        .table_name(table.name)
+        .set_item(Some(item_of(session)?))
+        .send()
+        .await
+        .map_err(|e| storage_error("put session", e))?;
+    let (user_id, epoch) = (&session.user_id, session.epoch);
     let mut live: Vec<Session> = list_unexpired(table, user_id, now)
         .await?
         .into_iter()

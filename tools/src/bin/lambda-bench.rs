@@ -192,7 +192,7 @@ async fn seed(state: &AppState) -> Seeded {
         user_agent: None,
         epoch,
     };
-    shared::store::sessions::insert(state.sessions(), &session)
+    shared::store::sessions::start(state.sessions(), &session, now)
         .await
         .expect("session");
     let token = issued.token;
