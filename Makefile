@@ -12,7 +12,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 help:
 	@echo "make dev     serve the API at http://127.0.0.1:9000 on DynamoDB Local (reference at /docs)"
 	@echo "make docs    render openapi.yaml into target/docs/index.html"
-	@echo "make gen     write what is derived from the route table (router, template, events, dispatch)"
+	@echo "make gen     write what is derived from the deployment manifest (router, template, events, dispatch)"
 	@echo "make test    unit, handler, integration and end-to-end tests"
 	@echo "make lint    rustfmt, clippy, cargo deny, cfn-lint, sam validate and the contract linters"
 	@echo "make build   every function for arm64 Lambda in one cargo build, packaged by sam build"
@@ -46,7 +46,7 @@ dev: tools
 docs: node_modules/.installed
 	scripts/docs.sh
 
-## What the route table (shared/src/http/routes/table.rs) derives: Cargo.toml's watch router, the
+## What the deployment manifest (shared/src/deploy/functions.rs) derives: Cargo.toml's watch router, the
 ## functions and alarms of template.yaml, missing sample events, the test dispatch.
 gen:
 	cargo run --quiet --locked -p gen

@@ -420,7 +420,7 @@ function globMatches(pattern, value) {
 }
 
 // A statement the template keeps though no test reaches it says so in its Sid, with its reason
-// in the comment above it (the route table's `Grant::untested`).
+// in the comment above it (the manifest's `Grant::untested`).
 const UNTESTED_SID = 'KeptUntested'
 const unused = []
 const kept = []

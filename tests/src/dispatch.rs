@@ -20,194 +20,80 @@ pub async fn dispatch<'a>(
     key: &str,
     invocation: LambdaEvent<Value>,
 ) -> Answer<'a, ApiGatewayV2httpResponse> {
+    // The handler of the manifest's `entry` through the pipeline.
+    macro_rules! through {
+        ($entry:ident, $handle:path) => {
+            boxed(state, &deploy::$entry, invocation, $handle).await
+        };
+    }
     let function = route_for_key(key).map_or("fallback", |route| route.function);
     match function {
-        "health" => boxed(state, &deploy::HEALTH, invocation, health::handle).await,
-        "register" => boxed(state, &deploy::REGISTER, invocation, register::handle).await,
-        "login" => boxed(state, &deploy::LOGIN, invocation, login::handle).await,
-        "logout" => boxed(state, &deploy::LOGOUT, invocation, logout::handle).await,
-        "logout-all" => boxed(state, &deploy::LOGOUT_ALL, invocation, logout_all::handle).await,
-        "list-sessions" => {
-            boxed(
-                state,
-                &deploy::LIST_SESSIONS,
-                invocation,
-                list_sessions::handle,
-            )
-            .await
-        }
-        "end-session" => boxed(state, &deploy::END_SESSION, invocation, end_session::handle).await,
-        "jwks" => boxed(state, &deploy::JWKS, invocation, jwks::handle).await,
-        "profile" => boxed(state, &deploy::PROFILE, invocation, profile::handle).await,
-        "change-password" => {
-            boxed(
-                state,
-                &deploy::CHANGE_PASSWORD,
-                invocation,
-                change_password::handle,
-            )
-            .await
-        }
-        "list-products" => {
-            boxed(
-                state,
-                &deploy::LIST_PRODUCTS,
-                invocation,
-                list_products::handle,
-            )
-            .await
-        }
-        "create-product" => {
-            boxed(
-                state,
-                &deploy::CREATE_PRODUCT,
-                invocation,
-                create_product::handle,
-            )
-            .await
-        }
-        "get-product" => boxed(state, &deploy::GET_PRODUCT, invocation, get_product::handle).await,
-        "update-product" => {
-            boxed(
-                state,
-                &deploy::UPDATE_PRODUCT,
-                invocation,
-                update_product::handle,
-            )
-            .await
-        }
-        "patch-product" => {
-            boxed(
-                state,
-                &deploy::PATCH_PRODUCT,
-                invocation,
-                patch_product::handle,
-            )
-            .await
-        }
-        "delete-product" => {
-            boxed(
-                state,
-                &deploy::DELETE_PRODUCT,
-                invocation,
-                delete_product::handle,
-            )
-            .await
-        }
-        "forgot-password" => {
-            boxed(
-                state,
-                &deploy::FORGOT_PASSWORD,
-                invocation,
-                forgot_password::handle,
-            )
-            .await
-        }
-        "reset-password" => {
-            boxed(
-                state,
-                &deploy::RESET_PASSWORD,
-                invocation,
-                reset_password::handle,
-            )
-            .await
-        }
-        "verify-email" => {
-            boxed(
-                state,
-                &deploy::VERIFY_EMAIL,
-                invocation,
-                verify_email::handle,
-            )
-            .await
-        }
-        "resend-verification" => {
-            boxed(
-                state,
-                &deploy::RESEND_VERIFICATION,
-                invocation,
-                resend_verification::handle,
-            )
-            .await
-        }
-        "update-profile" => {
-            boxed(
-                state,
-                &deploy::UPDATE_PROFILE,
-                invocation,
-                update_profile::handle,
-            )
-            .await
-        }
-        "delete-account" => {
-            boxed(
-                state,
-                &deploy::DELETE_ACCOUNT,
-                invocation,
-                delete_account::handle,
-            )
-            .await
-        }
-        "fallback" => boxed(state, &deploy::FALLBACK, invocation, fallback::handle).await,
-        _ => boxed(state, &deploy::FALLBACK, invocation, fallback::handle).await,
+        "health" => through!(HEALTH, health::handle),
+        "register" => through!(REGISTER, register::handle),
+        "login" => through!(LOGIN, login::handle),
+        "logout" => through!(LOGOUT, logout::handle),
+        "logout-all" => through!(LOGOUT_ALL, logout_all::handle),
+        "list-sessions" => through!(LIST_SESSIONS, list_sessions::handle),
+        "end-session" => through!(END_SESSION, end_session::handle),
+        "jwks" => through!(JWKS, jwks::handle),
+        "profile" => through!(PROFILE, profile::handle),
+        "change-password" => through!(CHANGE_PASSWORD, change_password::handle),
+        "list-products" => through!(LIST_PRODUCTS, list_products::handle),
+        "create-product" => through!(CREATE_PRODUCT, create_product::handle),
+        "get-product" => through!(GET_PRODUCT, get_product::handle),
+        "update-product" => through!(UPDATE_PRODUCT, update_product::handle),
+        "patch-product" => through!(PATCH_PRODUCT, patch_product::handle),
+        "delete-product" => through!(DELETE_PRODUCT, delete_product::handle),
+        "forgot-password" => through!(FORGOT_PASSWORD, forgot_password::handle),
+        "reset-password" => through!(RESET_PASSWORD, reset_password::handle),
+        "verify-email" => through!(VERIFY_EMAIL, verify_email::handle),
+        "resend-verification" => through!(RESEND_VERIFICATION, resend_verification::handle),
+        "update-profile" => through!(UPDATE_PROFILE, update_profile::handle),
+        "delete-account" => through!(DELETE_ACCOUNT, delete_account::handle),
+        "fallback" => through!(FALLBACK, fallback::handle),
+        _ => through!(FALLBACK, fallback::handle),
     }
 }
 
 /// What the handler of `function` needs loaded at cold start, by its parameters.
 pub fn needs_of_handler(function: &str) -> Option<Needs> {
+    // What the handler of the manifest's `entry` takes, an HTTP route's or a worker's.
+    macro_rules! needs {
+        ($entry:ident, $handle:path) => {
+            Some(handler_needs(&deploy::$entry, $handle))
+        };
+    }
+    macro_rules! job_needs {
+        ($entry:ident, $handle:path) => {
+            Some(job_needs(&deploy::$entry, $handle))
+        };
+    }
     match function {
-        "health" => Some(handler_needs(&deploy::HEALTH, health::handle)),
-        "register" => Some(handler_needs(&deploy::REGISTER, register::handle)),
-        "login" => Some(handler_needs(&deploy::LOGIN, login::handle)),
-        "logout" => Some(handler_needs(&deploy::LOGOUT, logout::handle)),
-        "logout-all" => Some(handler_needs(&deploy::LOGOUT_ALL, logout_all::handle)),
-        "list-sessions" => Some(handler_needs(&deploy::LIST_SESSIONS, list_sessions::handle)),
-        "end-session" => Some(handler_needs(&deploy::END_SESSION, end_session::handle)),
-        "jwks" => Some(handler_needs(&deploy::JWKS, jwks::handle)),
-        "profile" => Some(handler_needs(&deploy::PROFILE, profile::handle)),
-        "change-password" => Some(handler_needs(
-            &deploy::CHANGE_PASSWORD,
-            change_password::handle,
-        )),
-        "list-products" => Some(handler_needs(&deploy::LIST_PRODUCTS, list_products::handle)),
-        "create-product" => Some(handler_needs(
-            &deploy::CREATE_PRODUCT,
-            create_product::handle,
-        )),
-        "get-product" => Some(handler_needs(&deploy::GET_PRODUCT, get_product::handle)),
-        "update-product" => Some(handler_needs(
-            &deploy::UPDATE_PRODUCT,
-            update_product::handle,
-        )),
-        "patch-product" => Some(handler_needs(&deploy::PATCH_PRODUCT, patch_product::handle)),
-        "delete-product" => Some(handler_needs(
-            &deploy::DELETE_PRODUCT,
-            delete_product::handle,
-        )),
-        "forgot-password" => Some(handler_needs(
-            &deploy::FORGOT_PASSWORD,
-            forgot_password::handle,
-        )),
-        "reset-password" => Some(handler_needs(
-            &deploy::RESET_PASSWORD,
-            reset_password::handle,
-        )),
-        "verify-email" => Some(handler_needs(&deploy::VERIFY_EMAIL, verify_email::handle)),
-        "resend-verification" => Some(handler_needs(
-            &deploy::RESEND_VERIFICATION,
-            resend_verification::handle,
-        )),
-        "update-profile" => Some(handler_needs(
-            &deploy::UPDATE_PROFILE,
-            update_profile::handle,
-        )),
-        "delete-account" => Some(handler_needs(
-            &deploy::DELETE_ACCOUNT,
-            delete_account::handle,
-        )),
-        "fallback" => Some(handler_needs(&deploy::FALLBACK, fallback::handle)),
-        "mailer" => Some(job_needs(&deploy::MAILER, mailer::handle)),
-        "purger" => Some(job_needs(&deploy::PURGER, purger::handle)),
+        "health" => needs!(HEALTH, health::handle),
+        "register" => needs!(REGISTER, register::handle),
+        "login" => needs!(LOGIN, login::handle),
+        "logout" => needs!(LOGOUT, logout::handle),
+        "logout-all" => needs!(LOGOUT_ALL, logout_all::handle),
+        "list-sessions" => needs!(LIST_SESSIONS, list_sessions::handle),
+        "end-session" => needs!(END_SESSION, end_session::handle),
+        "jwks" => needs!(JWKS, jwks::handle),
+        "profile" => needs!(PROFILE, profile::handle),
+        "change-password" => needs!(CHANGE_PASSWORD, change_password::handle),
+        "list-products" => needs!(LIST_PRODUCTS, list_products::handle),
+        "create-product" => needs!(CREATE_PRODUCT, create_product::handle),
+        "get-product" => needs!(GET_PRODUCT, get_product::handle),
+        "update-product" => needs!(UPDATE_PRODUCT, update_product::handle),
+        "patch-product" => needs!(PATCH_PRODUCT, patch_product::handle),
+        "delete-product" => needs!(DELETE_PRODUCT, delete_product::handle),
+        "forgot-password" => needs!(FORGOT_PASSWORD, forgot_password::handle),
+        "reset-password" => needs!(RESET_PASSWORD, reset_password::handle),
+        "verify-email" => needs!(VERIFY_EMAIL, verify_email::handle),
+        "resend-verification" => needs!(RESEND_VERIFICATION, resend_verification::handle),
+        "update-profile" => needs!(UPDATE_PROFILE, update_profile::handle),
+        "delete-account" => needs!(DELETE_ACCOUNT, delete_account::handle),
+        "fallback" => needs!(FALLBACK, fallback::handle),
+        "mailer" => job_needs!(MAILER, mailer::handle),
+        "purger" => job_needs!(PURGER, purger::handle),
         _ => None,
     }
 }

@@ -1,6 +1,6 @@
 //! The API reference as a reader sees it: the page `make docs` renders from openapi.yaml, served
 //! at `/docs` by the local stack, loaded in headless Chromium (tests/browser/docs-page.cjs). Every
-//! route of the route table is listed there, once, with its method; the page runs without a
+//! route of the manifest is listed there, once, with its method; the page runs without a
 //! script error and fetches nothing from anywhere but where it was served from.
 
 use std::collections::BTreeSet;

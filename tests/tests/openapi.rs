@@ -1,4 +1,4 @@
-//! openapi.yaml and the functions describe the same API: every route of the route table is
+//! openapi.yaml and the functions describe the same API: every route of the manifest is
 //! documented, nothing undocumented is routed, and the problem body matches its schema.
 //! (Schemathesis, in `make test`, holds the served responses to the document in full.)
 

@@ -42,7 +42,7 @@ pub fn apply_preflight(headers: &mut HeaderMap, config: &Config, origin: Option<
     if !origin.is_some_and(|origin| config.is_allowed_origin(origin)) {
         return;
     }
-    // Every method of the route table: derived from it, never listed by hand.
+    // Every method of the manifest's routes: derived from it, never listed by hand.
     headers.insert(
         "access-control-allow-methods",
         HeaderValue::from_static(all_methods()),

@@ -1,8 +1,8 @@
 //! The workers: functions that do the outbox's jobs (`domain::outbox`), each fed by the outbox
 //! table's stream through a filter on `job`, as Lambda's event source mapping feeds them deployed
-//! (and the local stream poller under `make dev`). Like the route table, this table is the one
-//! place a worker is declared: `make gen` writes its function, stream mapping, failure queue and
-//! alarms into the template.
+//! (and the local stream poller under `make dev`). A worker is declared in the deployment
+//! manifest (`crate::deploy`), from which `make gen` writes its function, stream mapping, failure
+//! queue and alarms into the template; this is its runtime.
 //!
 //! A worker handles the records of a batch in order. A job done is removed from the outbox. A
 //! job that failed for a passing reason is reported as a partial batch failure, so the stream

@@ -28,18 +28,18 @@ pub fn dispatch_rs() -> String {
     for route in http_functions() {
         let (crate_name, entry) = (crate_of(route.function), entry_of(route.function));
         arms.push_str(&format!(
-            "        \"{}\" => boxed(state, &deploy::{entry}, invocation, {crate_name}::handle).await,\n",
+            "        \"{}\" => through!({entry}, {crate_name}::handle),\n",
             route.function
         ));
         needs.push_str(&format!(
-            "        \"{}\" => Some(handler_needs(&deploy::{entry}, {crate_name}::handle)),\n",
+            "        \"{}\" => needs!({entry}, {crate_name}::handle),\n",
             route.function
         ));
     }
     for worker in WORKERS {
         let (crate_name, entry) = (crate_of(worker.function), entry_of(worker.function));
         needs.push_str(&format!(
-            "        \"{}\" => Some(job_needs(&deploy::{entry}, {crate_name}::handle)),\n",
+            "        \"{}\" => job_needs!({entry}, {crate_name}::handle),\n",
             worker.function
         ));
     }
@@ -66,14 +66,31 @@ pub async fn dispatch<'a>(
     key: &str,
     invocation: LambdaEvent<Value>,
 ) -> Answer<'a, ApiGatewayV2httpResponse> {{
+    // The handler of the manifest's `entry` through the pipeline.
+    macro_rules! through {{
+        ($entry:ident, $handle:path) => {{
+            boxed(state, &deploy::$entry, invocation, $handle).await
+        }};
+    }}
     let function = route_for_key(key).map_or("fallback", |route| route.function);
     match function {{
-{arms}        _ => boxed(state, &deploy::FALLBACK, invocation, fallback::handle).await,
+{arms}        _ => through!(FALLBACK, fallback::handle),
     }}
 }}
 
 /// What the handler of `function` needs loaded at cold start, by its parameters.
 pub fn needs_of_handler(function: &str) -> Option<Needs> {{
+    // What the handler of the manifest's `entry` takes, an HTTP route's or a worker's.
+    macro_rules! needs {{
+        ($entry:ident, $handle:path) => {{
+            Some(handler_needs(&deploy::$entry, $handle))
+        }};
+    }}
+    macro_rules! job_needs {{
+        ($entry:ident, $handle:path) => {{
+            Some(job_needs(&deploy::$entry, $handle))
+        }};
+    }}
     match function {{
 {needs}        _ => None,
     }}

@@ -1,4 +1,4 @@
-//! What `make gen` writes from the route table (`shared::http::routes`), each file as the table
+//! What `make gen` writes from the deployment manifest (`shared::deploy`), each file as the manifest
 //! gives it. A generated part of a hand-written file sits between two marker lines; a wholly
 //! generated file says so in its first line. `tests/generated.rs` fails, naming the file, when
 //! one is not what the table gives.
@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 /// The line a generated part of a file starts after, as the file's own comment syntax writes it
 /// (`#` for TOML and YAML).
 pub fn begin_marker(what: &str) -> String {
-    format!("# BEGIN make gen: {what}. Written from the route table (shared/src/http/routes/table.rs): edit the table, then run `make gen`.")
+    format!("# BEGIN make gen: {what}. Written from the deployment manifest (shared/src/deploy/functions.rs): edit it, then run `make gen`.")
 }
 
 /// The line a generated part of a file ends before.
@@ -21,7 +21,7 @@ pub fn end_marker(what: &str) -> String {
     format!("# END make gen: {what}.")
 }
 
-/// One file as the route table gives it.
+/// One file as the manifest gives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Generated {
     /// From the repository's root.

@@ -1,4 +1,4 @@
-//! `make gen`: writes what is derived from the route table. `gen --check` writes nothing and
+//! `make gen`: writes what is derived from the deployment manifest. `gen --check` writes nothing and
 //! lists the files that are not what the table gives (exit status 1 if any).
 
 use std::path::PathBuf;
@@ -33,7 +33,7 @@ fn main() -> ExitCode {
         println!("wrote {}", file.path.display());
     }
     if stale.is_empty() {
-        println!("every generated file is what the route table gives");
+        println!("every generated file is what the manifest gives");
     }
     if check && !stale.is_empty() {
         return ExitCode::FAILURE;

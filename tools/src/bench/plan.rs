@@ -1,5 +1,5 @@
 //! Which functions `make bench` runs, in which order, how often and with what answer expected;
-//! and those it does not run, with the reason. Every function of the route table is one or the
+//! and those it does not run, with the reason. Every function of the manifest is one or the
 //! other: a new route fails the test below until it is placed.
 
 /// A benchmarked function: the event it is given (its name in the results), warm invocations,
@@ -134,7 +134,7 @@ mod tests {
         {
             assert!(
                 http_functions().any(|route| route.function == name),
-                "{name} is no function of the route table"
+                "{name} is no function of the manifest"
             );
         }
     }
