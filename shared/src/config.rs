@@ -37,6 +37,9 @@ pub struct Config {
     pub signing_key: Option<SecretSource>,
     /// Where list-products' cursor key comes from (`CURSOR_KEY_SECRET_ID` or `_FILE`).
     pub cursor_key: Option<SecretSource>,
+    /// Where the mailer's key of the per-address mail cap comes from (`ADDRESS_KEY_SECRET_ID`
+    /// or `_FILE`).
+    pub address_key: Option<SecretSource>,
 }
 
 /// The keys tokens are verified with and the claims they must carry. Nothing here is secret.
@@ -67,6 +70,9 @@ pub struct LimitConfig {
     pub reset_mails_per_email: u32,
     /// Verification mails a user may ask for again per hour.
     pub verification_mails_per_user: u32,
+    /// Mails of any kind to one address per hour, whatever the accounts (past it they are not
+    /// sent, silently).
+    pub mails_per_address: u32,
 }
 
 /// Where the request lines' metrics are published.
@@ -106,6 +112,7 @@ impl Default for LimitConfig {
             forgot_requests_per_ip: 20,
             reset_mails_per_email: 3,
             verification_mails_per_user: 3,
+            mails_per_address: 5,
         }
     }
 }
@@ -209,6 +216,7 @@ impl Config {
                 "VERIFICATION_MAILS_PER_USER",
                 defaults.verification_mails_per_user,
             )?,
+            mails_per_address: number("MAILS_PER_ADDRESS", defaults.mails_per_address)?,
         };
         let mail = MailConfig {
             from: get("MAIL_FROM").unwrap_or_else(|| "no-reply@example.com".to_owned()),
@@ -275,6 +283,7 @@ impl Config {
             listing_shards,
             signing_key: SecretSource::from_lookup(get, "JWT_SIGNING_KEY")?,
             cursor_key: SecretSource::from_lookup(get, "CURSOR_KEY")?,
+            address_key: SecretSource::from_lookup(get, "ADDRESS_KEY")?,
         })
     }
 

@@ -11,7 +11,7 @@ use crate::auth::keys::SigningKey;
 use crate::clock::{Clock, Timestamp};
 use crate::config::{Config, ConfigError, SecretSource};
 use crate::error::ApiError;
-use crate::mail::MailSender;
+use crate::mail::{AddressKey, MailSender};
 use crate::pagination::CursorKey;
 use crate::store::{
     self, idempotency::Idempotency, limits::Limits, listing::Shards, outbox::Outbox,
@@ -33,6 +33,7 @@ pub struct AppState {
     signer: Option<TokenSigner>,
     cursors: Option<CursorKey>,
     mail: Option<MailSender>,
+    address_key: Option<AddressKey>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -53,6 +54,8 @@ pub struct Needs {
     pub signing_key: bool,
     /// The key page cursors are signed with (list-products only).
     pub cursor_key: bool,
+    /// The key of the per-address mail cap (the mailer only).
+    pub address_key: bool,
     /// An SES client, to send mail (the mailer only).
     pub mail: bool,
 }
@@ -63,6 +66,7 @@ impl Needs {
         storage: false,
         signing_key: false,
         cursor_key: false,
+        address_key: false,
         mail: false,
     };
 
@@ -72,6 +76,7 @@ impl Needs {
             storage: self.storage || other.storage,
             signing_key: self.signing_key || other.signing_key,
             cursor_key: self.cursor_key || other.cursor_key,
+            address_key: self.address_key || other.address_key,
             mail: self.mail || other.mail,
         }
     }
@@ -99,6 +104,7 @@ impl AppState {
             counters: CounterMemory::default(),
             signer: None,
             cursors: None,
+            address_key: None,
             mail: None,
         })
     }
@@ -121,6 +127,21 @@ impl AppState {
             cursors: Some(key),
             ..self
         }
+    }
+
+    /// State with the key of the per-address mail cap.
+    pub fn with_address_key(self, key: AddressKey) -> Self {
+        Self {
+            address_key: Some(key),
+            ..self
+        }
+    }
+
+    /// The key of the per-address mail cap; only the mailer's state has one.
+    pub fn address_key(&self) -> Result<&AddressKey, ApiError> {
+        self.address_key
+            .as_ref()
+            .ok_or_else(|| ApiError::unexpected("mail cap", "this function holds no address key"))
     }
 
     /// State that sends mail with `sender`.
@@ -220,6 +241,12 @@ impl AppState {
             let key = CursorKey::from_secret(secret.expose_secret().trim().as_bytes())
                 .unwrap_or_else(|reason| exit_with(&format!("CURSOR_KEY: {reason}")));
             state = state.with_cursor_key(key);
+        }
+        if needs.address_key {
+            let secret = load(state.config.address_key.as_ref(), "ADDRESS_KEY").await;
+            let key = AddressKey::from_secret(secret.expose_secret().trim().as_bytes())
+                .unwrap_or_else(|reason| exit_with(&format!("ADDRESS_KEY: {reason}")));
+            state = state.with_address_key(key);
         }
         Box::leak(Box::new(state))
     }

@@ -14,6 +14,7 @@ use secrecy::SecretString;
 use shared::auth::keys::SigningKey;
 use shared::auth::TokenSigner;
 use shared::http::after_response::AfterResponse;
+use shared::mail::AddressKey;
 use shared::pagination::CursorKey;
 use shared::tables::TableName;
 use shared::telemetry::LogSink;
@@ -29,6 +30,8 @@ use shared::worker::failures::FailureQueue;
 
 /// The cursor key of every test app.
 pub const TEST_CURSOR_KEY: &[u8] = b"test-cursor-key-0123456789abcdef0123456789";
+/// The key of every test app's per-address mail cap.
+pub const TEST_ADDRESS_KEY: &[u8] = b"test-address-key-0123456789abcdef012345678";
 
 /// The signing key of every test app in this process (made once), as login holds it: its PEM.
 pub fn signing_key_pem() -> &'static SecretString {
@@ -102,11 +105,13 @@ fn config_of(env: &[(String, String)]) -> Config {
 fn state_with_keys(config: Config, client: Client, clock: Clock) -> AppState {
     let signer = TokenSigner::new(signing_key(), &config.tokens).ok();
     let cursors = CursorKey::from_secret(TEST_CURSOR_KEY).expect("cursor key");
+    let address_key = AddressKey::from_secret(TEST_ADDRESS_KEY).expect("address key");
     let mail = shared::mail::MailSender::from_env(&config.mail).with_interceptor(NameCaller);
     let state = AppState::new(config, client, clock)
         .expect("test configuration is valid")
         .with_mail(mail)
         .with_cursor_key(cursors)
+        .with_address_key(address_key)
         .with_log_sink(LogSink::memory());
     match signer {
         Some(signer) => state.with_signer(signer),

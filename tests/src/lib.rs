@@ -9,6 +9,7 @@ pub mod dynamodb_local;
 pub mod dynamodb_proxy;
 pub mod emf;
 pub mod events;
+pub mod every_route;
 pub mod forward;
 pub mod mails;
 pub mod mapping;

@@ -16,7 +16,7 @@ pub struct Mail {
 }
 
 impl Mail {
-    /// The token of the mail's link (`...?token=<token>`), if it carries one.
+    /// The token of the mail's link (`...#token=<token>`), if it carries one.
     pub fn token(&self) -> Option<String> {
         let start = self.text.find("token=")? + "token=".len();
         let token: String = self.text[start..]

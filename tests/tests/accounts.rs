@@ -64,7 +64,7 @@ async fn registering_sends_a_link_that_verifies_the_email_once() {
     assert_eq!(mail.subject, "Verify your email address");
     assert!(mail
         .text
-        .contains(&format!("https://app.example/verify-email?token={token}")));
+        .contains(&format!("https://app.example/verify-email#token={token}")));
     assert_eq!(mail.from, "no-reply@example.com");
     assert_eq!(verified.status, 204);
     assert_token_refused(&again);
@@ -112,7 +112,7 @@ async fn forgot_answers_alike_for_known_and_unknown_emails_and_mails_only_the_kn
     assert_eq!(mails[1].subject, "Reset your password");
     assert!(mails[1]
         .text
-        .contains("https://app.example/reset-password?token="));
+        .contains("https://app.example/reset-password#token="));
     assert!(mails::to(&unknown).is_empty());
 }
 
@@ -209,6 +209,94 @@ async fn a_reset_token_lasts_thirty_minutes_and_a_newer_one_leaves_it_working() 
 
     assert_eq!(older_works.status, 204);
     assert_token_refused(&newer_too_late);
+}
+
+#[tokio::test]
+async fn a_reset_ends_every_other_reset_link_of_the_account() {
+    let app = TestApp::spawn().await;
+    let email = address("other-links");
+    let (_, first) = reset_requested(&app, &email).await;
+    post(&app, "forgot-password", json!({ "email": email })).await;
+    let second = token_of(&mails_after_delivery(&app, &email, 3).await[2]);
+
+    let reset = post(
+        &app,
+        "reset-password",
+        json!({ "token": second, "newPassword": NEW_PASSWORD }),
+    )
+    .await;
+    let other = post(
+        &app,
+        "reset-password",
+        json!({ "token": first, "newPassword": "yet another password" }),
+    )
+    .await;
+
+    assert_eq!(reset.status, 204);
+    assert_token_refused(&other);
+    assert_eq!(app.login(&email, NEW_PASSWORD).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_password_change_ends_every_reset_link_and_mails_a_notice() {
+    let app = TestApp::spawn().await;
+    let email = address("change-ends-links");
+    let (session, link) = reset_requested(&app, &email).await;
+
+    let changed = app
+        .invoke(
+            &Event::load("change-password")
+                .bearer(&session)
+                .json_body(&json!({ "currentPassword": PASSWORD, "newPassword": NEW_PASSWORD })),
+        )
+        .await;
+    let reset = post(
+        &app,
+        "reset-password",
+        json!({ "token": link, "newPassword": "yet another password" }),
+    )
+    .await;
+
+    assert_eq!(changed.status, 204);
+    assert_token_refused(&reset);
+    let mails = mails_after_delivery(&app, &email, 3).await;
+    assert_eq!(mails[2].subject, "Your password was changed");
+}
+
+#[tokio::test]
+async fn at_most_five_mails_an_hour_reach_one_address_across_deleted_accounts() {
+    let app = TestApp::spawn().await;
+    let email = address("capped");
+    // Each round: a registration's verification mail, then the deletion's notice.
+    for _ in 0..4 {
+        assert_eq!(app.register(&email, PASSWORD).await.status, 201);
+        app.deliver_outbox().await;
+        let token = app.login(&email, PASSWORD).await.json()["token"]
+            .as_str()
+            .expect("token")
+            .to_owned();
+        let deleted = app
+            .invoke(
+                &Event::load("delete-account")
+                    .bearer(&token)
+                    .json_body(&json!({ "password": PASSWORD })),
+            )
+            .await;
+        assert_eq!(deleted.status, 204);
+        app.deliver_outbox().await;
+    }
+
+    // Eight mails were owed and delivered (every send is done once delivery returns): the
+    // emulator holds the first five.
+    let mails = mails::to(&email);
+    assert_eq!(mails.len(), 5, "{mails:?}");
+    app.clock().advance(Duration::from_secs(60 * 60));
+    assert_eq!(app.register(&email, PASSWORD).await.status, 201);
+    assert_eq!(
+        mails_after_delivery(&app, &email, 6).await.len(),
+        6,
+        "an hour later"
+    );
 }
 
 #[tokio::test]
@@ -385,11 +473,54 @@ async fn count_where(app: &TestApp, table: &str, attribute: &str, value: &str) -
     }
 }
 
+/// Every item of every table whose text holds `needle`, by table.
+async fn items_holding(app: &TestApp, needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for table in shared::tables::TableName::ALL {
+        let name = app.state.config.tables.get(table);
+        let mut start = None;
+        loop {
+            let page = app
+                .state
+                .dynamo
+                .scan()
+                .table_name(name)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("scan");
+            for item in page.items.unwrap_or_default() {
+                let text = format!("{item:?}");
+                if text.contains(needle) {
+                    found.push(format!("{table:?}: {text}"));
+                }
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+    }
+    found
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn deleting_an_account_ends_its_sessions_purges_its_products_and_frees_its_email() {
     let app = TestApp::spawn().await;
     let email = address("leaving");
     let token = app.user_token(&email).await;
+    // What an account leaves besides its products: a keyed create's record, a verification and
+    // a reset token, the counters of a failed login, a reset mail and a verification mail.
+    let keyed = Event::load("create-product")
+        .bearer(&token)
+        .header("idempotency-key", "leaving-1")
+        .json_body(&json!({ "name": "Keyed lamp", "price": 10 }));
+    assert_eq!(app.invoke(&keyed).await.status, 201);
+    assert_eq!(app.login(&email, "not my password").await.status, 401);
+    post(&app, "forgot-password", json!({ "email": email })).await;
+    let resend = Event::load("resend-verification").bearer(&token);
+    assert_eq!(app.invoke(&resend).await.status, 202);
+    mails_after_delivery(&app, &email, 3).await;
     let user_id = profile(&app, &token).await.json()["data"]["id"]
         .as_str()
         .expect("id")
@@ -433,6 +564,10 @@ async fn deleting_an_account_ends_its_sessions_purges_its_products_and_frees_its
         .tables
         .get(shared::tables::TableName::Sessions);
     assert_eq!(count_where(&app, sessions, "userId", &user_id).await, 0);
+    assert_eq!(items_holding(&app, &user_id).await, Vec::<String>::new());
+    assert_eq!(items_holding(&app, &email).await, Vec::<String>::new());
+    let notice = mails_after_delivery(&app, &email, 4).await;
+    assert_eq!(notice[3].subject, "Your account was deleted");
     assert_eq!(app.get_product(&some_product).await.status, 404);
     assert_eq!(app.register(&email, PASSWORD).await.status, 201);
     let listed = app.list_products("limit=100").await.json();
@@ -572,6 +707,43 @@ async fn with_verified_emails_required_only_verified_accounts_write_products() {
         .as_str()
         .is_some_and(|d| d.contains("Verify your email")));
     assert_eq!(after.status, 201);
+}
+
+#[tokio::test]
+async fn with_verified_emails_required_every_product_write_refuses_an_unverified_account() {
+    let app = TestApp::spawn_with(&[("REQUIRE_VERIFIED_EMAIL", "true")]).await;
+    let token = app.user_token(&address("unverified-writer")).await;
+    let product = json!({ "name": "Lamp", "price": 10 });
+    let writes: Vec<_> = shared::deploy::ROUTES
+        .iter()
+        .filter(|route| route.path.starts_with("/api/products") && route.method != "GET")
+        .collect();
+    assert_eq!(writes.len(), 4, "POST, PUT, PATCH and DELETE");
+
+    for route in writes {
+        let mut event = Event::load(route.function)
+            .bearer(&token)
+            .header("if-match", "\"1\"");
+        if route.path.ends_with("{id}") {
+            event = event.product_id("01HZY3T7J9K2M4N6P8Q0R2S4T6");
+        }
+        event = match route.method {
+            "PATCH" => event
+                .raw_body(r#"{"price": 11}"#)
+                .header("content-type", "application/merge-patch+json"),
+            "DELETE" => event,
+            _ => event.json_body(&product),
+        };
+        let answer = app.invoke(&event).await;
+        assert_eq!(answer.status, 403, "{}: {:?}", route.key, answer.json());
+        assert!(
+            answer.json()["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("Verify your email")),
+            "{}",
+            route.key
+        );
+    }
 }
 
 #[tokio::test]

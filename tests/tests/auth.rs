@@ -228,10 +228,16 @@ fn sign(claims: &Value, algorithm: Algorithm, secret: &str) -> String {
     .expect("sign")
 }
 
-/// Signs EdDSA with the PEM `key`, under `kid` (none if `None`).
+/// Signs EdDSA with the PEM `key`, under `kid` (none if `None`), typed as an access token.
 fn sign_ed(claims: &Value, key: &str, kid: Option<&str>) -> String {
+    sign_ed_typed(claims, key, kid, Some("at+jwt"))
+}
+
+/// Signs EdDSA with the PEM `key`, under `kid`, with the header's `typ` (none if `None`).
+fn sign_ed_typed(claims: &Value, key: &str, kid: Option<&str>, typ: Option<&str>) -> String {
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = kid.map(str::to_owned);
+    header.typ = typ.map(str::to_owned);
     use base64::Engine;
     let body: String = key
         .lines()
@@ -258,6 +264,7 @@ async fn tokens_are_eddsa_with_a_kid_and_carry_session_and_jti() {
     let claims = claims_of(&token);
 
     assert_eq!(header.alg, Algorithm::EdDSA);
+    assert_eq!(header.typ.as_deref(), Some("at+jwt"), "RFC 9068");
     let key = SigningKey::from_pem(signing_key_pem()).expect("key");
     assert_eq!(header.kid.as_deref(), Some(key.public().kid()));
     for claim in ["sub", "sid", "jti", "email", "iat", "exp", "iss", "aud"] {
@@ -302,6 +309,14 @@ async fn forged_and_broken_tokens_are_all_401() {
         200,
         "a token made like login's is accepted"
     );
+    let full_type = sign_ed_typed(&claims(json!({})), pem, kid, Some("application/AT+JWT"));
+    assert_eq!(
+        profile(&app, Event::load("profile").bearer(&full_type))
+            .await
+            .status,
+        200,
+        "the full media type, in any case, is the same type"
+    );
 
     let (_, another_pem) = SigningKey::generate().expect("key");
     let (header, rest) = valid.split_once('.').expect("jwt");
@@ -338,6 +353,11 @@ async fn forged_and_broken_tokens_are_all_401() {
             ),
         ),
         ("no kid", sign_ed(&claims(json!({})), pem, None)),
+        (
+            "typ JWT: signed by the right key, but no access token",
+            sign_ed_typed(&claims(json!({})), pem, kid, Some("JWT")),
+        ),
+        ("no typ", sign_ed_typed(&claims(json!({})), pem, kid, None)),
         (
             "unknown kid",
             sign_ed(&claims(json!({})), pem, Some("not-a-configured-kid")),

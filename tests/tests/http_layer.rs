@@ -341,26 +341,11 @@ async fn malformed_events_get_a_400_problem_from_every_function() {
         }),
         ("a method that is not a method", |e| e.method("GE T")),
     ];
-    for name in [
-        "health",
-        "register",
-        "login",
-        "profile",
-        "list-products",
-        "get-product",
-        "create-product",
-        "update-product",
-        "patch-product",
-        "delete-product",
-        "logout",
-        "logout-all",
-        "list-sessions",
-        "end-session",
-        "change-password",
-        "jwks",
-        "fallback",
-        "preflight",
-    ] {
+    // Every function of the manifest, from its own sample event, and a preflight.
+    let names = shared::deploy::http_functions()
+        .map(|route| route.function)
+        .chain(["preflight"]);
+    for name in names {
         for (breakage, apply) in &breakages {
             let event = apply(Event::load(name).request_id_as("broken-1"));
 

@@ -240,3 +240,111 @@ async fn the_list_products_binary_pages_with_the_cursor_key_it_fetched_at_cold_s
         serde_json::from_str(next["body"].as_str().expect("body")).expect("JSON body");
     assert_eq!(rest["data"].as_array().map(Vec::len), Some(1));
 }
+
+/// A stream record of the outbox item of `entry`, as Lambda's event carries it.
+fn stream_record(entry: &shared::domain::outbox::OutboxEntry, sequence: u32) -> Value {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let image: serde_json::Map<String, Value> = shared::store::outbox::item_of(entry)
+        .into_iter()
+        .map(|(name, value)| {
+            let value = match value {
+                AttributeValue::S(text) => json!({ "S": text }),
+                AttributeValue::N(number) => json!({ "N": number }),
+                other => panic!("{name}: no stream form for {other:?}"),
+            };
+            (name, value)
+        })
+        .collect();
+    json!({
+        "eventName": "INSERT",
+        "eventSource": "aws:dynamodb",
+        "dynamodb": { "NewImage": image, "SequenceNumber": sequence.to_string() },
+    })
+}
+
+#[tokio::test]
+#[ignore = "needs the Secrets Manager and SES emulators: run through make test"]
+async fn the_mailer_binary_caps_mails_per_address_with_the_key_it_fetched_at_cold_start() {
+    use shared::domain::mail::MailKind;
+    use shared::domain::outbox::{Job, OutboxEntry};
+    use shared::domain::{Email, Id};
+    let app = TestApp::spawn().await;
+    let address = format!(
+        "{}@example.com",
+        unique_name("cap").trim_start_matches("products-api/")
+    );
+    let to = Email::parse(&address).expect("address");
+    let now = app.clock().now();
+    let notice = OutboxEntry::new(
+        Job::Mail {
+            kind: MailKind::PasswordChanged,
+            to: to.clone(),
+            user_id: Id::generate(now).expect("id"),
+            epoch: 0,
+        },
+        now,
+    )
+    .expect("entry");
+    let name = unique_name("address-key");
+    let secret = "an-address-key-of-more-than-thirty-two-bytes";
+    put_secret(&name, secret).await;
+    let runtime = RuntimeApi::start().await.expect("runtime API");
+    let tables = &app.state.config.tables;
+    let ses = std::env::var("AWS_ENDPOINT_URL_SESV2").expect("the SES emulator's address");
+    let mut process = function_process(
+        "mailer",
+        &runtime.addr.to_string(),
+        &[
+            ("JWT_PUBLIC_KEYS", &public_key()),
+            ("ADDRESS_KEY_SECRET_ID", &name),
+            ("AWS_ENDPOINT_URL_SESV2", &ses),
+            // Only a job that can never be done goes there: none here.
+            (
+                "MAILER_FAILURE_QUEUE_URL",
+                "http://127.0.0.1:9/queue/unused",
+            ),
+            ("MAIL_FROM", "no-reply@example.com"),
+            ("APP_BASE_URL", "https://app.example"),
+            ("LIMITS_TABLE", tables.get(TableName::Limits)),
+            ("TOKENS_TABLE", tables.get(TableName::Tokens)),
+            ("USERS_TABLE", tables.get(TableName::Users)),
+            ("OUTBOX_TABLE", tables.get(TableName::Outbox)),
+        ],
+    )
+    .spawn()
+    .expect("the mailer starts");
+
+    // The same notice owed six times within the hour.
+    let mut answers = Vec::new();
+    for sequence in 1..=6 {
+        let event = json!({ "Records": [stream_record(&notice, sequence)] });
+        let answer = runtime.invoke(event.to_string()).await;
+        answers.push(answer.expect("the mailer answers"));
+    }
+
+    let _ = process.kill().await;
+    for answer in &answers {
+        let body: Value = serde_json::from_str(&answer.body).expect("JSON");
+        assert_eq!(body["batchItemFailures"], json!([]), "{body}");
+    }
+    assert_eq!(
+        api_tests::mails::to(&address).len(),
+        5,
+        "the sixth is not sent"
+    );
+    let key = shared::mail::AddressKey::from_secret(secret.as_bytes()).expect("key");
+    let counter = format!("mail-to#{}", key.tag(&to));
+    let stored = app
+        .state
+        .dynamo
+        .get_item()
+        .table_name(tables.get(TableName::Limits))
+        .key("key", aws_sdk_dynamodb::types::AttributeValue::S(counter))
+        .send()
+        .await
+        .expect("read counter");
+    assert!(
+        stored.item.is_some(),
+        "counted under the HMAC of the address with the fetched key"
+    );
+}

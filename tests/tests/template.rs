@@ -145,7 +145,7 @@ fn no_function_environment_holds_a_secret() {
 }
 
 #[test]
-fn only_login_reads_the_signing_key_and_only_list_products_the_cursor_key() {
+fn each_secret_is_read_by_the_one_function_that_needs_it() {
     let mut readers: Vec<(String, String)> = Vec::new();
     for function in functions() {
         for (action, target) in &function.grants {
@@ -165,6 +165,7 @@ fn only_login_reads_the_signing_key_and_only_list_products_the_cursor_key() {
                 "CursorKeySecret".to_owned()
             ),
             ("LoginFunction".to_owned(), "SigningKeySecretArn".to_owned()),
+            ("MailerFunction".to_owned(), "AddressKeySecret".to_owned()),
         ]
     );
     let names_secret = |function: &Function, variable: &str, secret: &str| {
@@ -187,6 +188,12 @@ fn only_login_reads_the_signing_key_and_only_list_products_the_cursor_key() {
         assert_eq!(
             names_secret(&function, "CURSOR_KEY_SECRET_ID", "CursorKeySecret"),
             function.name == "ListProductsFunction",
+            "{}",
+            function.name
+        );
+        assert_eq!(
+            names_secret(&function, "ADDRESS_KEY_SECRET_ID", "AddressKeySecret"),
+            function.name == "MailerFunction",
             "{}",
             function.name
         );
@@ -545,6 +552,9 @@ fn read_at_init(binary: &str) -> Vec<&'static str> {
     if needs.cursor_key {
         names.push("CURSOR_KEY_SECRET_ID");
     }
+    if needs.address_key {
+        names.push("ADDRESS_KEY_SECRET_ID");
+    }
     if needs.mail {
         names.extend(["MAIL_FROM", "APP_BASE_URL"]);
     }
@@ -658,9 +668,9 @@ fn every_handler_takes_the_keys_and_clients_its_function_declares_and_no_other()
             .unwrap_or_else(|| panic!("{name}: no handler in the dispatch"));
         let declared = function.needs();
         assert_eq!(
-            (taken.signing_key, taken.cursor_key, taken.mail),
-            (declared.signing_key, declared.cursor_key, declared.mail),
-            "{name}: (signing key, cursor key, mail) its handler takes against the manifest"
+            (taken.signing_key, taken.cursor_key, taken.address_key, taken.mail),
+            (declared.signing_key, declared.cursor_key, declared.address_key, declared.mail),
+            "{name}: (signing key, cursor key, address key, mail) its handler takes against the manifest"
         );
     }
 }

@@ -3,10 +3,13 @@
 //!
 //! A wrong current password counts as a failed login for the account's lockout, reserved before
 //! the verification like login's. The new hash and the end of the other sessions are one
-//! conditional transaction (`store::accounts::change_password`).
+//! conditional transaction (`store::accounts::change_password`), which also ends every reset
+//! link of the account and owes the notice of the change.
 
 use shared::auth::limits::{Counted, LoginGuard};
 use shared::auth::password::{hash_password, verify_account};
+use shared::domain::mail::MailKind;
+use shared::domain::outbox::{Job, OutboxEntry};
 use shared::domain::{PasswordChange, PasswordChangeRequest};
 use shared::http::context::source_ip;
 use shared::http::{no_content, with_header, Caller, Json};
@@ -40,9 +43,17 @@ pub async fn handle(
         .await?;
 
     let new_hash = hash_password(change.new.secret().clone()).await?;
-    let (users, sessions) = (state.users(), state.sessions());
+    let user = caller.user();
+    let notice = Job::Mail {
+        kind: MailKind::PasswordChanged,
+        to: user.email.clone(),
+        user_id: user.id.clone(),
+        epoch: caller.session_epoch(),
+    };
+    let notice = OutboxEntry::new(notice, state.clock.now())?;
+    let tables = (state.users(), state.sessions(), state.outbox());
     let keep = &caller.session.id;
-    let changed = accounts::change_password(users, sessions, caller.account(), &new_hash, keep);
+    let changed = accounts::change_password(tables, caller.account(), &new_hash, keep, &notice);
     match changed.await? {
         Outcome::Changed => Ok(with_header(no_content(), "cache-control", "no-store")),
         Outcome::Conflict => Err(ApiError::Conflict(

@@ -2,12 +2,13 @@
 //! wrong one counts as a failed login, reserved before argon2 runs, like login's).
 //!
 //! One transaction deletes the account (on the condition that its password is still the one
-//! checked) and owes the purge of what it owned: from that moment no token of it works, its
+//! checked) and owes the purge of what it owned and the notice of the deletion: from that moment no token of it works, its
 //! sessions being read with it, and the email can register again. The purger then deletes its
 //! products and sessions, however many, without this request waiting for it.
 
 use shared::auth::limits::{Counted, LoginGuard};
 use shared::auth::password::verify_account;
+use shared::domain::mail::MailKind;
 use shared::domain::outbox::{Job, OutboxEntry};
 use shared::domain::{AccountDeletion, DeleteAccountRequest};
 use shared::http::context::source_ip;
@@ -42,14 +43,21 @@ pub async fn handle(
     };
     guard.settle(check, "The password is incorrect.").await?;
 
-    let purge = OutboxEntry::new(
-        Job::Purge {
-            user_id: user.id.clone(),
-            email: user.email.clone(),
-        },
-        now,
-    )?;
-    if !accounts::delete_account(state.users(), state.outbox(), caller.account(), &purge).await? {
+    let purge = Job::Purge {
+        user_id: user.id.clone(),
+        email: user.email.clone(),
+    };
+    let notice = Job::Mail {
+        kind: MailKind::AccountDeleted,
+        to: user.email.clone(),
+        user_id: user.id.clone(),
+        epoch: caller.session_epoch(),
+    };
+    let owed = (
+        &OutboxEntry::new(purge, now)?,
+        &OutboxEntry::new(notice, now)?,
+    );
+    if !accounts::delete_account(state.users(), state.outbox(), caller.account(), owed).await? {
         return Err(ApiError::Conflict(
             "The account changed while this request ran; try again.".to_owned(),
         ));

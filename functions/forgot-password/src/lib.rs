@@ -64,6 +64,7 @@ async fn owe_reset_mail(state: &AppState, email: Email) {
             kind: MailKind::ResetPassword,
             to: email,
             user_id: stored.user.id,
+            epoch: stored.session_epoch,
         };
         outbox::insert(state.outbox(), &OutboxEntry::new(job, now)?).await
     };

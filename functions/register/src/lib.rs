@@ -43,6 +43,7 @@ pub async fn handle(
         kind: MailKind::VerifyEmail,
         to: user.email.clone(),
         user_id: user.id.clone(),
+        epoch: 0,
     };
     let verify = OutboxEntry::new(verify, now)?;
     if !accounts::register(state.users(), state.outbox(), &user, &hash, &verify).await? {

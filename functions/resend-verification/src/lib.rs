@@ -29,6 +29,7 @@ pub async fn handle(state: &AppState, caller: Caller) -> Result<Response<Body>, 
         kind: MailKind::VerifyEmail,
         to: user.email.clone(),
         user_id: user.id.clone(),
+        epoch: caller.session_epoch(),
     };
     outbox::insert(state.outbox(), &OutboxEntry::new(job, now)?).await?;
     let message = "A new verification link is on its way to your email address.";

@@ -42,6 +42,7 @@ pub async fn handle(
         kind: MailKind::PasswordChanged,
         to: token.email.clone(),
         user_id: token.user_id.clone(),
+        epoch: token.epoch.unwrap_or_default(),
     };
     let tables = (
         state.tokens(),
@@ -53,6 +54,7 @@ pub async fn handle(
         hash: &hash,
         user_id: &token.user_id,
         email: &token.email,
+        epoch: token.epoch,
         new_hash: &new_hash,
         now,
     };

@@ -52,6 +52,21 @@ pub enum TokenError {
     Expired,
     #[error("token subject, session or email is malformed")]
     MalformedSubject,
+    #[error("token typ {0:?} is not at+jwt")]
+    Type(Option<String>),
+}
+
+/// The `typ` of an access token (RFC 9068 §2.1): other JWTs signed by the same key (an ID token,
+/// a token of another kind) are not access tokens.
+pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+
+/// Whether `typ` names an access token: `at+jwt`, or its full media type, in any case (RFC 7515
+/// §4.1.9: the `application/` prefix may be left out).
+fn is_access_token_type(typ: Option<&str>) -> bool {
+    typ.is_some_and(|typ| {
+        let typ = typ.to_ascii_lowercase();
+        typ == ACCESS_TOKEN_TYPE || typ.strip_prefix("application/") == Some(ACCESS_TOKEN_TYPE)
+    })
 }
 
 fn validation(config: &TokenConfig) -> Validation {
@@ -92,11 +107,14 @@ impl TokenVerifier {
         self.keys.iter().map(|(key, _)| key)
     }
 
-    /// Checks algorithm, key, signature, issuer, audience and expiry.
+    /// Checks algorithm, type, key, signature, issuer, audience and expiry.
     pub fn verify(&self, token: &str, now: Timestamp) -> Result<TokenSubject, TokenError> {
         let header = jsonwebtoken::decode_header(token)?;
         if header.alg != Algorithm::EdDSA {
             return Err(TokenError::Algorithm(header.alg));
+        }
+        if !is_access_token_type(header.typ.as_deref()) {
+            return Err(TokenError::Type(header.typ));
         }
         let kid = header.kid.ok_or(TokenError::UnknownKey)?;
         let (_, key) = self
@@ -167,6 +185,7 @@ impl TokenSigner {
             aud: self.audience.clone(),
         };
         let mut header = Header::new(Algorithm::EdDSA);
+        header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
         header.kid = Some(self.key.public().kid().to_owned());
         let token = jsonwebtoken::encode(&header, &claims, self.key.encoding_key())
             .map_err(|e| ApiError::unexpected("sign token", e))?;

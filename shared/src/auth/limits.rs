@@ -12,7 +12,7 @@ use crate::domain::{Email, Id};
 use crate::error::ApiError;
 use crate::store::limits::{
     self as counters, Increment, Limits, LoginReservation, Window, FORGOT_IP_COUNTERS,
-    RESET_MAIL_COUNTERS, VERIFICATION_MAIL_COUNTERS,
+    MAIL_ADDRESS_COUNTERS, RESET_MAIL_COUNTERS, VERIFICATION_MAIL_COUNTERS,
 };
 
 pub use crate::store::limits::{LOGIN_EMAIL_COUNTERS, LOGIN_IP_COUNTERS, REGISTRATION_COUNTERS};
@@ -273,6 +273,16 @@ impl Limit {
             max: limits.reset_mails_per_email,
             window: MAIL_LIMIT_WINDOW,
             what: "Too many password reset mails for this account",
+        }
+    }
+
+    /// The mails to one address, by its tag (`mail::AddressKey::tag`), whatever the account.
+    pub fn mails_to_address(limits: &LimitConfig, address_tag: &str) -> Self {
+        Self {
+            key: format!("{MAIL_ADDRESS_COUNTERS}{address_tag}"),
+            max: limits.mails_per_address,
+            window: MAIL_LIMIT_WINDOW,
+            what: "Too many mails to this address",
         }
     }
 

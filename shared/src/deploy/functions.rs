@@ -4,15 +4,17 @@
 use super::{grant, Endpoint, Grant, Public, Route, SignedIn, Verified, Worker};
 use crate::domain::outbox::{MAIL_JOB, MAIL_JOBS, PURGE_JOB, PURGE_JOBS};
 use crate::state::Needs;
+use crate::store::idempotency::BY_USER_INDEX as RECORDS_BY_USER;
 use crate::store::limits::{
-    FORGOT_IP_COUNTERS, LOGIN_EMAIL_COUNTERS, LOGIN_IP_COUNTERS, REGISTRATION_COUNTERS,
-    RESET_MAIL_COUNTERS, VERIFICATION_MAIL_COUNTERS,
+    FORGOT_IP_COUNTERS, LOGIN_EMAIL_COUNTERS, LOGIN_IP_COUNTERS, MAIL_ADDRESS_COUNTERS,
+    REGISTRATION_COUNTERS, RESET_MAIL_COUNTERS, VERIFICATION_MAIL_COUNTERS,
 };
 use crate::store::listing::{
     BY_CATEGORY_CREATED, BY_CATEGORY_NAME, BY_CATEGORY_PRICE, BY_SEARCH_CREATED, BY_SEARCH_NAME,
     BY_SEARCH_PRICE, BY_SHARD_CREATED, BY_SHARD_NAME, BY_SHARD_PRICE,
 };
 use crate::store::products::BY_OWNER_INDEX;
+use crate::store::tokens::BY_USER_INDEX as TOKENS_BY_USER;
 use crate::tables::TableName::{Idempotency, Limits, Outbox, Products, Sessions, Tokens, Users};
 
 /// `function` behind the route `METHOD path`: counted, on storage, 256 MB, no grants of its own.
@@ -118,6 +120,12 @@ pub const CHANGE_PASSWORD: Endpoint<SignedIn> = route!(
         "One transaction updates the account and the current session.",
     ),
     grant(
+        Outbox,
+        &[PUT],
+        "In the same transaction: the notice of the change; mail jobs alone.",
+    )
+    .keys_starting(&[MAIL_JOBS]),
+    grant(
         Limits,
         &[PUT, UPDATE],
         "A wrong current password counts as a failed login for the account: its counter only.",
@@ -166,11 +174,11 @@ const PRODUCT_CHANGE: &[Grant] = &[
         "One transaction: the owner's conditional write, its search entries, its counters.",
     ),
 ];
-pub const UPDATE_PRODUCT: Endpoint<SignedIn> =
+pub const UPDATE_PRODUCT: Endpoint<Verified> =
     route!("PUT", "/api/products/{id}", "update-product").grants(PRODUCT_CHANGE);
-pub const PATCH_PRODUCT: Endpoint<SignedIn> =
+pub const PATCH_PRODUCT: Endpoint<Verified> =
     route!("PATCH", "/api/products/{id}", "patch-product").grants(PRODUCT_CHANGE);
-pub const DELETE_PRODUCT: Endpoint<SignedIn> =
+pub const DELETE_PRODUCT: Endpoint<Verified> =
     route!("DELETE", "/api/products/{id}", "delete-product").grants(&[
         grant(Products, &[GET], "The product, read before it is deleted."),
         grant(
@@ -264,9 +272,9 @@ pub const DELETE_ACCOUNT: Endpoint<SignedIn> = route!("DELETE", "/api/profile", 
         grant(
             Outbox,
             &[PUT],
-            "In the same transaction: the purge of what the account owned; purge jobs alone.",
+            "In the same transaction: the purge of what the account owned, and the notice of the deletion.",
         )
-        .keys_starting(&[PURGE_JOBS]),
+        .keys_starting(&[PURGE_JOBS, MAIL_JOBS]),
         grant(
             Limits,
             &[PUT, UPDATE],
@@ -307,33 +315,48 @@ pub const ROUTES: &[Route] = &[
 
 const NEEDS_STORAGE: Needs = Needs {
     storage: true,
-    signing_key: false,
-    cursor_key: false,
-    mail: false,
+    ..Needs::NOTHING
 };
 
 /// Sends the mails: verification and reset links (making their tokens as it sends them, so the
-/// outbox never holds one), and the password-changed notice.
+/// outbox never holds one), and the notices of a password change and of a deletion; at most
+/// [`crate::config::LimitConfig::mails_per_address`] an hour to one address.
 pub const MAILER: Worker = Worker {
     function: "mailer",
     job: MAIL_JOB,
     needs: Needs {
         mail: true,
+        address_key: true,
         ..NEEDS_STORAGE
     },
     memory_mb: 256,
     timeout_seconds: 60,
     batch_size: 10,
-    grants: &[grant(
-        Tokens,
-        &["dynamodb:PutItem"],
-        "The token of the link a mail carries (its hash only).",
-    )],
+    grants: &[
+        grant(
+            Tokens,
+            &["dynamodb:PutItem"],
+            "The token of the link a mail carries (its hash only).",
+        ),
+        grant(
+            Users,
+            &["dynamodb:ConditionCheckItem"],
+            "In the same transaction: the token's account is still there (for a reset link, in its epoch).",
+        )
+        .attributes(&["email", "id", "sessionEpoch"]),
+        grant(
+            Limits,
+            &["dynamodb:PutItem", "dynamodb:UpdateItem"],
+            "The per-address mail counters (keyed by an HMAC of the address), and no other.",
+        )
+        .keys_starting(&[MAIL_ADDRESS_COUNTERS]),
+    ],
     sends_mail: true,
     failure_queue_variable: "MAILER_FAILURE_QUEUE_URL",
 };
 
-/// Removes what a deleted account owned: its products and its sessions.
+/// Removes everything of a deleted account: its products, sessions, tokens, idempotency records
+/// and counters.
 pub const PURGER: Worker = Worker {
     function: "purger",
     job: PURGE_JOB,
@@ -362,6 +385,34 @@ pub const PURGER: Worker = Worker {
             &["dynamodb:Query", "dynamodb:BatchWriteItem"],
             "The deleted account's sessions, and their deletion, 25 to a batch.",
         ),
+        grant(
+            Tokens,
+            &["dynamodb:Query"],
+            "The deleted account's verification and reset tokens, by account.",
+        )
+        .on_indexes(&[TOKENS_BY_USER]),
+        grant(
+            Tokens,
+            &["dynamodb:BatchWriteItem"],
+            "Their deletion, 25 to a batch.",
+        ),
+        grant(
+            Idempotency,
+            &["dynamodb:Query"],
+            "The deleted account's idempotency records (which hold its products' JSON), by account.",
+        )
+        .on_indexes(&[RECORDS_BY_USER]),
+        grant(
+            Idempotency,
+            &["dynamodb:BatchWriteItem"],
+            "Their deletion, 25 to a batch.",
+        ),
+        grant(
+            Limits,
+            &["dynamodb:DeleteItem"],
+            "The counters keyed by the account's email or id, and no other.",
+        )
+        .keys_starting(&[LOGIN_EMAIL_COUNTERS, RESET_MAIL_COUNTERS, VERIFICATION_MAIL_COUNTERS]),
         grant(
             Users,
             &["dynamodb:GetItem"],

@@ -129,9 +129,7 @@ impl<A: Access> Endpoint<A> {
                 counted: true,
                 needs: Needs {
                     storage: true,
-                    signing_key: false,
-                    cursor_key: false,
-                    mail: false,
+                    ..Needs::NOTHING
                 },
                 memory_mb: 256,
                 hashing: false,

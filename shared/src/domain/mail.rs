@@ -10,8 +10,10 @@ pub enum MailKind {
     VerifyEmail,
     /// After `forgot`: the link that sets a new password.
     ResetPassword,
-    /// After a reset: the notice that the password changed.
+    /// After a reset or a change: the notice that the password changed.
     PasswordChanged,
+    /// After the account's deletion: the notice that it is gone.
+    AccountDeleted,
 }
 
 impl MailKind {
@@ -20,6 +22,7 @@ impl MailKind {
             Self::VerifyEmail => "verify-email",
             Self::ResetPassword => "reset-password",
             Self::PasswordChanged => "password-changed",
+            Self::AccountDeleted => "account-deleted",
         }
     }
 
@@ -28,6 +31,7 @@ impl MailKind {
             Self::VerifyEmail,
             Self::ResetPassword,
             Self::PasswordChanged,
+            Self::AccountDeleted,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == text)
@@ -51,9 +55,10 @@ impl std::fmt::Debug for Letter {
     }
 }
 
-/// The link a mail of `kind` carries: `<app>/<page>?token=...`.
+/// The link a mail of `kind` carries: `<app>/<page>#token=...`, the token in the fragment, which
+/// browsers never send to a server (nor to any proxy or analytics script on the way).
 fn link(app_base_url: &str, page: &str, token: &OneTimeToken) -> String {
-    format!("{app_base_url}/{page}?token={}", token.expose())
+    format!("{app_base_url}/{page}#token={}", token.expose())
 }
 
 fn letter(subject: &str, lines: &[&str], link: Option<&str>) -> Letter {
@@ -94,13 +99,25 @@ pub fn password_reset(app_base_url: &str, token: &OneTimeToken) -> Letter {
     )
 }
 
-/// The notice that a password was reset.
+/// The notice that a password was reset or changed.
 pub fn password_changed() -> Letter {
     letter(
         "Your password was changed",
         &[
-            "The password of your Products account was just reset, and every session of it ended.",
-            "If this was not you, reset it again at once from the login page.",
+            "The password of your Products account was just changed, and the sessions signed in with the old one ended.",
+            "If this was not you, reset it at once from the login page.",
+        ],
+        None,
+    )
+}
+
+/// The notice that an account was deleted.
+pub fn account_deleted() -> Letter {
+    letter(
+        "Your account was deleted",
+        &[
+            "Your Products account was just deleted, with its sessions and its products.",
+            "If this was not you, someone knew your password: use it nowhere else.",
         ],
         None,
     )
@@ -115,7 +132,7 @@ mod tests {
         let token = OneTimeToken::generate().expect("random");
         let mail = password_reset("https://app.example.com", &token);
         let link = format!(
-            "https://app.example.com/reset-password?token={}",
+            "https://app.example.com/reset-password#token={}",
             token.expose()
         );
         assert!(mail.text.contains(&link));
@@ -124,7 +141,7 @@ mod tests {
         let mail = verification("https://app.example.com", &token);
         assert!(mail
             .text
-            .contains("https://app.example.com/verify-email?token="));
+            .contains("https://app.example.com/verify-email#token="));
     }
 
     #[test]

@@ -13,11 +13,14 @@ use crate::error::ApiError;
 /// One piece of work.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Job {
-    /// A mail of `kind` to `to`, the address of the account `user_id`.
+    /// A mail of `kind` to `to`, the address of the account `user_id`, owed while the account
+    /// was in session epoch `epoch`: a reset link is made only while it still is, so a reset or
+    /// a password change since voids it.
     Mail {
         kind: MailKind,
         to: Email,
         user_id: Id,
+        epoch: u64,
     },
     /// Everything the deleted account `user_id`, registered under `email`, owned: its products
     /// and sessions. The purger first makes sure that account is gone: whoever wrote the job,
@@ -78,6 +81,7 @@ mod tests {
             kind: MailKind::VerifyEmail,
             to: email.clone(),
             user_id: user_id.clone(),
+            epoch: 0,
         };
         let purge = Job::Purge { user_id, email };
         assert!(OutboxEntry::new(mail, now)

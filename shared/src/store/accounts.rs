@@ -15,7 +15,7 @@ use super::listing::Shards;
 use super::outbox::{self, Outbox};
 use super::products::{self, Products};
 use super::sessions::{session_from_item, session_key, Sessions};
-use super::tokens::{self, Tokens};
+use super::tokens::{self, NewToken, Tokens};
 use super::users::{self, stored_user_from_item, StoredUser, Users};
 use super::values::{n, s};
 use super::{storage_error, transact, Item, Transaction};
@@ -110,24 +110,31 @@ pub enum PasswordChange {
     SessionEnded,
 }
 
-/// Replaces the account's password hash (the one just verified) with `new_hash` and moves the user to a new
-/// session epoch, carrying the session `keep` along: every other session ends. One transaction,
-/// conditional on the hash and epoch read, so a login that verified the old password cannot
-/// leave a session alive after the change.
-pub async fn change_password(
-    users: Users<'_>,
-    sessions: Sessions<'_>,
-    stored: &StoredUser,
-    new_hash: &str,
-    keep: &SessionId,
-) -> Result<PasswordChange, ApiError> {
-    let epoch = stored.session_epoch;
-    let next = n(epoch + 1);
-    let epoch_condition = if epoch == 0 {
+/// The condition that an account is in session epoch `epoch` (an account that never moved on
+/// has no `sessionEpoch` yet), on `:epoch`.
+fn in_epoch(epoch: u64) -> &'static str {
+    if epoch == 0 {
         "(attribute_not_exists(sessionEpoch) OR sessionEpoch = :epoch)"
     } else {
         "sessionEpoch = :epoch"
-    };
+    }
+}
+
+/// Replaces the account's password hash (the one just verified) with `new_hash` and moves the
+/// user to a new session epoch, carrying the session `keep` along: every other session ends,
+/// and every reset link issued in the old epoch with them. One transaction, conditional on the
+/// hash and epoch read, so a login that verified the old password cannot leave a session alive
+/// after the change; the `notice` is owed in it.
+pub async fn change_password(
+    (users, sessions, outbox): (Users<'_>, Sessions<'_>, Outbox<'_>),
+    stored: &StoredUser,
+    new_hash: &str,
+    keep: &SessionId,
+    notice: &OutboxEntry,
+) -> Result<PasswordChange, ApiError> {
+    let epoch = stored.session_epoch;
+    let next = n(epoch + 1);
+    let epoch_condition = in_epoch(epoch);
     let user_update = Update::builder()
         .table_name(users.name)
         .key("email", s(stored.user.email.to_string()))
@@ -154,6 +161,9 @@ pub async fn change_password(
     let items = vec![
         TransactWriteItem::builder().update(user_update).build(),
         TransactWriteItem::builder().update(session_update).build(),
+        TransactWriteItem::builder()
+            .put(outbox::put(outbox, notice)?)
+            .build(),
     ];
     let written = transact(users.client, "change password", items).await?;
     Ok(if written.refused_at(0) {
@@ -205,6 +215,9 @@ pub struct Reset<'r> {
     pub hash: &'r TokenHash,
     pub user_id: &'r Id,
     pub email: &'r Email,
+    /// The account's session epoch when the token was issued: the reset is made only if the
+    /// account is still in it (`None` for a token from before tokens held it).
+    pub epoch: Option<u64>,
     pub new_hash: &'r str,
     pub now: Timestamp,
 }
@@ -223,10 +236,21 @@ pub async fn reset_password(
         .table_name(users.name)
         .set_key(Some(users::key(reset.email)))
         .update_expression("SET passwordHash = :new ADD sessionEpoch :one")
-        .condition_expression("id = :id")
-        .expression_attribute_values(":new", s(reset.new_hash))
-        .expression_attribute_values(":one", n(1))
-        .expression_attribute_values(":id", s(reset.user_id.to_string()))
+        .condition_expression(match reset.epoch {
+            Some(epoch) => format!("id = :id AND {}", in_epoch(epoch)),
+            None => "id = :id".to_owned(),
+        })
+        .set_expression_attribute_values(Some({
+            let mut values = Item::from([
+                (":new".to_owned(), s(reset.new_hash)),
+                (":one".to_owned(), n(1)),
+                (":id".to_owned(), s(reset.user_id.to_string())),
+            ]);
+            if let Some(epoch) = reset.epoch {
+                values.insert(":epoch".to_owned(), n(epoch));
+            }
+            values
+        }))
         .build()
         .map_err(|e| ApiError::unexpected("build reset", e))?;
     let counters = Delete::builder()
@@ -248,6 +272,44 @@ pub async fn reset_password(
             Transaction::Refused(_) => TokenUse::Refused,
         },
     )
+}
+
+/// Stores `token`, on the condition that its account is still there (and, for a reset token,
+/// still in the token's epoch), in one transaction: a mail owed before the account was deleted
+/// or its password changed makes no token. `Ok(false)` if the account is gone or moved on.
+pub async fn issue_token(
+    tokens: Tokens<'_>,
+    users: Users<'_>,
+    token: &NewToken<'_>,
+) -> Result<bool, ApiError> {
+    let condition = match token.purpose {
+        TokenPurpose::ResetPassword => format!("id = :id AND {}", in_epoch(token.epoch)),
+        TokenPurpose::VerifyEmail => "id = :id".to_owned(),
+    };
+    let mut values = Item::from([(":id".to_owned(), s(token.user_id.to_string()))]);
+    if token.purpose == TokenPurpose::ResetPassword {
+        values.insert(":epoch".to_owned(), n(token.epoch));
+    }
+    let account = ConditionCheck::builder()
+        .table_name(users.name)
+        .set_key(Some(users::key(token.email)))
+        .condition_expression(condition)
+        .set_expression_attribute_values(Some(values))
+        .build()
+        .map_err(|e| ApiError::unexpected("build token", e))?;
+    let items = vec![
+        TransactWriteItem::builder()
+            .put(tokens::put(tokens, token)?)
+            .build(),
+        TransactWriteItem::builder()
+            .condition_check(account)
+            .build(),
+    ];
+    let written = transact(users.client, "issue token", items).await?;
+    if written.refused_at(0) {
+        return Err(ApiError::unexpected("put token", "token hash taken"));
+    }
+    Ok(!written.refused_at(1))
 }
 
 /// Verifies the address of the account `user_id` at `email` with the token `hash`, in one
@@ -281,14 +343,14 @@ pub async fn verify_email(
 }
 
 /// Deletes the account `stored` (on the condition that its password is still the one verified)
-/// and owes the purge of what it owned, in one transaction: from the moment it is written,
-/// no token of the account works (its sessions are read with it) and the email is free.
-/// `Ok(false)` if the account changed or went meanwhile.
+/// and owes the purge of what it owned and the notice of its deletion, in one transaction: from
+/// the moment it is written, no token of the account works (its sessions are read with it) and
+/// the email is free. `Ok(false)` if the account changed or went meanwhile.
 pub async fn delete_account(
     users: Users<'_>,
     outbox: Outbox<'_>,
     stored: &StoredUser,
-    purge: &OutboxEntry,
+    (purge, notice): (&OutboxEntry, &OutboxEntry),
 ) -> Result<bool, ApiError> {
     let account = Delete::builder()
         .table_name(users.name)
@@ -302,6 +364,9 @@ pub async fn delete_account(
         TransactWriteItem::builder().delete(account).build(),
         TransactWriteItem::builder()
             .put(outbox::put(outbox, purge)?)
+            .build(),
+        TransactWriteItem::builder()
+            .put(outbox::put(outbox, notice)?)
             .build(),
     ];
     Ok(!transact(users.client, "delete account", items)

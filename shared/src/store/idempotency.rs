@@ -18,6 +18,7 @@ use super::{conditional, corrupt_item, kind, storage_error, Conditional, Item, T
 use crate::clock::Timestamp;
 use crate::domain::idempotency::{Record, RecordState, StoredResponse, RECORD_LIFETIME};
 use crate::domain::session::random_128_bits;
+use crate::domain::Id;
 use crate::error::ApiError;
 
 /// A handle on the idempotency table.
@@ -30,6 +31,10 @@ const DONE: &str = "done";
 #[serde(rename_all = "camelCase")]
 struct RecordItem {
     key: String,
+    /// The account whose request it records (the start of its key): what a deleted account's
+    /// purge finds its records by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    user_id: Option<String>,
     fingerprint: String,
     state: String,
     /// Which start holds the record: only it may complete or release it.
@@ -94,6 +99,34 @@ pub enum Start {
     Existing(Record),
 }
 
+/// The account a record's id (`<owner>#<hash of the key>`) belongs to.
+fn owner_of(id: &str) -> Option<String> {
+    id.split_once('#').map(|(owner, _)| owner.to_owned())
+}
+
+/// The index of the idempotency table by account (`userId`, keys only): what a deleted
+/// account's purge finds its records (which hold its products' JSON) by.
+pub const BY_USER_INDEX: &str = "byUser";
+
+/// Deletes every record of the account `user_id` (one that is gone); returns how many.
+pub async fn purge_user(table: Idempotency<'_>, user_id: &Id) -> Result<usize, ApiError> {
+    let query = table
+        .client
+        .query()
+        .table_name(table.name)
+        .index_name(BY_USER_INDEX)
+        .key_condition_expression("userId = :user")
+        .expression_attribute_values(":user", s(user_id.to_string()));
+    super::delete_found(
+        table.client,
+        table.name,
+        query,
+        &["key"],
+        "purge idempotency records",
+    )
+    .await
+}
+
 /// Starts the request recorded as `id` with `fingerprint` at `now`, holding the record until
 /// `lease_ends_at` (when its function's own deadline ends), unless a live record is there.
 pub async fn start(
@@ -109,6 +142,7 @@ pub async fn start(
         let attempt = random_128_bits()?;
         let record = RecordItem {
             key: id.to_owned(),
+            user_id: owner_of(id),
             fingerprint: fingerprint.to_owned(),
             state: RUNNING.to_owned(),
             attempt: attempt.clone(),
@@ -165,6 +199,7 @@ pub fn completion(
     let valid_until = now.millis() + RECORD_LIFETIME.as_millis() as i64;
     let record = RecordItem {
         key: id.to_owned(),
+        user_id: owner_of(id),
         fingerprint: fingerprint.to_owned(),
         state: DONE.to_owned(),
         attempt: attempt.to_owned(),

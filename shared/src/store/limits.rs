@@ -9,8 +9,11 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 
 use super::values::{n, number_of, s};
-use super::{conditional, corrupt_item, is_throttling, kind, Conditional, Item, Table};
+use super::{
+    conditional, corrupt_item, is_throttling, kind, storage_error, Conditional, Item, Table,
+};
 use crate::clock::Timestamp;
+use crate::domain::{Email, Id};
 use crate::error::ApiError;
 
 /// Key prefixes of the counters in the limits table, by what they count: template.yaml lets
@@ -22,6 +25,9 @@ pub const REGISTRATION_COUNTERS: &str = "register-ip#";
 pub const FORGOT_IP_COUNTERS: &str = "forgot-ip#";
 pub const RESET_MAIL_COUNTERS: &str = "reset-mail#";
 pub const VERIFICATION_MAIL_COUNTERS: &str = "verify-mail#";
+/// The mails to one address, whatever the account: keyed by an HMAC of the address
+/// (`mail::AddressKey`), never the address, as they outlive a deleted account.
+pub const MAIL_ADDRESS_COUNTERS: &str = "mail-to#";
 
 /// A handle on the limits table.
 pub type Limits<'a> = Table<'a, kind::Limits>;
@@ -396,4 +402,25 @@ pub async fn count_request(
             Conditional::Refused(old) => count_in(old.as_ref()).map(Count::Refused),
         },
     }
+}
+
+/// Deletes the counters keyed by the account `user_id` at `email` (one that is gone): its
+/// failed logins, reset mails and verification mails. The per-address mail counters stay: they
+/// hold no address, and must outlive the account.
+pub async fn purge_account(table: Limits<'_>, email: &Email, user_id: &Id) -> Result<(), ApiError> {
+    for counter in [
+        format!("{LOGIN_EMAIL_COUNTERS}{email}"),
+        format!("{RESET_MAIL_COUNTERS}{email}"),
+        format!("{VERIFICATION_MAIL_COUNTERS}{user_id}"),
+    ] {
+        table
+            .client
+            .delete_item()
+            .table_name(table.name)
+            .set_key(Some(key(&counter)))
+            .send()
+            .await
+            .map_err(|e| storage_error("purge counters", e))?;
+    }
+    Ok(())
 }

@@ -4,7 +4,7 @@
 
 use aws_sdk_dynamodb::types::Put;
 
-use super::values::{n, s, text_of};
+use super::values::{n, number_of, s, text_of};
 use super::{corrupt_item, kind, storage_error, Item, Table};
 use crate::clock::Timestamp;
 use crate::domain::mail::MailKind;
@@ -23,10 +23,16 @@ pub fn item_of(entry: &OutboxEntry) -> Item {
         ("createdAt".to_owned(), n(entry.created_at.millis())),
     ]);
     match &entry.job {
-        Job::Mail { kind, to, user_id } => {
+        Job::Mail {
+            kind,
+            to,
+            user_id,
+            epoch,
+        } => {
             item.insert("kind".to_owned(), s(kind.as_str()));
             item.insert("to".to_owned(), s(to.to_string()));
             item.insert("userId".to_owned(), s(user_id.to_string()));
+            item.insert("epoch".to_owned(), n(*epoch));
         }
         Job::Purge { user_id, email } => {
             item.insert("userId".to_owned(), s(user_id.to_string()));
@@ -59,6 +65,10 @@ pub fn entry_of(item: &Item) -> Result<OutboxEntry, ApiError> {
                 .and_then(|to| Email::parse(to).ok())
                 .ok_or_else(|| bad("to"))?,
             user_id: user_id()?,
+            // Jobs owed before mails carried it were owed in the account's first epoch.
+            epoch: number_of(item, "epoch")
+                .and_then(|epoch| u64::try_from(epoch).ok())
+                .unwrap_or_default(),
         },
         Some(PURGE_JOB) => Job::Purge {
             user_id: user_id()?,
@@ -126,6 +136,7 @@ mod tests {
                 kind: MailKind::ResetPassword,
                 to: Email::parse("a@b.co").expect("email"),
                 user_id: user_id.clone(),
+                epoch: 3,
             },
             Job::Purge {
                 user_id,

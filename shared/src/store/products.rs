@@ -10,7 +10,9 @@
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
-use super::layout::{index_keys, owner_partition, search_entries, search_entry_ids, Shards};
+use super::layout::{
+    index_keys, owner_partition, search_entries, search_entry_ids, Shards, MAX_SHARDS,
+};
 use super::totals::{self, counter_id, counters_of};
 use super::values::{n, s, text_of};
 use super::{corrupt_item, storage_error, transact, Item, Transaction, RETRY_AFTER_SECONDS};
@@ -505,16 +507,13 @@ async fn remove(table: Products<'_>, stored: &Stored) -> Result<bool, ApiError> 
     ))
 }
 
-/// Deletes every product of `owner` (an account that is gone), from each shard of the owner
-/// index, ten at a time, each with its counts; returns how many it deleted. Run again, it finds
-/// what is left.
-pub async fn purge_owner(
-    table: Products<'_>,
-    owner: &Id,
-    shards: Shards,
-) -> Result<usize, ApiError> {
+/// Deletes every product of `owner` (an account that is gone) found in the owner index, ten at
+/// a time, each with its counts; returns how many it deleted. It reads every shard the index can
+/// have (`MAX_SHARDS`), not only the configured count's: a product written under another count
+/// and not migrated yet is found too. Run again, it finds what is left.
+pub async fn purge_owner(table: Products<'_>, owner: &Id) -> Result<usize, ApiError> {
     let mut deleted = 0;
-    for shard in 0..shards.count() {
+    for shard in 0..MAX_SHARDS {
         let mut start: Option<Item> = None;
         loop {
             let page = table

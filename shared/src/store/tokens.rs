@@ -3,10 +3,11 @@
 //! Using one is a conditional write in the transaction that does what it allows
 //! (`accounts`), so a token works once however many requests race with it.
 
+use aws_sdk_dynamodb::types::Put;
 use serde::{Deserialize, Serialize};
 
 use super::values::{n, s};
-use super::{conditional, corrupt_item, kind, storage_error, Conditional, Item, Table};
+use super::{corrupt_item, kind, storage_error, Item, Table};
 use crate::clock::Timestamp;
 use crate::domain::token::{TokenHash, TokenPurpose};
 use crate::domain::{Email, Id};
@@ -22,6 +23,9 @@ struct TokenItem {
     purpose: String,
     user_id: String,
     email: String,
+    /// The account's session epoch when the token was issued (absent on tokens from before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    epoch: Option<u64>,
     /// Milliseconds since the epoch: the code's own expiry.
     ends_at: i64,
     /// Seconds since the epoch: DynamoDB's TTL attribute, which only tidies up.
@@ -36,6 +40,8 @@ pub struct IssuedToken {
     pub purpose: TokenPurpose,
     pub user_id: Id,
     pub email: Email,
+    /// The account's session epoch when it was issued.
+    pub epoch: Option<u64>,
     pub ends_at: Timestamp,
     pub used: bool,
 }
@@ -47,40 +53,40 @@ impl IssuedToken {
     }
 }
 
-/// Stores a token issued at `now` for `purpose` to the account `user_id` at `email`.
-pub async fn insert(
-    table: Tokens<'_>,
-    hash: &TokenHash,
-    purpose: TokenPurpose,
-    user_id: &Id,
-    email: &Email,
-    now: Timestamp,
-) -> Result<(), ApiError> {
-    let ends_at = now.plus(purpose.lifetime());
+/// A token to store: issued at `now` for `purpose` to the account `user_id` at `email`, in its
+/// session epoch `epoch` (a reset token works only while the account is still in it).
+#[derive(Debug)]
+pub struct NewToken<'a> {
+    pub hash: &'a TokenHash,
+    pub purpose: TokenPurpose,
+    pub user_id: &'a Id,
+    pub email: &'a Email,
+    pub epoch: u64,
+    pub now: Timestamp,
+}
+
+/// The write that stores `token`, never over another (256 random bits never repeat; if they
+/// did, the earlier token must not be replaced): one item of the transaction that issues it.
+pub(crate) fn put(table: Tokens<'_>, token: &NewToken<'_>) -> Result<Put, ApiError> {
+    let ends_at = token.now.plus(token.purpose.lifetime());
     let item = TokenItem {
-        hash: hash.as_str().to_owned(),
-        purpose: purpose.as_str().to_owned(),
-        user_id: user_id.to_string(),
-        email: email.to_string(),
+        hash: token.hash.as_str().to_owned(),
+        purpose: token.purpose.as_str().to_owned(),
+        user_id: token.user_id.to_string(),
+        email: token.email.to_string(),
+        epoch: Some(token.epoch),
         ends_at: ends_at.millis(),
         expires_at: ends_at.seconds() + 1,
         used_at: None,
     };
     let item = serde_dynamo::to_item(item).map_err(|e| ApiError::unexpected("encode token", e))?;
-    let result = table
-        .client
-        .put_item()
+    Put::builder()
         .table_name(table.name)
         .set_item(Some(item))
         .condition_expression("attribute_not_exists(#hash)")
         .expression_attribute_names("#hash", "hash")
-        .send()
-        .await;
-    match conditional("put token", result)? {
-        Conditional::Written(_) => Ok(()),
-        // 256 random bits never repeat; if they did, the earlier token must not be replaced.
-        Conditional::Refused(_) => Err(ApiError::unexpected("put token", "token hash taken")),
-    }
+        .build()
+        .map_err(|e| ApiError::unexpected("build token", e))
 }
 
 /// The token stored under `hash`, read consistently, if any.
@@ -105,6 +111,7 @@ fn token_from_item(item: Item) -> Result<IssuedToken, ApiError> {
         purpose: TokenPurpose::parse(&item.purpose).ok_or_else(|| bad("purpose"))?,
         user_id: Id::parse(&item.user_id).ok_or_else(|| bad("userId"))?,
         email: Email::parse(&item.email).map_err(|_| bad("email"))?,
+        epoch: item.epoch,
         ends_at: Timestamp::from_millis(item.ends_at),
         used: item.used_at.is_some(),
     })
@@ -135,4 +142,20 @@ pub(crate) fn use_token(
         .expression_attribute_values(":purpose", s(purpose.as_str()))
         .build()
         .map_err(|e| ApiError::unexpected("build token use", e))
+}
+
+/// The index of the tokens table by account (`userId`, keys only): what a deleted account's
+/// purge finds its tokens by.
+pub const BY_USER_INDEX: &str = "byUser";
+
+/// Deletes every token issued to the account `user_id` (one that is gone); returns how many.
+pub async fn purge_user(table: Tokens<'_>, user_id: &Id) -> Result<usize, ApiError> {
+    let query = table
+        .client
+        .query()
+        .table_name(table.name)
+        .index_name(BY_USER_INDEX)
+        .key_condition_expression("userId = :user")
+        .expression_attribute_values(":user", s(user_id.to_string()));
+    super::delete_found(table.client, table.name, query, &["hash"], "purge tokens").await
 }

@@ -7,7 +7,7 @@ use std::future::Future;
 use super::JobError;
 use crate::domain::outbox::OutboxEntry;
 use crate::error::ApiError;
-use crate::mail::MailSender;
+use crate::mail::{AddressKey, MailSender};
 use crate::state::{AppState, Needs};
 
 /// A value a worker's handler takes from the function's state.
@@ -33,6 +33,18 @@ impl<'a> FromState<'a> for &'a MailSender {
 
     fn from_state(state: &'a AppState) -> Result<Self, ApiError> {
         state.mail()
+    }
+}
+
+/// The key of the per-address mail cap: only a worker whose handler takes it loads it.
+impl<'a> FromState<'a> for &'a AddressKey {
+    const NEEDS: Needs = Needs {
+        address_key: true,
+        ..Needs::NOTHING
+    };
+
+    fn from_state(state: &'a AppState) -> Result<Self, ApiError> {
+        state.address_key()
     }
 }
 
@@ -75,3 +87,4 @@ macro_rules! job_handler {
 
 job_handler!(T1);
 job_handler!(T1, T2);
+job_handler!(T1, T2, T3);

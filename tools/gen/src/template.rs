@@ -319,6 +319,9 @@ fn worker(worker: &Worker, out: &mut String) {
             "          MAIL_FROM: !Ref MailFrom\n          APP_BASE_URL: !Ref AppBaseUrl\n",
         );
     }
+    if worker.needs.address_key {
+        out.push_str("          ADDRESS_KEY_SECRET_ID: !Ref AddressKeySecret\n");
+    }
     let mut statements = Vec::new();
     if worker.needs.storage {
         statements.push(Statement {
@@ -337,6 +340,15 @@ fn worker(worker: &Worker, out: &mut String) {
         condition: Vec::new(),
         untested: None,
     });
+    if worker.needs.address_key {
+        statements.push(Statement {
+            why: "The key of the per-address mail cap, fetched once at cold start; no other function may read it.".to_owned(),
+            actions: vec!["secretsmanager:GetSecretValue".to_owned()],
+            resources: vec!["!Ref AddressKeySecret".to_owned()],
+            condition: Vec::new(),
+            untested: None,
+        });
+    }
     if worker.sends_mail {
         statements.push(Statement {
             why: "Sends mail from the configured SES identity, and no other.".to_owned(),

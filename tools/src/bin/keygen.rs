@@ -1,7 +1,7 @@
 //! Makes the keys a deployment (or `make dev`) needs, into a directory: an Ed25519 signing key
 //! (`signing-key.pem`, PKCS#8, readable by its owner only), its public key as a JWK `x`
-//! (`public-key`, for `JWT_PUBLIC_KEYS` / the `TokenPublicKeys` parameter), and a cursor key
-//! (`cursor-key`). Keys already there are kept, so running it again changes nothing.
+//! (`public-key`, for `JWT_PUBLIC_KEYS` / the `TokenPublicKeys` parameter), a cursor key
+//! (`cursor-key`) and the key of the per-address mail cap (`address-key`). Keys already there are kept, so running it again changes nothing.
 //!
 //! `keygen DIR` prints the public key.
 
@@ -35,11 +35,14 @@ fn run(dir: &Path) -> Result<String, String> {
     let key = SigningKey::from_pem(&pem.into())?;
     std::fs::write(&public, key.public().x()).map_err(|e| e.to_string())?;
 
-    let cursor = dir.join("cursor-key");
-    if !cursor.exists() {
-        let random = || random_128_bits().map_err(|e| e.to_string());
-        let text = format!("{}{}", random()?, random()?);
-        write_private(&cursor, &text).map_err(|e| e.to_string())?;
+    // The HMAC keys: the page cursors', and the per-address mail cap's.
+    for name in ["cursor-key", "address-key"] {
+        let path = dir.join(name);
+        if !path.exists() {
+            let random = || random_128_bits().map_err(|e| e.to_string());
+            let text = format!("{}{}", random()?, random()?);
+            write_private(&path, &text).map_err(|e| e.to_string())?;
+        }
     }
     Ok(key.public().x().to_owned())
 }
