@@ -230,12 +230,16 @@ fn counted(binary: &str) -> bool {
 }
 
 #[test]
-fn exactly_the_functions_whose_requests_count_may_update_the_limits_table() {
+fn exactly_the_functions_whose_requests_count_may_update_the_request_counters() {
+    use shared::store::limits::REQUEST_COUNTERS;
+    let request_counters = format!("{REQUEST_COUNTERS}*");
     for function in functions() {
-        let counts = function.grants.iter().any(|(action, target)| {
-            action == "dynamodb:UpdateItem"
-                && matches!(target, Value::Tagged(t) if t.tag == "GetAtt"
-                    && t.value.as_str() == Some("AuthLimitsTable.Arn"))
+        let counts = function.statements.iter().any(|statement| {
+            statement.on("AuthLimitsTable.Arn")
+                && statement.actions.iter().any(|a| a == "dynamodb:UpdateItem")
+                && statement
+                    .condition_values("ForAllValues:StringLike", "dynamodb:LeadingKeys")
+                    .contains(&request_counters)
         });
         assert_eq!(counts, counted(&function.binary), "{}", function.name);
     }
@@ -244,8 +248,8 @@ fn exactly_the_functions_whose_requests_count_may_update_the_limits_table() {
 #[test]
 fn each_function_may_write_only_the_counters_it_keeps() {
     use shared::store::limits::{
-        FORGOT_IP_COUNTERS, LOGIN_EMAIL_COUNTERS, LOGIN_IP_COUNTERS, REGISTRATION_COUNTERS,
-        REQUEST_COUNTERS, RESET_MAIL_COUNTERS, VERIFICATION_MAIL_COUNTERS,
+        FORGOT_IP_COUNTERS, LOGIN_EMAIL_COUNTERS, LOGIN_IP_COUNTERS, MAIL_ADDRESS_COUNTERS,
+        REGISTRATION_COUNTERS, REQUEST_COUNTERS, RESET_MAIL_COUNTERS, VERIFICATION_MAIL_COUNTERS,
     };
     for function in functions() {
         let mut keys: Vec<String> = Vec::new();
@@ -276,6 +280,13 @@ fn each_function_may_write_only_the_counters_it_keeps() {
             "register" => &[REGISTRATION_COUNTERS],
             "forgot-password" => &[FORGOT_IP_COUNTERS, RESET_MAIL_COUNTERS],
             "resend-verification" => &[VERIFICATION_MAIL_COUNTERS],
+            "mailer" => &[MAIL_ADDRESS_COUNTERS],
+            // The deleted account's own counters, deleted.
+            "purger" => &[
+                LOGIN_EMAIL_COUNTERS,
+                RESET_MAIL_COUNTERS,
+                VERIFICATION_MAIL_COUNTERS,
+            ],
             _ => &[],
         };
         expected.extend(own.iter().map(|prefix| format!("{prefix}*")));
