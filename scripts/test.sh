@@ -87,7 +87,7 @@ log "end-to-end over HTTP through cargo lambda watch"
   cargo test --locked -p api-tests --test e2e -- --ignored
   log "the workers as their mappings run them, through the stream poller"
   cargo test --locked -p api-tests --test served_workers -- --ignored
-  log "every route of the table served by its own function"
+  log "every route of the manifest served by its own function"
   cargo test --locked -p api-tests --test routes -- --ignored
   log "the API reference at /docs, read in headless Chromium"
   cargo test --locked -p api-tests --test docs_page -- --ignored
