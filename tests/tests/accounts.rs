@@ -43,6 +43,16 @@ async fn profile(app: &TestApp, token: &str) -> TestResponse {
     app.invoke(&Event::load("profile").bearer(token)).await
 }
 
+/// A reset with `token` to `password`.
+async fn reset_with(app: &TestApp, token: &str, password: &str) -> TestResponse {
+    post(
+        app,
+        "reset-password",
+        json!({ "token": token, "newPassword": password }),
+    )
+    .await
+}
+
 fn assert_token_refused(response: &TestResponse) {
     assert_eq!(response.status, 400, "{:?}", response.json());
     assert_eq!(response.error_fields(), ["token"]);
@@ -134,18 +144,8 @@ async fn a_reset_replaces_the_password_ends_every_session_and_sends_a_notice() {
     let email = address("reset");
     let (session, token) = reset_requested(&app, &email).await;
 
-    let reset = post(
-        &app,
-        "reset-password",
-        json!({ "token": token, "newPassword": NEW_PASSWORD }),
-    )
-    .await;
-    let again = post(
-        &app,
-        "reset-password",
-        json!({ "token": token, "newPassword": "yet another password" }),
-    )
-    .await;
+    let reset = reset_with(&app, &token, NEW_PASSWORD).await;
+    let again = reset_with(&app, &token, "yet another password").await;
 
     assert_eq!(reset.status, 204);
     assert_token_refused(&again);
@@ -193,19 +193,9 @@ async fn a_reset_token_lasts_thirty_minutes_and_a_newer_one_leaves_it_working() 
     assert_ne!(older, newer);
 
     app.clock().advance(Duration::from_secs(29 * 60));
-    let older_works = post(
-        &app,
-        "reset-password",
-        json!({ "token": older, "newPassword": NEW_PASSWORD }),
-    )
-    .await;
+    let older_works = reset_with(&app, &older, NEW_PASSWORD).await;
     app.clock().advance(Duration::from_secs(2 * 60));
-    let newer_too_late = post(
-        &app,
-        "reset-password",
-        json!({ "token": newer, "newPassword": "yet another password" }),
-    )
-    .await;
+    let newer_too_late = reset_with(&app, &newer, "yet another password").await;
 
     assert_eq!(older_works.status, 204);
     assert_token_refused(&newer_too_late);
@@ -219,18 +209,8 @@ async fn a_reset_ends_every_other_reset_link_of_the_account() {
     post(&app, "forgot-password", json!({ "email": email })).await;
     let second = token_of(&mails_after_delivery(&app, &email, 3).await[2]);
 
-    let reset = post(
-        &app,
-        "reset-password",
-        json!({ "token": second, "newPassword": NEW_PASSWORD }),
-    )
-    .await;
-    let other = post(
-        &app,
-        "reset-password",
-        json!({ "token": first, "newPassword": "yet another password" }),
-    )
-    .await;
+    let reset = reset_with(&app, &second, NEW_PASSWORD).await;
+    let other = reset_with(&app, &first, "yet another password").await;
 
     assert_eq!(reset.status, 204);
     assert_token_refused(&other);
@@ -250,12 +230,7 @@ async fn a_password_change_ends_every_reset_link_and_mails_a_notice() {
                 .json_body(&json!({ "currentPassword": PASSWORD, "newPassword": NEW_PASSWORD })),
         )
         .await;
-    let reset = post(
-        &app,
-        "reset-password",
-        json!({ "token": link, "newPassword": "yet another password" }),
-    )
-    .await;
+    let reset = reset_with(&app, &link, "yet another password").await;
 
     assert_eq!(changed.status, 204);
     assert_token_refused(&reset);
@@ -309,12 +284,7 @@ async fn a_reset_clears_the_emails_lockout() {
     }
     assert_eq!(app.login(&email, PASSWORD).await.status, 429);
 
-    let reset = post(
-        &app,
-        "reset-password",
-        json!({ "token": token, "newPassword": NEW_PASSWORD }),
-    )
-    .await;
+    let reset = reset_with(&app, &token, NEW_PASSWORD).await;
 
     assert_eq!(reset.status, 204);
     assert_eq!(app.login(&email, NEW_PASSWORD).await.status, 200);

@@ -110,18 +110,12 @@ pub const BY_USER_INDEX: &str = "byUser";
 
 /// Deletes every record of the account `user_id` (one that is gone); returns how many.
 pub async fn purge_user(table: Idempotency<'_>, user_id: &Id) -> Result<usize, ApiError> {
-    let query = table
-        .client
-        .query()
-        .table_name(table.name)
-        .index_name(BY_USER_INDEX)
-        .key_condition_expression("userId = :user")
-        .expression_attribute_values(":user", s(user_id.to_string()));
-    super::delete_found(
+    let at = (table.name, BY_USER_INDEX);
+    super::delete_of_user(
         table.client,
-        table.name,
-        query,
+        at,
         &["key"],
+        user_id,
         "purge idempotency records",
     )
     .await

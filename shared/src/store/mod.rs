@@ -254,6 +254,24 @@ pub(crate) async fn delete_found(
     }
 }
 
+/// Deletes every item of `table` its keys-only `index` files under the account `user_id`
+/// (`userId`), reading the table's own key (`key_names`) from the index; returns how many.
+pub(crate) async fn delete_of_user(
+    client: &Client,
+    (table, index): (&str, &str),
+    key_names: &[&str],
+    user_id: &crate::domain::Id,
+    context: &'static str,
+) -> Result<usize, ApiError> {
+    let query = client
+        .query()
+        .table_name(table)
+        .index_name(index)
+        .key_condition_expression("userId = :user")
+        .expression_attribute_values(":user", values::s(user_id.to_string()));
+    delete_found(client, table, query, key_names, context).await
+}
+
 /// Deletes the items of `keys` from `table`, 25 to a batch (DynamoDB's most), asking again for
 /// what a batch leaves unprocessed under load.
 pub(crate) async fn delete_all(

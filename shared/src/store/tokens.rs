@@ -150,12 +150,6 @@ pub const BY_USER_INDEX: &str = "byUser";
 
 /// Deletes every token issued to the account `user_id` (one that is gone); returns how many.
 pub async fn purge_user(table: Tokens<'_>, user_id: &Id) -> Result<usize, ApiError> {
-    let query = table
-        .client
-        .query()
-        .table_name(table.name)
-        .index_name(BY_USER_INDEX)
-        .key_condition_expression("userId = :user")
-        .expression_attribute_values(":user", s(user_id.to_string()));
-    super::delete_found(table.client, table.name, query, &["hash"], "purge tokens").await
+    let at = (table.name, BY_USER_INDEX);
+    super::delete_of_user(table.client, at, &["hash"], user_id, "purge tokens").await
 }
