@@ -17,7 +17,7 @@ help:
 	@echo "make lint    rustfmt, clippy, cargo deny, cfn-lint, sam validate and the contract linters"
 	@echo "make build   every function for arm64 Lambda in one cargo build, packaged by sam build"
 	@echo "make bench   cold-start and latency benchmarks into docs/benchmarks.md"
-	@echo "make migrate bring stored products to the listing indexes' layout (LISTING_SHARDS)"
+	@echo "make migrate bring stored products to the listing indexes' layout (after a change of shards)"
 	@echo "make scale   simulate production load on the tables' keys: which partitions hold"
 
 ## Installs what is missing: Java and Node.js (Debian packages), the Python tools in .venv,
@@ -81,13 +81,17 @@ bench: tools
 	scripts/bench.sh
 
 ## Against AWS_ENDPOINT_URL_DYNAMODB if set, else the AWS account of the environment's
-## credentials; PRODUCTS_TABLE and LISTING_SHARDS name the table and the shard count.
+## credentials; PRODUCTS_TABLE and PEAK_CREATES_PER_SECOND (or LISTING_SHARDS) name the table and
+## the shard count.
 migrate:
 	cargo run --quiet --locked -p tools --bin migrate-products
 
-## Arguments for the simulation go in SCALE_ARGS, e.g. SCALE_ARGS="--creates 20000 --shards 32".
+## Without SCALE_ARGS: the default deployment (1,000 creates a second), then one declaring 10,000.
+## Arguments for one simulation go in SCALE_ARGS, e.g. SCALE_ARGS="--rate 20000 --updates 2000".
 scale:
-	cargo run --quiet --locked --release -p tools --bin scale -- $(SCALE_ARGS)
+	cargo build --quiet --locked --release -p tools --bin scale
+	@if [ -n "$(SCALE_ARGS)" ]; then target/release/scale $(SCALE_ARGS); \
+	else target/release/scale && echo && target/release/scale --rate 10000; fi
 
 clean:
 	rm -rf target .aws-sam

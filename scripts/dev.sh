@@ -32,7 +32,7 @@ export_local_env "$DYNAMODB_PORT"
 log "starting DynamoDB Local on port $DYNAMODB_PORT (data in .dev/dynamodb)"
 start_dynamodb "$DYNAMODB_PORT" "$ROOT/.dev/dynamodb"
 target/debug/create-tables
-# Products kept in .dev from before the listing indexes (or under another LISTING_SHARDS) are
+# Products kept in .dev from before the listing indexes (or under another shard count) are
 # brought to the current layout; with nothing to do, this reads the table once.
 target/debug/migrate-products
 

@@ -17,6 +17,33 @@ pub enum ConfigError {
 /// The most shards the listing indexes may be spread over: a page reads every one.
 pub const MAX_LISTING_SHARDS: u16 = 64;
 
+/// The creates a second one listing shard absorbs alone: each create writes its product (up to
+/// 1 KB, one write unit) once to each listing index's partition of its shard, and a partition
+/// takes 1,000 write units a second. Updates count against it too (twice, in an index whose sort
+/// key they change).
+pub const CREATES_PER_SHARD: u32 = 1_000;
+
+/// The creates a second each of several shards is planned for: ids fall among them by hash, so
+/// in a given second the busiest takes a few percent more than its share (`make scale`: at 10,000
+/// a second over 13 shards, ~850 where the share is 770).
+pub const CREATES_PER_SPREAD_SHARD: u32 = 800;
+
+/// The peak create rate a deployment declares unless it says otherwise: one shard's worth.
+pub const DEFAULT_PEAK_CREATES_PER_SECOND: u32 = 1_000;
+
+/// The highest peak create rate the shards can absorb.
+pub const MAX_PEAK_CREATES_PER_SECOND: u32 = CREATES_PER_SPREAD_SHARD * MAX_LISTING_SHARDS as u32;
+
+/// The shards a peak of `creates_per_second` needs: one up to [`CREATES_PER_SHARD`], past it one
+/// per [`CREATES_PER_SPREAD_SHARD`], at most [`MAX_LISTING_SHARDS`].
+pub fn listing_shards_for(creates_per_second: u32) -> u16 {
+    if creates_per_second <= CREATES_PER_SHARD {
+        return 1;
+    }
+    let needed = creates_per_second.div_ceil(CREATES_PER_SPREAD_SHARD);
+    u16::try_from(needed).map_or(MAX_LISTING_SHARDS, |n| n.min(MAX_LISTING_SHARDS))
+}
+
 /// The most public keys the JWKS publishes (openapi.yaml, `JwkSet.keys`): a rotation needs two.
 pub const MAX_PUBLIC_KEYS: usize = 4;
 
@@ -31,7 +58,8 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub mail: MailConfig,
     pub verified_email: VerifiedEmail,
-    /// `LISTING_SHARDS`: how many shards the listing indexes are spread over (1–64, default 16).
+    /// How many shards the listing indexes are spread over (1–64): `LISTING_SHARDS` if set,
+    /// otherwise what `PEAK_CREATES_PER_SECOND` (default 1,000) needs ([`listing_shards_for`]).
     pub listing_shards: u16,
     /// Where login's private key comes from (`JWT_SIGNING_KEY_SECRET_ID` or `_FILE`).
     pub signing_key: Option<SecretSource>,
@@ -235,8 +263,22 @@ impl Config {
             }
         };
 
+        let peak_creates = match get("PEAK_CREATES_PER_SECOND") {
+            None => DEFAULT_PEAK_CREATES_PER_SECOND,
+            Some(raw) => raw
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|rate| (1..=MAX_PEAK_CREATES_PER_SECOND).contains(rate))
+                .ok_or_else(|| ConfigError::Invalid {
+                    name: "PEAK_CREATES_PER_SECOND",
+                    reason: format!(
+                        "expected a whole number from 1 to {MAX_PEAK_CREATES_PER_SECOND}, got {raw:?}"
+                    ),
+                })?,
+        };
         let listing_shards = match get("LISTING_SHARDS") {
-            None => 16,
+            None => listing_shards_for(peak_creates),
             Some(raw) => raw
                 .trim()
                 .parse::<u16>()
@@ -378,6 +420,41 @@ mod tests {
         assert!(config.allowed_origins.is_empty());
         assert_eq!(config.signing_key, None);
         assert_eq!(config.cursor_key, None);
+    }
+
+    #[test]
+    fn the_shards_follow_the_declared_peak_create_rate_unless_given() {
+        let shards = |vars: &[(&str, &str)]| {
+            let mut all = vec![("JWT_PUBLIC_KEYS", KEY)];
+            all.extend_from_slice(vars);
+            config_from(&all).map(|config| config.listing_shards)
+        };
+        assert_eq!(shards(&[]).ok(), Some(1));
+        assert_eq!(shards(&[("PEAK_CREATES_PER_SECOND", "1000")]).ok(), Some(1));
+        assert_eq!(shards(&[("PEAK_CREATES_PER_SECOND", "1001")]).ok(), Some(2));
+        assert_eq!(shards(&[("PEAK_CREATES_PER_SECOND", "1600")]).ok(), Some(2));
+        assert_eq!(
+            shards(&[("PEAK_CREATES_PER_SECOND", "10000")]).ok(),
+            Some(13)
+        );
+        assert_eq!(
+            shards(&[("PEAK_CREATES_PER_SECOND", "51200")]).ok(),
+            Some(64)
+        );
+        let given = [
+            ("PEAK_CREATES_PER_SECOND", "10000"),
+            ("LISTING_SHARDS", "3"),
+        ];
+        assert_eq!(shards(&given).ok(), Some(3));
+        for bad in ["0", "51201", "-5", "lots"] {
+            assert!(
+                shards(&[("PEAK_CREATES_PER_SECOND", bad)]).is_err(),
+                "{bad:?}"
+            );
+        }
+        // Empty is unset, as for every variable (the template leaves LISTING_SHARDS out instead).
+        assert_eq!(shards(&[("LISTING_SHARDS", "")]).ok(), Some(1));
+        assert_eq!(listing_shards_for(u32::MAX), MAX_LISTING_SHARDS);
     }
 
     #[test]

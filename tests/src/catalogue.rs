@@ -6,8 +6,13 @@ use crate::{Event, TestApp};
 
 /// Follows `nextCursor` from the first page of `query` to the end; the ids in the order given.
 pub async fn every_page(app: &TestApp, query: &str) -> Vec<String> {
+    every_page_after(app, query, None).await
+}
+
+/// Follows `nextCursor` from `cursor` (a cursor of `query`; `None`: the first page) to the end.
+pub async fn every_page_after(app: &TestApp, query: &str, cursor: Option<&str>) -> Vec<String> {
     let mut ids = Vec::new();
-    let mut cursor: Option<String> = None;
+    let mut cursor: Option<String> = cursor.map(str::to_owned);
     for _ in 0..1_000 {
         let url = match &cursor {
             Some(cursor) => format!("{query}&cursor={cursor}"),
@@ -18,6 +23,8 @@ pub async fn every_page(app: &TestApp, query: &str) -> Vec<String> {
         let body = page.json();
         ids.extend(ids_of(&body));
         match body["nextCursor"].as_str() {
+            // Every page moves the position on.
+            Some(next) if cursor.as_deref() == Some(next) => panic!("{url}: the same cursor again"),
             Some(next) => cursor = Some(next.to_owned()),
             None => return ids,
         }

@@ -4,6 +4,8 @@
 //! notes every call it sees. DynamoDB Local never throttles nor fails, so this is how the
 //! limiter's failure policy meets a throttled counter, and a create meets a failed write;
 //! holding a write shows what does not wait for it, or what another request does meanwhile.
+//! It also notes what each Query asked for and what DynamoDB returned to it, so a test can
+//! count the work a request made.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -52,11 +54,19 @@ pub enum CounterWrites {
     Pass,
 }
 
+/// A Query as the stand-in saw it pass: its `Limit`, and the `Count` of items it returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Query {
+    pub limit: Option<u64>,
+    pub returned: u64,
+}
+
 /// A running stand-in.
 #[derive(Clone)]
 pub struct Proxy {
     pub addr: SocketAddr,
     calls: Arc<Mutex<Vec<String>>>,
+    queries: Arc<Mutex<Vec<Query>>>,
     gate: Arc<Semaphore>,
     /// What it does with `TransactWriteItems` (as with counter writes; held ones wait for
     /// [`Proxy::release_counters`] too).
@@ -74,6 +84,22 @@ impl Proxy {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Every Query passed on so far, in order.
+    pub fn queries(&self) -> Vec<Query> {
+        self.queries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Forgets the Queries seen so far.
+    pub fn clear_queries(&self) {
+        self.queries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 
     /// Lets every held counter write, and every later one, through.
@@ -128,9 +154,37 @@ async fn handle(
             CounterWrites::Pass => {}
         }
     }
-    Ok(forward(&client, &upstream, &parts, body)
-        .await
-        .unwrap_or_else(bad_gateway))
+    let Some(answer) = forward(&client, &upstream, &parts, body.clone()).await else {
+        return Ok(bad_gateway());
+    };
+    if operation == "Query" {
+        let number = |text: &[u8], field: &str| {
+            serde_json::from_slice::<serde_json::Value>(text)
+                .ok()
+                .and_then(|json| json[field].as_u64())
+        };
+        let returned = {
+            use http_body_util::BodyExt;
+            let (parts, full) = answer.into_parts();
+            let bytes = full
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            let query = Query {
+                limit: number(&body, "Limit"),
+                returned: number(&bytes, "Count").unwrap_or(0),
+            };
+            proxy
+                .queries
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(query);
+            Response::from_parts(parts, Full::new(bytes))
+        };
+        return Ok(returned);
+    }
+    Ok(answer)
 }
 
 fn fault_response(fault: Fault) -> Response<Full<Bytes>> {
@@ -164,6 +218,7 @@ pub async fn start_with(
     let proxy = Proxy {
         addr: listener.local_addr()?,
         calls: Arc::default(),
+        queries: Arc::default(),
         gate: Arc::new(Semaphore::new(0)),
         transactions,
     };

@@ -7,15 +7,10 @@ use super::Price;
 /// The longest search text taken (`q`).
 pub const MAX_SEARCH_CHARS: usize = 100;
 
-/// How many leading characters of a word its search stem is: the word index files a product
-/// under the stem of each of its words, and a search word of at least this length reads the
-/// products under its own stem.
-pub const STEM_CHARS: usize = 3;
+pub use super::words::{fold, words, STEM_CHARS};
+use super::words::{stem_of, stems};
 
-/// The most stems a product is filed under; one with more is filed once, under the overflow
-/// entry every search reads as well (names of more than 40 distinct words are rare, and the
-/// entries of a product are written in one transaction with it).
-pub const MAX_STEMS: usize = 40;
+pub use super::product::{MAX_CATEGORY_STEMS, MAX_NAME_STEMS, MAX_STEMS};
 
 /// The order of a listing. Every order is total: ties are broken by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,98 +190,10 @@ pub fn product_words(product: &Product) -> Vec<String> {
     own
 }
 
-/// Where the word index files a product: under each distinct stem of its words, or, past
-/// [`MAX_STEMS`], under the overflow entry alone.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Stems {
-    Each(Vec<String>),
-    Overflow,
-}
-
-impl Stems {
-    pub fn of(product: &Product) -> Self {
-        Self::of_words(product_words(product))
-    }
-
-    fn of_words(words: Vec<String>) -> Self {
-        let mut stems: Vec<String> = Vec::new();
-        for word in words {
-            if word.chars().count() >= STEM_CHARS {
-                let stem = stem_of(&word);
-                if !stems.contains(&stem) {
-                    stems.push(stem);
-                }
-            }
-        }
-        if stems.len() > MAX_STEMS {
-            Stems::Overflow
-        } else {
-            Stems::Each(stems)
-        }
-    }
-}
-
-/// The first [`STEM_CHARS`] characters of a folded word.
-fn stem_of(word: &str) -> String {
-    word.chars().take(STEM_CHARS).collect()
-}
-
-/// The words of `text` as search compares them: folded (see [`fold`]) and split at everything
-/// that is not a letter or a digit.
-pub fn words(text: &str) -> Vec<String> {
-    fold(text)
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|word| !word.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-/// `text` lowercased, with the accents of Latin letters removed ("Café" → "cafe", "Straße" →
-/// "strasse") and combining marks dropped; everything else kept as it is.
-pub fn fold(text: &str) -> String {
-    let mut folded = String::with_capacity(text.len());
-    for c in text.chars() {
-        if ('\u{300}'..='\u{36f}').contains(&c) {
-            continue;
-        }
-        match latin_base(c) {
-            Some(base) => folded.push_str(base),
-            None => folded.extend(c.to_lowercase()),
-        }
-    }
-    folded
-}
-
-/// The unaccented lowercase letters of an accented Latin-1 or Latin Extended-A letter.
-fn latin_base(c: char) -> Option<&'static str> {
-    let base = match c {
-        'À'..='Å' | 'à'..='å' | 'Ā'..='ą' => "a",
-        'Æ' | 'æ' => "ae",
-        'Ç' | 'ç' | 'Ć'..='č' => "c",
-        'Ð' | 'ð' | 'Ď'..='đ' => "d",
-        'È'..='Ë' | 'è'..='ë' | 'Ē'..='ě' => "e",
-        'Ĝ'..='ģ' => "g",
-        'Ĥ'..='ħ' => "h",
-        'Ì'..='Ï' | 'ì'..='ï' | 'Ĩ'..='ı' => "i",
-        'Ĳ' | 'ĳ' => "ij",
-        'Ĵ' | 'ĵ' => "j",
-        'Ķ'..='ĸ' => "k",
-        'Ĺ'..='ł' => "l",
-        'Ñ' | 'ñ' | 'Ń'..='ŋ' => "n",
-        'Ò'..='Ö' | 'Ø' | 'ò'..='ö' | 'ø' | 'Ō'..='ő' => "o",
-        'Œ' | 'œ' => "oe",
-        'Ŕ'..='ř' => "r",
-        'Ś'..='š' | 'ſ' => "s",
-        'ß' => "ss",
-        'Ţ'..='ŧ' => "t",
-        'Þ' | 'þ' => "th",
-        'Ù'..='Ü' | 'ù'..='ü' | 'Ũ'..='ų' => "u",
-        'Ŵ' | 'ŵ' => "w",
-        'Ý' | 'ý' | 'ÿ' | 'Ŷ'..='Ÿ' => "y",
-        'Ź'..='ž' => "z",
-        _ => return None,
-    };
-    Some(base)
+/// The stems the word index files `product` under: each distinct stem of its words, at most
+/// [`MAX_STEMS`] for a product written since names were held to [`MAX_NAME_STEMS`].
+pub fn product_stems(product: &Product) -> Vec<String> {
+    stems(&product_words(product))
 }
 
 #[cfg(test)]
@@ -304,21 +211,6 @@ mod tests {
     }
 
     #[test]
-    fn folding_removes_case_and_accents() {
-        assert_eq!(fold("Café Crème"), "cafe creme");
-        assert_eq!(fold("STRASSE Straße"), "strasse strasse");
-        assert_eq!(fold("Ærø Łódź"), "aero lodz");
-        assert_eq!(fold("Cafe\u{301}"), "cafe");
-        assert_eq!(fold("Ωμέγα"), "ωμέγα");
-    }
-
-    #[test]
-    fn words_split_at_anything_but_letters_and_digits() {
-        assert_eq!(words("Desk Lamps, 2-pack!"), ["desk", "lamps", "2", "pack"]);
-        assert_eq!(words("  --  "), Vec::<String>::new());
-    }
-
-    #[test]
     fn a_search_word_matches_the_start_of_a_word_only() {
         let lamp = Search::parse("Lamp").expect("search");
         assert!(lamp.matches(&words("Desk Lamps")));
@@ -329,13 +221,14 @@ mod tests {
     }
 
     #[test]
-    fn a_product_is_filed_under_the_stem_of_each_word_long_enough() {
-        assert_eq!(
-            Stems::of_words(words("Desk Lamps, 2-pack of lamp shades")),
-            Stems::Each(vec!["des".into(), "lam".into(), "pac".into(), "sha".into()])
-        );
-        let many = (0..=MAX_STEMS).map(|i| format!("{i:03}x")).collect();
-        assert_eq!(Stems::of_words(many), Stems::Overflow);
+    fn no_category_has_more_stems_than_counted_for_it() {
+        // A stem takes three characters and a hyphen before the next: 50 characters hold 12.
+        assert_eq!((50 + 1) / (STEM_CHARS + 1), MAX_CATEGORY_STEMS);
+        let distinct: String = (0..MAX_CATEGORY_STEMS)
+            .map(|i| format!("a{}{}-", (b'a' + i as u8) as char, (b'a' + i as u8) as char))
+            .collect();
+        let category = Category::parse_str(&distinct[..distinct.len() - 1]).expect("category");
+        assert_eq!(stems(&words(category.as_str())).len(), MAX_CATEGORY_STEMS);
     }
 
     #[test]
@@ -346,10 +239,8 @@ mod tests {
         assert_eq!(stem("tv la"), None);
         // Every product a search matches is filed under its stem.
         let search = Search::parse("lamp shad").expect("search");
-        let Stems::Each(stems) = Stems::of_words(words("Lampshade: a shady lamp")) else {
-            panic!("few words");
-        };
-        assert!(stems.contains(&search.stem().expect("stem")));
+        let filed = stems(&words("Lampshade: a shady lamp"));
+        assert!(filed.contains(&search.stem().expect("stem")));
     }
 
     #[test]

@@ -19,8 +19,9 @@ pub mod product;
 pub mod session;
 pub mod token;
 pub mod user;
+pub mod words;
 
-pub use catalogue::{CatalogueQuery, PriceRange, Search, Sort, Stems};
+pub use catalogue::{CatalogueQuery, PriceRange, Search, Sort};
 pub use email::Email;
 pub use field::Field;
 pub use id::Id;

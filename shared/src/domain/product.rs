@@ -5,6 +5,7 @@ use serde_json::value::RawValue;
 
 use super::body::{JsonObject, RequestBody};
 use super::merge_patch::merge_patch;
+use super::words::{stems, words};
 
 use super::field::Field;
 use super::id::Id;
@@ -12,7 +13,19 @@ use super::price::Price;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, FieldError};
 
-/// A product name: trimmed, 1–200 characters, no control characters.
+/// The most stems a product's name may have (a name with more is refused): the product is filed
+/// under each, in one transaction with it.
+pub const MAX_NAME_STEMS: usize = 30;
+
+/// The most stems a category can have: 50 characters hold at most 12 words of three letters.
+pub const MAX_CATEGORY_STEMS: usize = 12;
+
+/// The most stems a product is filed under, its name's and its category's.
+pub const MAX_STEMS: usize = MAX_NAME_STEMS + MAX_CATEGORY_STEMS;
+
+/// A product name: trimmed, 1–200 characters, no control characters, and at most
+/// [`MAX_NAME_STEMS`] distinct search stems (words of three or more letters that begin
+/// differently): search files a product under each.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct ProductName(String);
@@ -26,6 +39,10 @@ impl ProductName {
             _ if name.chars().any(char::is_control) => {
                 Err(field.error("must not contain control characters"))
             }
+            _ if stems(&words(&name)).len() > MAX_NAME_STEMS => Err(field.error(format!(
+                "must have at most {MAX_NAME_STEMS} distinct words of three or more letters \
+                 (search files a product under the first three letters of each)"
+            ))),
             _ => Ok(Self(name)),
         }
     }

@@ -1,22 +1,21 @@
-//! Where a product sits in the products table's indexes: its shard among `LISTING_SHARDS`, the
+//! Where a product sits in the products table's indexes: its shard among the listing shards, the
 //! key attributes it carries into the listing, category, price, name and owner indexes, and its
 //! search entries (see [`listing`](super::listing) for how pages read them). Only key building:
 //! nothing here reads or writes.
 
-use crate::domain::catalogue::fold;
-use crate::domain::{Category, Id, Product, Stems};
-
-/// The partition of the search entries of products with too many stems to file each.
-pub const SEARCH_OVERFLOW: &str = "q:*";
+use crate::domain::catalogue::{fold, product_stems};
+use crate::domain::{Category, Id, Product};
 
 pub use crate::config::MAX_LISTING_SHARDS as MAX_SHARDS;
 
-/// How many shards the listing indexes are spread over (`LISTING_SHARDS`).
+/// How many shards the listing indexes are spread over: as many as the deployment's declared
+/// peak create rate needs (`PEAK_CREATES_PER_SECOND`), or `LISTING_SHARDS`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shards(u16);
 
 impl Shards {
-    pub const DEFAULT: Shards = Shards(16);
+    /// One partition per index: what the default deployment (1,000 creates a second) needs.
+    pub const ONE: Shards = Shards(1);
 
     pub fn new(count: u16) -> Option<Self> {
         (1..=MAX_SHARDS).contains(&count).then_some(Self(count))
@@ -90,27 +89,35 @@ pub fn search_partition(stem: &str, shard: u16) -> String {
     format!("q:{stem}#{shard:02}")
 }
 
-/// The search entries of `product`: each entry's item id and its partition (`searchKey`).
+/// The search entries of `product`: each entry's item id and its partition (`searchKey`), one
+/// per stem of its words, in its shard.
 pub fn search_entries(product: &Product, shards: Shards) -> Vec<(String, String)> {
     let id = &product.id;
-    match Stems::of(product) {
-        Stems::Each(stems) => {
-            let shard = shards.of(id);
-            stems
-                .iter()
-                .map(|stem| (entry_id(id, stem), search_partition(stem, shard)))
-                .collect()
-        }
-        Stems::Overflow => vec![(entry_id(id, "*"), SEARCH_OVERFLOW.to_owned())],
-    }
+    let shard = shards.of(id);
+    product_stems(product)
+        .iter()
+        .map(|stem| (entry_id(id, stem), search_partition(stem, shard)))
+        .collect()
 }
 
-/// The item ids of `product`'s search entries (the same under any shard count).
+/// The most stems a product was filed under one by one before names were held to
+/// [`MAX_NAME_STEMS`](crate::domain::product::MAX_NAME_STEMS): one with more had a single entry,
+/// under a search key every search read.
+const FORMER_MAX_STEMS: usize = 40;
+
+/// The item ids of the search entries `product` may have (the same under any shard count): one
+/// per stem, and, for a product of more than 40 stems stored before names were held to
+/// fewer, the single entry it had then — so that a change, a relayout or a deletion removes it.
 pub fn search_entry_ids(product: &Product) -> Vec<String> {
-    search_entries(product, Shards::DEFAULT)
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect()
+    let stems = product_stems(product);
+    let mut ids: Vec<String> = stems
+        .iter()
+        .map(|stem| entry_id(&product.id, stem))
+        .collect();
+    if stems.len() > FORMER_MAX_STEMS {
+        ids.push(entry_id(&product.id, "*"));
+    }
+    ids
 }
 
 fn entry_id(product: &Id, stem: &str) -> String {

@@ -1,9 +1,10 @@
 //! Listing pages from the products table's sorted, write-sharded indexes.
 //!
-//! Every product sits in one of `N` shards (`LISTING_SHARDS`, chosen from its id), so the writes
-//! of a busy catalogue spread over `N` partition key values of each index instead of piling onto
-//! one. Each order has two indexes, over all products (`all#07`) and over one category
-//! (`books#07`); the sort key keeps the order with the id as the tie-break:
+//! Every product sits in one of `N` shards (chosen from its id; as many as the deployment's
+//! declared peak create rate needs, one by default), so the writes of a busy catalogue spread
+//! over `N` partition key values of each index instead of piling onto one. Each order has two
+//! indexes, over all products (`all#00`) and over one category (`books#00`); the sort key keeps
+//! the order with the id as the tie-break:
 //!
 //! | order | index (all / category) | sort key |
 //! |---|---|---|
@@ -13,18 +14,23 @@
 //!
 //! A page reads every shard from the previous page's position onwards, a few items at a time,
 //! and merges them: the position — the last sort key given — is the whole cursor, the same for
-//! every shard, so nothing is skipped or repeated across pages. A price range under a price order
-//! is a key condition; under another order it is checked here, with at most [`FILTER_WINDOW`] ×
-//! `limit` items examined per page.
+//! every shard, so nothing is skipped or repeated across pages. With one shard a page is one
+//! Query of `limit + 1` items. A price range under a price order is a key condition; under
+//! another order it is checked here, with at most [`FILTER_WINDOW`] × `limit` items examined
+//! per page.
 //!
 //! Search reads the word index: each product has one search entry per stem of its words (the
-//! first three letters, [`Stems`]), a copy of the product filed under `q:lam#07`, written in the
-//! same transaction as the product. A search reads the entries under its longest word's stem,
-//! in the order asked for (three more indexes, keyed as above with `productId` for creation),
-//! and checks the words, category and price here, within the same window. Products with more
-//! than [`MAX_STEMS`](crate::domain::catalogue::MAX_STEMS) stems have one entry, under
-//! `q:*`, which every search reads as well. Search words all shorter than a stem are checked on
-//! the listing itself.
+//! first three letters, [`stems`](crate::domain::words::stems)), a copy of the product filed
+//! under `q:lam#00`, written in the same transaction as the product. A search reads the entries
+//! under its longest word's stem, in the order asked for (three more indexes, keyed as above
+//! with `productId` for creation), and checks the words, category and price here, within the
+//! same window. No search key is shared by every product: a name may have at most
+//! [`MAX_NAME_STEMS`](crate::domain::product::MAX_NAME_STEMS) stems. Search words all shorter
+//! than a stem are checked on the listing itself.
+//!
+//! Every request's work is bounded: what DynamoDB returns to it, every Query together, is at
+//! most [`read_bound`] items, and no Query asks for more than what is left of it. A page the
+//! bound cuts short ends with the position it reached, to go on from.
 
 use std::collections::VecDeque;
 
@@ -45,12 +51,27 @@ pub const BY_SEARCH_CREATED: &str = "bySearchCreated";
 pub const BY_SEARCH_PRICE: &str = "bySearchPrice";
 pub const BY_SEARCH_NAME: &str = "bySearchName";
 
-/// How many times `limit` a page whose filter no index serves may examine.
+/// How many times `limit` a page whose filter no index serves may examine: past it, the page
+/// ends with a `nextCursor`.
 pub const FILTER_WINDOW: usize = 10;
+
+/// The most items a partition is asked for at once.
+const MAX_CHUNK: usize = 1_000;
+
+/// The most items one request reads from DynamoDB, every Query together: `limit` times
+/// `FILTER_WINDOW`, or times `page` for a deeper numbered page (a cursor page counts as page 1);
+/// twice that over several shards, where each is first asked for twice its fair share; and one
+/// more per shard — what it takes to know whether each goes on. Page numbers reach
+/// `page × limit` = 1,000 at most, so no request reads more than 1,001 items from one shard, or
+/// 2,000 and one per shard from several.
+pub fn read_bound(limit: usize, page: usize, shards: Shards) -> usize {
+    let spread = if shards.count() > 1 { 2 } else { 1 };
+    limit * page.max(FILTER_WINDOW) * spread + usize::from(shards.count())
+}
 
 pub use super::layout::{
     category_partition, index_keys, list_partition, owner_partition, search_entries,
-    search_entry_ids, search_partition, IndexKeys, Shards, MAX_SHARDS, SEARCH_OVERFLOW,
+    search_entry_ids, search_partition, IndexKeys, Shards, MAX_SHARDS,
 };
 
 /// The index, key attributes and partitions that serve a query, and the sort key range it reads.
@@ -76,10 +97,9 @@ impl Plan {
                 Sort::CheapestFirst | Sort::DearestFirst => (BY_SEARCH_PRICE, "priceKey"),
                 Sort::Name => (BY_SEARCH_NAME, "nameKey"),
             };
-            let mut partitions: Vec<String> = shard_range
+            let partitions = shard_range
                 .map(|shard| search_partition(&stem, shard))
                 .collect();
-            partitions.push(SEARCH_OVERFLOW.to_owned());
             let (from, to) = price_bounds(query, sort_attribute);
             return Self {
                 index,
@@ -145,6 +165,9 @@ pub struct Page {
     pub products: Vec<Product>,
     /// The sort key of the last item examined, if the listing may go on past it.
     pub next: Option<String>,
+    /// The items DynamoDB returned to make the page, every Query together (at most
+    /// [`read_bound`]).
+    pub read: usize,
 }
 
 /// The page of `query` after `after` (a [`Page::next`] of the same query): up to `limit`
@@ -156,13 +179,12 @@ pub async fn page(
     after: Option<&str>,
     limit: usize,
 ) -> Result<Page, ApiError> {
-    let plan = Plan::for_query(query, shards);
-    let mut walk = Walk::new(table, &plan, after, expected_reads(&plan, query, limit));
-    next_page(&mut walk, &plan, query, limit).await
+    numbered_page_after(table, query, shards, after, 1, limit).await
 }
 
 /// Page `number` (1-based) of `query`: the same products as following the cursors from the first
-/// page would give, read in one pass.
+/// page would give, read in one pass within [`read_bound`]; a page the bound does not reach ends
+/// early (empty, if none of its products was reached) with the position to go on from.
 pub async fn numbered_page(
     table: Products<'_>,
     query: &CatalogueQuery,
@@ -170,64 +192,76 @@ pub async fn numbered_page(
     number: usize,
     limit: usize,
 ) -> Result<Page, ApiError> {
+    numbered_page_after(table, query, shards, None, number, limit).await
+}
+
+async fn numbered_page_after(
+    table: Products<'_>,
+    query: &CatalogueQuery,
+    shards: Shards,
+    after: Option<&str>,
+    number: usize,
+    limit: usize,
+) -> Result<Page, ApiError> {
     let plan = Plan::for_query(query, shards);
-    let mut walk = Walk::new(
-        table,
-        &plan,
-        None,
-        expected_reads(&plan, query, limit * number),
-    );
-    let mut page = next_page(&mut walk, &plan, query, limit).await?;
+    let budget = read_bound(limit, number, shards);
+    let chunk = first_read(&plan, query, limit, number);
+    let mut walk = Walk::new(table, &plan, after, chunk, budget);
+    let mut products = next_page(&mut walk, &plan, query, limit).await?;
     for _ in 1..number {
-        if page.next.is_none() {
-            return Ok(Page {
-                products: Vec::new(),
-                next: None,
-            });
+        if walk.is_finished() || walk.spent {
+            products.clear();
+            break;
         }
-        page = next_page(&mut walk, &plan, query, limit).await?;
+        products = next_page(&mut walk, &plan, query, limit).await?;
     }
-    Ok(page)
-}
-
-/// How many items a page expects to examine: what each shard is first asked for is sized on it.
-fn expected_reads(plan: &Plan, query: &CatalogueQuery, limit: usize) -> usize {
-    if plan.serves(query) {
-        limit
+    let next = if walk.is_finished() {
+        None
     } else {
-        limit * FILTER_WINDOW
+        walk.position.clone()
+    };
+    Ok(Page {
+        products,
+        next,
+        read: walk.read,
+    })
+}
+
+/// How many items a page of `limit`, `number` pages deep, expects to examine: every item, where
+/// the index serves the query's filters; otherwise a guess of twice as many, which later reads
+/// double until the page is full or the bound is reached.
+fn expected_reads(plan: &Plan, query: &CatalogueQuery, limit: usize, number: usize) -> usize {
+    if plan.serves(query) {
+        limit * number
+    } else {
+        2 * limit * number
     }
 }
 
-/// Takes the next page off `walk`: stops at `limit` products, or, where the index does not serve
-/// every filter, after `FILTER_WINDOW × limit` items examined.
+/// Takes the next page's products off `walk`: stops at `limit` products, or, where the index does
+/// not serve every filter, after `FILTER_WINDOW × limit` items examined, or where the walk's
+/// bound is reached.
 async fn next_page(
     walk: &mut Walk<'_>,
     plan: &Plan,
     query: &CatalogueQuery,
     limit: usize,
-) -> Result<Page, ApiError> {
+) -> Result<Vec<Product>, ApiError> {
     let served = plan.serves(query);
     let window = if served { limit } else { limit * FILTER_WINDOW };
     let mut products = Vec::new();
     let mut examined = 0;
-    let mut last = None;
     while products.len() < limit && examined < window {
-        let Some((key, item)) = walk.next().await? else {
-            return Ok(Page {
-                products,
-                next: None,
-            });
+        let Some(item) = walk.next().await? else {
+            break;
         };
         examined += 1;
         let product = product_from_listed(item)?;
         if served || query.matches(&product) {
             products.push(product);
         }
-        last = Some(key);
     }
-    let next = last.filter(|_| !walk.is_finished());
-    Ok(Page { products, next })
+    Ok(products)
 }
 
 /// The product of an item of a listing index, or of a search entry (a copy filed under
@@ -245,38 +279,50 @@ struct Stream {
     buffer: VecDeque<(String, Item)>,
     /// The `LastEvaluatedKey` to go on from, once the shard has been read.
     resume: Option<Item>,
-    started: bool,
     finished: bool,
+    /// How many items the shard is asked for next.
+    chunk: usize,
 }
 
-/// The merge of every shard of a plan, in order, from a position on.
+/// The merge of every shard of a plan, in order, from a position on, within a bound on the items
+/// read.
 struct Walk<'a> {
     table: Products<'a>,
     plan: &'a Plan,
     after: Option<&'a str>,
     streams: Vec<Stream>,
-    /// How many items each shard is asked for at a time.
-    chunk: i32,
+    /// The sort key of the last item taken (at first, the position the walk started after).
+    position: Option<String>,
+    /// Items read from DynamoDB so far, and how many more may be.
+    read: usize,
+    budget: usize,
+    /// Whether the walk stopped because a shard it must read next is past the budget.
+    spent: bool,
 }
 
-/// How many items a walk asks each partition of `plan` for at a time, when a page of it expects
+/// How many items a walk asks each partition of `plan` for at first, when a page of it expects
 /// to examine `expected` items: twice a fair share and a little more, so that on ids spread
 /// evenly one round trip to each shard nearly always covers the page.
 pub fn shard_read_size(plan: &Plan, expected: usize) -> usize {
     let shards = plan.partitions.len().max(1);
     (2 * expected.div_ceil(shards) + 2)
         .min(expected + 1)
-        .min(1_000)
+        .min(MAX_CHUNK)
 }
 
-/// How many items a page of `limit` from `plan` expects to examine (see [`shard_read_size`]).
-pub fn page_reads(plan: &Plan, query: &CatalogueQuery, limit: usize) -> usize {
-    expected_reads(plan, query, limit)
+/// How many items each partition of `plan` is first asked for by page `number` of `limit`.
+pub fn first_read(plan: &Plan, query: &CatalogueQuery, limit: usize, number: usize) -> usize {
+    shard_read_size(plan, expected_reads(plan, query, limit, number))
 }
 
 impl<'a> Walk<'a> {
-    fn new(table: Products<'a>, plan: &'a Plan, after: Option<&'a str>, expected: usize) -> Self {
-        let chunk = shard_read_size(plan, expected) as i32;
+    fn new(
+        table: Products<'a>,
+        plan: &'a Plan,
+        after: Option<&'a str>,
+        chunk: usize,
+        budget: usize,
+    ) -> Self {
         let streams = plan
             .partitions
             .iter()
@@ -284,8 +330,8 @@ impl<'a> Walk<'a> {
                 partition: partition.clone(),
                 buffer: VecDeque::new(),
                 resume: None,
-                started: false,
                 finished: false,
+                chunk,
             })
             .collect();
         let mut walk = Self {
@@ -293,7 +339,10 @@ impl<'a> Walk<'a> {
             plan,
             after,
             streams,
-            chunk,
+            position: after.map(str::to_owned),
+            read: 0,
+            budget,
+            spent: false,
         };
         // A position past the end of the range (or a range that is empty) reads nothing.
         let (from, to) = walk.bounds();
@@ -324,13 +373,18 @@ impl<'a> Walk<'a> {
             .all(|stream| stream.finished && stream.buffer.is_empty())
     }
 
-    /// The next item in order, with its sort key; `None` once every shard is read out.
-    async fn next(&mut self) -> Result<Option<(String, Item)>, ApiError> {
+    /// The next item in order; `None` once every shard is read out, or once a shard that must be
+    /// read before the merge goes on is past the budget (then `spent`).
+    async fn next(&mut self) -> Result<Option<Item>, ApiError> {
+        if self.spent {
+            return Ok(None);
+        }
         let empty: Vec<usize> = (0..self.streams.len())
             .filter(|&i| self.streams[i].buffer.is_empty() && !self.streams[i].finished)
             .collect();
-        if !empty.is_empty() {
-            self.read(&empty).await?;
+        if !empty.is_empty() && !self.read(&empty).await? {
+            self.spent = true;
+            return Ok(None);
         }
         let descending = self.plan.descending;
         let next = self
@@ -351,22 +405,35 @@ impl<'a> Walk<'a> {
                 }
             })
             .map(|(i, _)| i);
-        Ok(next.and_then(|i| self.streams[i].buffer.pop_front()))
+        let Some((key, item)) = next.and_then(|i| self.streams[i].buffer.pop_front()) else {
+            return Ok(None);
+        };
+        self.position = Some(key);
+        Ok(Some(item))
     }
 
-    /// Reads the next chunk of the shards `which`, at once. A shard that returns nothing but
-    /// may hold more is read again before the merge goes on.
-    async fn read(&mut self, which: &[usize]) -> Result<(), ApiError> {
+    /// Reads the next chunk of the shards `which`, at once, each asked for no more than its share
+    /// of what the budget has left. A shard that returns nothing but may hold more is read again
+    /// before the merge goes on. `false` if the budget cannot give each a share.
+    async fn read(&mut self, which: &[usize]) -> Result<bool, ApiError> {
         let mut pending = which.to_vec();
         while !pending.is_empty() {
-            let reads = pending.iter().map(|&i| self.query(&self.streams[i]));
+            let share = (self.budget - self.read) / pending.len();
+            if share == 0 {
+                return Ok(false);
+            }
+            let reads = pending.iter().map(|&i| {
+                let stream = &self.streams[i];
+                self.query(stream, stream.chunk.min(share))
+            });
             let outputs = join_all(reads).await;
             let mut again = Vec::new();
             for (&i, output) in pending.iter().zip(outputs) {
                 let output = output?;
                 let stream = &mut self.streams[i];
-                stream.started = true;
-                for item in output.items.unwrap_or_default() {
+                let items = output.items.unwrap_or_default();
+                self.read += items.len();
+                for item in items {
                     let Some(key) = text_of(&item, self.plan.sort_attribute).map(str::to_owned)
                     else {
                         continue;
@@ -378,18 +445,21 @@ impl<'a> Walk<'a> {
                 }
                 stream.resume = output.last_evaluated_key;
                 stream.finished = stream.resume.is_none();
+                // What a shard holds beyond its first read is read in growing steps.
+                stream.chunk = (stream.chunk * 2).min(MAX_CHUNK);
                 if stream.buffer.is_empty() && !stream.finished {
                     again.push(i);
                 }
             }
             pending = again;
         }
-        Ok(())
+        Ok(true)
     }
 
     fn query(
         &self,
         stream: &Stream,
+        limit: usize,
     ) -> impl std::future::Future<
         Output = Result<aws_sdk_dynamodb::operation::query::QueryOutput, ApiError>,
     > + 'a {
@@ -404,7 +474,7 @@ impl<'a> Walk<'a> {
             .expression_attribute_names("#partition", self.plan.partition_attribute)
             .expression_attribute_values(":partition", s(&stream.partition))
             .scan_index_forward(!self.plan.descending)
-            .limit(self.chunk)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
             .set_exclusive_start_key(stream.resume.clone());
         match (from, to) {
             (Some(from), Some(to)) => {
@@ -460,7 +530,7 @@ mod tests {
 
     #[test]
     fn shards_are_stable_and_spread() {
-        let shards = Shards::DEFAULT;
+        let shards = Shards::new(16).expect("shards");
         let now = Timestamp::from_millis(1_700_000_000_000);
         let mut counts = [0usize; 16];
         for _ in 0..1_600 {
@@ -478,7 +548,7 @@ mod tests {
 
     #[test]
     fn price_keys_sort_as_prices_and_name_keys_as_folded_names() {
-        let shards = Shards::DEFAULT;
+        let shards = Shards::new(16).expect("shards");
         let cheap = index_keys(&product("b", 990, None), shards);
         let dear = index_keys(&product("a", 10_000, None), shards);
         assert!(cheap.price < dear.price);
@@ -502,9 +572,9 @@ mod tests {
             price: range,
             ..CatalogueQuery::default()
         };
-        let plan = Plan::for_query(&by_price, Shards::DEFAULT);
+        let plan = Plan::for_query(&by_price, Shards::ONE);
         assert_eq!(plan.index, BY_SHARD_PRICE);
-        assert_eq!(plan.partitions.len(), 16);
+        assert_eq!(plan.partitions, ["all#00"]);
         assert_eq!(plan.from.as_deref(), Some("00000100#"));
         assert_eq!(plan.to.as_deref(), Some("00000250#~"));
         assert!(plan.serves(&by_price));
@@ -514,9 +584,9 @@ mod tests {
             price: range,
             ..CatalogueQuery::default()
         };
-        let plan = Plan::for_query(&by_name, Shards::DEFAULT);
+        let plan = Plan::for_query(&by_name, Shards::ONE);
         assert_eq!((plan.from, plan.to), (None, None));
-        assert!(!Plan::for_query(&by_name, Shards::DEFAULT).serves(&by_name));
+        assert!(!Plan::for_query(&by_name, Shards::ONE).serves(&by_name));
 
         let searched = CatalogueQuery {
             search: Some(Search::parse("lamp").expect("search")),
@@ -527,13 +597,7 @@ mod tests {
         assert_eq!(plan.index, BY_SEARCH_CREATED);
         assert_eq!(
             plan.partitions,
-            [
-                "q:lam#00",
-                "q:lam#01",
-                "q:lam#02",
-                "q:lam#03",
-                SEARCH_OVERFLOW
-            ]
+            ["q:lam#00", "q:lam#01", "q:lam#02", "q:lam#03"]
         );
         assert!(!plan.serves(&searched));
         let short_words = CatalogueQuery {
@@ -546,5 +610,22 @@ mod tests {
             plan.partitions,
             ["lighting#00", "lighting#01", "lighting#02", "lighting#03"]
         );
+    }
+
+    #[test]
+    fn a_request_reads_at_most_ten_pages_or_its_page_number_of_items_and_one_per_shard() {
+        let one = Shards::ONE;
+        assert_eq!(read_bound(20, 1, one), 201);
+        assert_eq!(read_bound(100, 10, one), 1_001);
+        assert_eq!(read_bound(1, 1_000, one), 1_001);
+        assert_eq!(read_bound(100, 1, Shards::new(10).expect("shards")), 2_010);
+        // What each partition is first asked for: a page of 20 from one partition is one Query
+        // of 21; a deep numbered page asks for everything up to it at once.
+        let query = CatalogueQuery::default();
+        let plan = Plan::for_query(&query, one);
+        assert_eq!(first_read(&plan, &query, 20, 1), 21);
+        assert_eq!(first_read(&plan, &query, 100, 10), MAX_CHUNK);
+        let ten = Plan::for_query(&query, Shards::new(10).expect("shards"));
+        assert_eq!(first_read(&ten, &query, 20, 1), 6);
     }
 }

@@ -17,6 +17,7 @@ use super::totals::{self, counter_id, counters_of};
 use super::values::{n, s, text_of};
 use super::{corrupt_item, storage_error, transact, Item, Transaction, RETRY_AFTER_SECONDS};
 use crate::clock::Timestamp;
+use crate::domain::catalogue::MAX_STEMS;
 use crate::domain::{
     Category, Description, Expected, Id, Price, Product, ProductInput, ProductName, WriteRefused,
 };
@@ -61,10 +62,10 @@ struct ProductItem {
     /// Whether the product is in the totals (every product created since they exist is).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     counted: bool,
-    /// Whether the product's search entries are written (every product written since the word
-    /// index exists has them).
+    /// Which layout of the word index the product's search entries follow (see
+    /// [`SEARCH_LAYOUT`]); `make migrate` brings older ones to it.
     #[serde(default)]
-    search_indexed: bool,
+    search_layout: u8,
 }
 
 impl ProductItem {
@@ -98,7 +99,7 @@ impl ProductItem {
             name_key: keys.name,
             owner_key: keys.owner,
             counted,
-            search_indexed: true,
+            search_layout: SEARCH_LAYOUT,
         }
     }
 }
@@ -162,8 +163,18 @@ const NOT_IN_ENTRIES: [&str; 5] = [
     "categoryKey",
     "ownerKey",
     "counted",
-    "searchIndexed",
+    "searchLayout",
 ];
+
+/// The word index's layout: an entry per stem of a product's words, in the product's shard, and
+/// no search key shared by every product (layout 1 filed a product of more than 40 stems under
+/// one such key; items from before the word index have none).
+pub const SEARCH_LAYOUT: u8 = 2;
+
+// The largest change of a product — its item, every entry of the old name deleted and every
+// entry of the new one put, and a move between two categories' totals — fits in one transaction
+// of DynamoDB's 100 items.
+const _: () = assert!(1 + 2 * MAX_STEMS + 2 <= 100);
 
 /// Puts of the search entries of `product`, whose item is `item`: copies of it, filed under
 /// each stem of its words (see [`listing`](super::listing)).
@@ -590,7 +601,12 @@ pub async fn relayout(
         return Ok(Relayout::Current);
     }
     let (condition, values) = unchanged(&stored);
-    let entries = entry_puts(table, &stored.product, &current, shards)?;
+    let entries = search_entries(&stored.product, shards);
+    let kept: Vec<String> = entries.iter().map(|(id, _)| id.clone()).collect();
+    let entries = puts_of_entries(table, &stored.product, &current, entries)?;
+    let former = search_entry_ids(&stored.product)
+        .into_iter()
+        .filter(|id| !kept.contains(id));
     let put = Put::builder()
         .table_name(table.name)
         .set_item(Some(current))
@@ -600,6 +616,7 @@ pub async fn relayout(
         .map_err(|e| ApiError::unexpected("build product migration", e))?;
     let mut items = vec![TransactWriteItem::builder().put(put).build()];
     items.extend(entries);
+    items.extend(entry_deletes(table, former)?);
     if !stored.counted {
         let product = &stored.product;
         for counter in counters_of(&product.id, product.category.as_ref()) {

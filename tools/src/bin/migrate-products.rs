@@ -1,7 +1,8 @@
 //! Brings every product in `PRODUCTS_TABLE` to the current layout: the listing indexes' keys
-//! under `LISTING_SHARDS` shards (default 16) and each product counted once in the totals. Items
-//! written before the sharded indexes, or under another shard count, are rewritten; run again,
-//! it finds nothing to do. Safe while the API serves (see `tools::migrate`).
+//! under the shards the functions use (`PEAK_CREATES_PER_SECOND`'s, or `LISTING_SHARDS`), its
+//! search entries one per stem, and each product counted once in the totals. Items written
+//! before the sharded indexes, under another shard count or an older word index, are
+//! rewritten; run again, it finds nothing to do. Safe while the API serves (see `tools::migrate`).
 //! `make migrate` runs it against `AWS_ENDPOINT_URL_DYNAMODB` or, with that unset, the account
 //! and region of the environment's AWS credentials; `make dev` runs it after creating tables.
 
