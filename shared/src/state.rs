@@ -50,6 +50,9 @@ impl std::fmt::Debug for AppState {
 pub struct Needs {
     /// DynamoDB: the connection is opened during init.
     pub storage: bool,
+    /// It reads every listing shard at once (a catalogue page): one connection per shard is
+    /// opened during init, so the first page does not wait for them.
+    pub every_shard: bool,
     /// The private key tokens are signed with (login only).
     pub signing_key: bool,
     /// The key page cursors are signed with (list-products only).
@@ -64,6 +67,7 @@ impl Needs {
     /// Nothing at all: no storage, no keys, no mail.
     pub const NOTHING: Needs = Needs {
         storage: false,
+        every_shard: false,
         signing_key: false,
         cursor_key: false,
         address_key: false,
@@ -74,6 +78,7 @@ impl Needs {
     pub const fn and(self, other: Needs) -> Needs {
         Needs {
             storage: self.storage || other.storage,
+            every_shard: self.every_shard || other.every_shard,
             signing_key: self.signing_key || other.signing_key,
             cursor_key: self.cursor_key || other.cursor_key,
             address_key: self.address_key || other.address_key,
@@ -220,13 +225,33 @@ impl AppState {
     pub async fn for_needs(needs: Needs) -> &'static Self {
         let config = Config::from_env().unwrap_or_else(|error| exit_with(&error));
         let dynamo = store::client::from_env();
-        if needs.storage {
-            store::client::open_connection(&dynamo).await;
-        }
+        // The connections and the keys at once: in AWS each is a round trip of its own.
+        let connections = if needs.every_shard {
+            Shards::configured(&config).count()
+        } else {
+            1
+        };
+        let ((), signing_key, cursor_key, address_key) = tokio::join!(
+            async {
+                if needs.storage {
+                    store::client::open_connections(&dynamo, connections).await;
+                }
+            },
+            load_if(
+                needs.signing_key,
+                config.signing_key.as_ref(),
+                "JWT_SIGNING_KEY"
+            ),
+            load_if(needs.cursor_key, config.cursor_key.as_ref(), "CURSOR_KEY"),
+            load_if(
+                needs.address_key,
+                config.address_key.as_ref(),
+                "ADDRESS_KEY"
+            ),
+        );
         let mut state =
             Self::new(config, dynamo, Clock::System).unwrap_or_else(|error| exit_with(&error));
-        if needs.signing_key {
-            let pem = load(state.config.signing_key.as_ref(), "JWT_SIGNING_KEY").await;
+        if let Some(pem) = signing_key {
             let signer = SigningKey::from_pem(&pem)
                 .and_then(|key| TokenSigner::new(key, &state.config.tokens))
                 .unwrap_or_else(|reason| exit_with(&format!("JWT signing key: {reason}")));
@@ -236,14 +261,12 @@ impl AppState {
             let sender = MailSender::from_env(&state.config.mail);
             state = state.with_mail(sender);
         }
-        if needs.cursor_key {
-            let secret = load(state.config.cursor_key.as_ref(), "CURSOR_KEY").await;
+        if let Some(secret) = cursor_key {
             let key = CursorKey::from_secret(secret.expose_secret().trim().as_bytes())
                 .unwrap_or_else(|reason| exit_with(&format!("CURSOR_KEY: {reason}")));
             state = state.with_cursor_key(key);
         }
-        if needs.address_key {
-            let secret = load(state.config.address_key.as_ref(), "ADDRESS_KEY").await;
+        if let Some(secret) = address_key {
             let key = AddressKey::from_secret(secret.expose_secret().trim().as_bytes())
                 .unwrap_or_else(|reason| exit_with(&format!("ADDRESS_KEY: {reason}")));
             state = state.with_address_key(key);
@@ -291,6 +314,19 @@ impl CounterMemory {
         let entry = memory.entry(key.to_owned()).or_insert(seen);
         entry.count = entry.count.max(seen.count);
         entry.spent |= seen.spent;
+    }
+}
+
+/// The secret `name` if `needed`; see [`load`].
+async fn load_if(
+    needed: bool,
+    source: Option<&SecretSource>,
+    name: &str,
+) -> Option<secrecy::SecretString> {
+    if needed {
+        Some(load(source, name).await)
+    } else {
+        None
     }
 }
 

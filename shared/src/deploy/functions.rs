@@ -134,6 +134,7 @@ pub const CHANGE_PASSWORD: Endpoint<SignedIn> = route!(
 ]);
 pub const LIST_PRODUCTS: Endpoint<Public> = route!("GET", "/api/products", "list-products")
     .with_cursor_key()
+    .reading_every_shard()
     .grants(&[
         grant(
             Products,

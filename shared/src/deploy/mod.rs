@@ -160,6 +160,12 @@ impl<A: Access> Endpoint<A> {
         self
     }
 
+    /// It reads every listing shard at once: a connection per shard is opened at init.
+    const fn reading_every_shard(mut self) -> Self {
+        self.route.needs.every_shard = true;
+        self
+    }
+
     const fn memory(mut self, mb: u32) -> Self {
         self.route.memory_mb = mb;
         self

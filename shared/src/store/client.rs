@@ -57,12 +57,16 @@ fn builder(
     config
 }
 
-/// Opens the connection to DynamoDB (DNS, TCP, TLS) during init, when Lambda gives the process
-/// full CPU, so the first request does not pay for it. DescribeEndpoints is the cheapest call
-/// there is; its answer is not needed, and a failure here is left for requests to report.
-pub async fn open_connection(client: &Client) {
-    let call = client.describe_endpoints().send();
-    if let Err(error) = tokio::time::timeout(Duration::from_secs(1), call).await {
-        tracing::debug!(error = %error, "DynamoDB warm-up timed out");
-    }
+/// Opens `count` connections to DynamoDB (DNS, TCP, TLS) during init, when Lambda gives the
+/// process full CPU, so the first request does not pay for them: as many calls at once, each of
+/// which needs a connection of its own. DescribeEndpoints is the cheapest call there is; its
+/// answer is not needed, and a failure here is left for requests to report.
+pub async fn open_connections(client: &Client, count: u16) {
+    let calls = (0..count).map(|_| async {
+        let call = client.describe_endpoints().send();
+        if let Err(error) = tokio::time::timeout(Duration::from_secs(1), call).await {
+            tracing::debug!(error = %error, "DynamoDB warm-up timed out");
+        }
+    });
+    crate::join::join_all(calls).await;
 }

@@ -34,6 +34,8 @@
 
 use std::collections::VecDeque;
 
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
+
 use super::products::{product_from_item, Products};
 use super::values::{s, text_of};
 use super::{storage_error, Item};
@@ -168,6 +170,8 @@ pub struct Page {
     /// The items DynamoDB returned to make the page, every Query together (at most
     /// [`read_bound`]).
     pub read: usize,
+    /// The read units those Queries consumed, as DynamoDB reports them.
+    pub read_units: f64,
 }
 
 /// The page of `query` after `after` (a [`Page::next`] of the same query): up to `limit`
@@ -224,6 +228,7 @@ async fn numbered_page_after(
         products,
         next,
         read: walk.read,
+        read_units: walk.read_units,
     })
 }
 
@@ -296,6 +301,7 @@ struct Walk<'a> {
     /// Items read from DynamoDB so far, and how many more may be.
     read: usize,
     budget: usize,
+    read_units: f64,
     /// Whether the walk stopped because a shard it must read next is past the budget.
     spent: bool,
 }
@@ -342,6 +348,7 @@ impl<'a> Walk<'a> {
             position: after.map(str::to_owned),
             read: 0,
             budget,
+            read_units: 0.0,
             spent: false,
         };
         // A position past the end of the range (or a range that is empty) reads nothing.
@@ -433,6 +440,10 @@ impl<'a> Walk<'a> {
                 let stream = &mut self.streams[i];
                 let items = output.items.unwrap_or_default();
                 self.read += items.len();
+                self.read_units += output
+                    .consumed_capacity
+                    .and_then(|consumed| consumed.capacity_units)
+                    .unwrap_or(0.0);
                 for item in items {
                     let Some(key) = text_of(&item, self.plan.sort_attribute).map(str::to_owned)
                     else {
@@ -474,6 +485,7 @@ impl<'a> Walk<'a> {
             .expression_attribute_names("#partition", self.plan.partition_attribute)
             .expression_attribute_values(":partition", s(&stream.partition))
             .scan_index_forward(!self.plan.descending)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
             .set_exclusive_start_key(stream.resume.clone());
         match (from, to) {

@@ -13,12 +13,35 @@ pub struct Planned {
     pub env: &'static [(&'static str, &'static str)],
 }
 
-/// The category whose products are written with one listing shard, for [`ONE_SHARD_PAGE`].
-pub const ONE_SHARD_CATEGORY: &str = "one-shard";
+/// The products table of the same products under the shards of a deployment that declares
+/// 10,000 creates a second, which the [`SPREAD_PAGES`] read.
+pub const SPREAD_PRODUCTS_TABLE: &str = "bench-products-spread";
 
-/// A page of 100 products read with `LISTING_SHARDS=1`: one Query of one partition, the least a
-/// page of 100 can cost, beside the 16-shard pages.
-pub const ONE_SHARD_PAGE: &str = "list-products limit=100 one shard";
+/// The declared peak create rate of the [`SPREAD_PAGES`].
+pub const SPREAD_RATE: &str = "10000";
+
+/// What the functions run with to read the [`SPREAD_PRODUCTS_TABLE`].
+const SPREAD: &[(&str, &str)] = &[
+    ("PEAK_CREATES_PER_SECOND", SPREAD_RATE),
+    ("PRODUCTS_TABLE", SPREAD_PRODUCTS_TABLE),
+];
+
+/// The list pages measured at the default deployment's one shard, with their queries.
+pub const PAGES: [(&str, &str); 3] = [
+    ("list-products", ""),
+    ("list-products limit=100", "limit=100"),
+    ("list-products limit=100 sort=price", "limit=100&sort=price"),
+];
+
+/// The same pages at the shards of 10,000 creates a second.
+pub const SPREAD_PAGES: [(&str, &str); 3] = [
+    ("list-products @10k/s", ""),
+    ("list-products limit=100 @10k/s", "limit=100"),
+    (
+        "list-products limit=100 sort=price @10k/s",
+        "limit=100&sort=price",
+    ),
+];
 
 /// Warm invocations of most functions.
 pub const WARM_RUNS: usize = 300;
@@ -55,16 +78,19 @@ pub const PLAN: &[Planned] = &[
     planned("login", SLOW_WARM_RUNS, 200),
     planned("profile", WARM_RUNS, 200),
     planned("list-products", WARM_RUNS, 200),
-    planned_with("list-products", "list-products limit=100", WARM_RUNS, 200),
-    planned_with(
-        "list-products",
-        "list-products limit=100 sort=price",
-        WARM_RUNS,
-        200,
-    ),
+    planned_with("list-products", PAGES[1].0, WARM_RUNS, 200),
+    planned_with("list-products", PAGES[2].0, WARM_RUNS, 200),
     Planned {
-        env: &[("LISTING_SHARDS", "1")],
-        ..planned_with("list-products", ONE_SHARD_PAGE, WARM_RUNS, 200)
+        env: SPREAD,
+        ..planned_with("list-products", SPREAD_PAGES[0].0, WARM_RUNS, 200)
+    },
+    Planned {
+        env: SPREAD,
+        ..planned_with("list-products", SPREAD_PAGES[1].0, WARM_RUNS, 200)
+    },
+    Planned {
+        env: SPREAD,
+        ..planned_with("list-products", SPREAD_PAGES[2].0, WARM_RUNS, 200)
     },
     planned("get-product", WARM_RUNS, 200),
     planned("create-product", WARM_RUNS, 201),

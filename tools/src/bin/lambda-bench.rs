@@ -18,23 +18,25 @@ use serde_json::json;
 use shared::auth::keys::SigningKey;
 use shared::auth::password::{hash_password, verify_password};
 use shared::auth::TokenSigner;
+use shared::config::listing_shards_for;
 use shared::domain::{
-    CatalogueQuery, Category, Email, Id, Price, Product, ProductName, Session, SessionId, User,
+    CatalogueQuery, Category, Email, Id, Price, Product, ProductName, Session, SessionId, Sort,
+    User,
 };
-use shared::store::layout::{category_partition, Shards};
-use shared::store::listing::BY_CATEGORY_CREATED;
+use shared::store::listing::{list_partition, Shards, BY_SHARD_CREATED};
+use shared::store::Table;
 use shared::{AppState, Clock, Config};
 use tokio::process::Command;
-use tools::bench::plan::{ONE_SHARD_CATEGORY, ONE_SHARD_PAGE, PLAN, SLOW_WARM_RUNS, WARM_RUNS};
+use tools::bench::plan::{
+    PAGES, PLAN, SLOW_WARM_RUNS, SPREAD_PAGES, SPREAD_PRODUCTS_TABLE, SPREAD_RATE, WARM_RUNS,
+};
 use tools::bench::report::{
-    render, ForgotTiming, FunctionResult, LimiterCost, MetricsCost, PasswordCosts, Report, Setup,
-    StorageFloor, INTERLEAVED_BLOCK,
+    render, ForgotTiming, FunctionResult, LimiterCost, MetricsCost, PageCost, PasswordCosts,
+    Report, Setup, StorageFloor, INTERLEAVED_BLOCK,
 };
 use tools::bench::Percentiles;
 
 const COLD_RUNS: usize = 30;
-/// Products in the one-shard category: one page of 100.
-const ONE_SHARD_PRODUCTS: usize = 100;
 /// Back-to-back argon2id verifications timed in the benchmark process.
 const VERIFICATION_RUNS: usize = 100;
 
@@ -129,7 +131,22 @@ async fn seed_state() -> AppState {
     })
     .await
     .expect("bench tables");
+    let products = api_tests::tables::definitions()
+        .expect("template tables")
+        .into_iter()
+        .find(|d| d.env_var == "PRODUCTS_TABLE")
+        .expect("the products table");
+    products
+        .create(&state.dynamo, SPREAD_PRODUCTS_TABLE, Ttl::Enabled)
+        .await
+        .expect("the spread products table");
     state
+}
+
+/// The shards of a deployment that declares [`SPREAD_RATE`] creates a second.
+fn spread_shards() -> Shards {
+    let rate = SPREAD_RATE.parse().expect("a rate");
+    Shards::new(listing_shards_for(rate)).expect("shards")
 }
 
 struct Seeded {
@@ -196,25 +213,6 @@ async fn seed(state: &AppState) -> Seeded {
         .await
         .expect("session");
     let token = issued.token;
-    // Written first and priced above the rest, so that the 16-shard pages, newest first or by
-    // price, never reach them.
-    let one_shard = Shards::new(1).expect("one shard");
-    for i in 0..ONE_SHARD_PRODUCTS {
-        let product = Product {
-            id: Id::generate(Clock::System.now()).expect("id"),
-            name: ProductName::from_stored(format!("One-shard product {i}")),
-            price: Price::from_cents(1_000_000).expect("price"),
-            description: None,
-            category: Category::parse_str(ONE_SHARD_CATEGORY),
-            owner_id: user.id.clone(),
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        };
-        shared::store::products::insert(state.products(), &product, one_shard)
-            .await
-            .expect("product");
-    }
     let mut product_ids = Vec::new();
     for i in 0..(COLD_RUNS + WARM_RUNS + 50) {
         let product = Product {
@@ -232,6 +230,10 @@ async fn seed(state: &AppState) -> Seeded {
         shared::store::products::insert(state.products(), &product, state.shards())
             .await
             .expect("product");
+        // The same product in the spread table, under its shards.
+        shared::store::products::insert(spread_table(state), &product, spread_shards())
+            .await
+            .expect("product");
         product_ids.push(product.id.to_string());
     }
     Seeded {
@@ -239,6 +241,10 @@ async fn seed(state: &AppState) -> Seeded {
         password_hash,
         product_ids,
     }
+}
+
+fn spread_table(state: &AppState) -> shared::store::products::Products<'_> {
+    Table::new(&state.dynamo, SPREAD_PRODUCTS_TABLE)
 }
 
 /// Requests DynamoDB Local answers before anything is timed. It is a JVM: for its first
@@ -284,46 +290,86 @@ async fn warm_up_storage(state: &AppState, seeded: &Seeded) {
 }
 
 /// Reads DynamoDB Local answers, timed in this process: a product by its key (get-product's
-/// read) and the one-shard category's 100 products in one Query (the one-shard page's read).
+/// read), and the newest 20 and 100 products of the one listing partition in one Query each (what
+/// the default deployment's pages read), with the read units DynamoDB Local reports for them.
 async fn storage_floor(state: &AppState, seeded: &Seeded) -> StorageFloor {
     let id = Id::parse(&seeded.product_ids[0]).expect("product id");
-    let category = Category::parse_str(ONE_SHARD_CATEGORY).expect("category");
-    let partition = category_partition(&category, 0);
+    let query = |limit: i32| {
+        state
+            .dynamo
+            .query()
+            .table_name(state.config.tables.get(shared::tables::TableName::Products))
+            .index_name(BY_SHARD_CREATED)
+            .key_condition_expression("listKey = :partition")
+            .expression_attribute_values(
+                ":partition",
+                aws_sdk_dynamodb::types::AttributeValue::S(list_partition(0)),
+            )
+            .scan_index_forward(false)
+            .limit(limit)
+            .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
+    };
     let mut get_item = Vec::new();
-    let mut query = Vec::new();
+    let mut queries = [(20, Vec::new(), 0.0), (100, Vec::new(), 0.0)];
     for _ in 0..WARM_RUNS {
         let started = Instant::now();
         shared::store::products::find(state.products(), &id)
             .await
             .expect("product");
         get_item.push(started.elapsed());
-        let started = Instant::now();
-        let page = state
-            .dynamo
-            .query()
-            .table_name(state.config.tables.get(shared::tables::TableName::Products))
-            .index_name(BY_CATEGORY_CREATED)
-            .key_condition_expression("categoryKey = :partition")
-            .expression_attribute_values(
-                ":partition",
-                aws_sdk_dynamodb::types::AttributeValue::S(partition.clone()),
-            )
-            .scan_index_forward(false)
-            .limit(ONE_SHARD_PRODUCTS as i32)
-            .send()
-            .await
-            .expect("query");
-        query.push(started.elapsed());
-        assert_eq!(
-            page.count(),
-            ONE_SHARD_PRODUCTS as i32,
-            "one-shard products"
-        );
+        for (limit, times, units) in &mut queries {
+            let started = Instant::now();
+            let page = query(*limit).send().await.expect("query");
+            times.push(started.elapsed());
+            assert_eq!(page.count(), *limit, "products in the listing partition");
+            *units = page
+                .consumed_capacity()
+                .and_then(|consumed| consumed.capacity_units())
+                .expect("consumed capacity");
+        }
     }
+    let [(_, times_20, units_20), (_, times_100, units_100)] = queries;
     StorageFloor {
         get_item: Percentiles::of(&get_item),
-        query_100: Percentiles::of(&query),
+        query_20: Percentiles::of(&times_20),
+        query_100: Percentiles::of(&times_100),
+        query_20_units: units_20,
+        query_100_units: units_100,
     }
+}
+
+/// What each list page reads, made through the store as the function makes it: at the default
+/// deployment's shards, and at the spread table's.
+async fn page_costs(state: &AppState) -> Vec<PageCost> {
+    let mut costs = Vec::new();
+    for (pages, table, shards) in [
+        (&PAGES, state.products(), state.shards()),
+        (&SPREAD_PAGES, spread_table(state), spread_shards()),
+    ] {
+        for (name, query) in pages.iter() {
+            let (limit, sort) = match *query {
+                "" => (20, Sort::NewestFirst),
+                "limit=100" => (100, Sort::NewestFirst),
+                "limit=100&sort=price" => (100, Sort::CheapestFirst),
+                other => panic!("a page the bench does not know: {other}"),
+            };
+            let listing = CatalogueQuery {
+                sort,
+                ..CatalogueQuery::default()
+            };
+            let page = shared::store::listing::page(table, &listing, shards, None, limit)
+                .await
+                .expect("page");
+            assert_eq!(page.products.len(), limit, "{name}");
+            costs.push(PageCost {
+                name,
+                shards: shards.count(),
+                read: page.read,
+                read_units: page.read_units,
+            });
+        }
+    }
+    costs
 }
 
 /// The event for invocation `i` of `function`.
@@ -346,13 +392,21 @@ fn event(function: &str, i: usize, seeded: &Seeded) -> String {
         "login-unknown-email" => Event::load("login")
             .json_body(&json!({ "email": "nobody@example.com", "password": "not the password" })),
         "profile" => Event::load("profile").bearer(&seeded.token),
-        "list-products" => Event::load("list-products"),
-        "list-products limit=100" => Event::load("list-products").query("limit=100"),
-        "list-products limit=100 sort=price" => {
-            Event::load("list-products").query("limit=100&sort=price")
-        }
-        ONE_SHARD_PAGE => {
-            Event::load("list-products").query(&format!("limit=100&category={ONE_SHARD_CATEGORY}"))
+        page if PAGES
+            .iter()
+            .chain(&SPREAD_PAGES)
+            .any(|(name, _)| *name == page) =>
+        {
+            let (_, query) = PAGES
+                .iter()
+                .chain(&SPREAD_PAGES)
+                .find(|(name, _)| *name == page)
+                .expect("a page");
+            if query.is_empty() {
+                Event::load("list-products")
+            } else {
+                Event::load("list-products").query(query)
+            }
         }
         "forgot-password" => {
             Event::load("forgot-password").json_body(&json!({ "email": LOGIN_EMAIL }))
@@ -887,9 +941,10 @@ async fn main() {
 
     let floor = storage_floor(&state, &seeded).await;
     eprintln!(
-        "DynamoDB Local: GetItem p50 {:.3} ms, Query of {ONE_SHARD_PRODUCTS} p50 {:.3} ms",
-        floor.get_item.p50, floor.query_100.p50
+        "DynamoDB Local: GetItem p50 {:.3} ms, Query of 20 p50 {:.3} ms, of 100 p50 {:.3} ms",
+        floor.get_item.p50, floor.query_20.p50, floor.query_100.p50
     );
+    let pages = page_costs(&state).await;
 
     let setup = Setup {
         written_at: shared::Clock::System.now().to_string(),
@@ -918,6 +973,7 @@ async fn main() {
         metrics: &metrics,
         forgot: &forgot,
         floor: &floor,
+        pages: &pages,
         failures: &failures,
     });
     std::fs::write(&output, report).expect("write report");
