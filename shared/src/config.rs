@@ -25,7 +25,7 @@ pub const CREATES_PER_SHARD: u32 = 1_000;
 
 /// The creates a second each of several shards is planned for: ids fall among them by hash, so
 /// in a given second the busiest takes a few percent more than its share (`make scale`: at 10,000
-/// a second over 13 shards, ~850 where the share is 770).
+/// a second over 13 shards, about 800 where the share is 770).
 pub const CREATES_PER_SPREAD_SHARD: u32 = 800;
 
 /// The peak create rate a deployment declares unless it says otherwise: one shard's worth.

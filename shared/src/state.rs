@@ -225,7 +225,8 @@ impl AppState {
     pub async fn for_needs(needs: Needs) -> &'static Self {
         let config = Config::from_env().unwrap_or_else(|error| exit_with(&error));
         let dynamo = store::client::from_env();
-        // The connections and the keys at once: in AWS each is a round trip of its own.
+        // The connections and the keys at once: in AWS each is a round trip of its own. A
+        // catalogue page reads every listing shard at once, so it needs a connection per shard.
         let connections = if needs.every_shard {
             Shards::configured(&config).count()
         } else {

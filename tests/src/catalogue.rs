@@ -1,5 +1,8 @@
 //! Reading the catalogue as a client does, for the tests of listing and of the migration.
 
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 
 use crate::{Event, TestApp};
@@ -56,4 +59,34 @@ pub async fn profile_id(app: &TestApp, token: &str) -> String {
         .as_str()
         .expect("id")
         .to_owned()
+}
+
+/// Every item of the products table that has `attribute` (`productId`: the search entries;
+/// `ownerId`: products and their entries), read by a whole scan.
+pub async fn items_with(app: &TestApp, attribute: &str) -> Vec<HashMap<String, AttributeValue>> {
+    let table = app
+        .state
+        .config
+        .tables
+        .get(shared::tables::TableName::Products);
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = app
+            .state
+            .dynamo
+            .scan()
+            .table_name(table)
+            .filter_expression("attribute_exists(#a)")
+            .expression_attribute_names("#a", attribute)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scan products");
+        items.extend(page.items.unwrap_or_default());
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return items;
+        }
+    }
 }

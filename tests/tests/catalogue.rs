@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use api_tests::app::endpoint;
-use api_tests::catalogue::{every_page, every_page_after, ids_of, total};
+use api_tests::catalogue::{every_page, every_page_after, ids_of, items_with, total};
 use api_tests::dynamodb_proxy::{self, CounterWrites};
 use api_tests::{join_all, Event, TestApp, TestResponse};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -429,21 +429,7 @@ async fn the_word_index_follows_renames_deletes_long_names_and_short_words() {
     }
     assert_eq!(search("q=chair").await, Vec::<String>::new());
     assert_eq!(search("q=lampshade").await, Vec::<String>::new());
-    let entries = app
-        .state
-        .dynamo
-        .scan()
-        .table_name(
-            app.state
-                .config
-                .tables
-                .get(shared::tables::TableName::Products),
-        )
-        .filter_expression("attribute_exists(productId)")
-        .send()
-        .await
-        .expect("scan")
-        .count;
+    let entries = items_with(&app, "productId").await.len();
     assert_eq!(
         entries, 24,
         "the fillers' entries alone: `fil` and `oth` for each"
@@ -661,32 +647,12 @@ async fn fillers(app: &TestApp, token: &str, count: usize, category: &str) {
 /// Every value of `attribute` among the products table's items, with how many items hold it.
 async fn spread_of(app: &TestApp, attribute: &str) -> HashMap<String, usize> {
     let mut spread = HashMap::new();
-    let mut start = None;
-    loop {
-        let page = app
-            .state
-            .dynamo
-            .scan()
-            .table_name(
-                app.state
-                    .config
-                    .tables
-                    .get(shared::tables::TableName::Products),
-            )
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .expect("scan");
-        for item in page.items() {
-            if let Some(AttributeValue::S(value)) = item.get(attribute) {
-                *spread.entry(value.clone()).or_default() += 1;
-            }
-        }
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            return spread;
+    for item in items_with(app, attribute).await {
+        if let Some(AttributeValue::S(value)) = item.get(attribute) {
+            *spread.entry(value.clone()).or_default() += 1;
         }
     }
+    spread
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -61,23 +61,11 @@ async fn stored_count(app: &TestApp, ip: &str) -> Option<i64> {
         })
 }
 
-/// How many products the products table holds.
 /// The products stored (the table's counter items of the totals and search entries aside).
 async fn stored_products(app: &TestApp) -> i32 {
-    app.state
-        .dynamo
-        .scan()
-        .table_name(
-            app.state
-                .config
-                .tables
-                .get(shared::tables::TableName::Products),
-        )
-        .filter_expression("attribute_exists(ownerId) AND attribute_not_exists(productId)")
-        .send()
-        .await
-        .expect("scan products")
-        .count
+    let items = api_tests::catalogue::items_with(app, "ownerId").await;
+    let products = items.iter().filter(|item| !item.contains_key("productId"));
+    i32::try_from(products.count()).expect("a count")
 }
 
 /// `instances` instances of one deployment (each its own memory of the counters), all on

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use api_tests::catalogue::{every_page, profile_id, total};
+use api_tests::catalogue::{every_page, items_with, profile_id, total};
 use api_tests::{Event, TestApp};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
@@ -126,4 +126,114 @@ async fn products_stored_before_the_sharded_indexes_are_listed_and_counted_after
         .bearer(&token);
     assert_eq!(app.invoke(&event).await.status, 204);
     assert_eq!(total(&app, "category=legacy").await, 8);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_product_the_earlier_word_index_kept_under_a_shared_key_is_filed_stem_by_stem() {
+    let app = TestApp::spawn().await;
+    let token = app.user_token("many-words@example.com").await;
+    let owner = profile_id(&app, &token).await;
+    let table = app
+        .state
+        .config
+        .tables
+        .get(shared::tables::TableName::Products)
+        .to_owned();
+    // A product of 45 stems, written as the earlier layout kept it: its item marked
+    // `searchIndexed`, and one search entry under `q:*`, the key every search read.
+    let now = app.clock().now();
+    let name: Vec<String> = (0..45).map(|i| format!("w{i:02}")).collect();
+    let product = shared::domain::Product {
+        id: shared::domain::Id::generate(now).expect("id"),
+        name: shared::domain::ProductName::from_stored(name.join(" ")),
+        price: shared::domain::Price::from_cents(500).expect("price"),
+        description: None,
+        category: None,
+        owner_id: shared::domain::Id::parse(&owner).expect("owner"),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    shared::store::products::insert(app.state.products(), &product, app.state.shards())
+        .await
+        .expect("product");
+    for entry in items_with(&app, "productId").await {
+        let mut key = HashMap::new();
+        key.insert("id".to_owned(), entry["id"].clone());
+        app.state
+            .dynamo
+            .delete_item()
+            .table_name(&table)
+            .set_key(Some(key))
+            .send()
+            .await
+            .expect("delete entry");
+    }
+    let mut shared_entry = items_with(&app, "ownerId").await.remove(0);
+    shared_entry.retain(|name, _| {
+        ![
+            "listKey",
+            "categoryKey",
+            "ownerKey",
+            "counted",
+            "searchLayout",
+        ]
+        .contains(&name.as_str())
+    });
+    shared_entry.insert(
+        "productId".to_owned(),
+        AttributeValue::S(product.id.to_string()),
+    );
+    shared_entry.insert(
+        "id".to_owned(),
+        AttributeValue::S(format!("search#{}#*", product.id)),
+    );
+    shared_entry.insert("searchKey".to_owned(), AttributeValue::S("q:*".to_owned()));
+    app.state
+        .dynamo
+        .put_item()
+        .table_name(&table)
+        .set_item(Some(shared_entry))
+        .send()
+        .await
+        .expect("shared entry");
+    let mut key = HashMap::new();
+    key.insert("id".to_owned(), AttributeValue::S(product.id.to_string()));
+    app.state
+        .dynamo
+        .update_item()
+        .table_name(&table)
+        .set_key(Some(key))
+        .update_expression("REMOVE searchLayout SET searchIndexed = :yes")
+        .expression_attribute_values(":yes", AttributeValue::Bool(true))
+        .send()
+        .await
+        .expect("earlier layout");
+    assert_eq!(
+        every_page(&app, "q=w44").await,
+        Vec::<String>::new(),
+        "no search reads q:*"
+    );
+
+    let done = migrate(app.state.products(), app.state.shards())
+        .await
+        .expect("migration");
+    assert_eq!((done.examined, done.rewritten), (1, 1));
+    assert_eq!(every_page(&app, "q=w44").await, [product.id.to_string()]);
+    assert_eq!(
+        every_page(&app, "q=w00%20w30").await,
+        [product.id.to_string()]
+    );
+    let entries = items_with(&app, "productId").await;
+    assert_eq!(entries.len(), 45, "one entry per stem");
+    assert!(
+        entries
+            .iter()
+            .all(|entry| entry["searchKey"] != AttributeValue::S("q:*".to_owned())),
+        "the shared key's entry is gone"
+    );
+    let again = migrate(app.state.products(), app.state.shards())
+        .await
+        .expect("migration");
+    assert_eq!(again.rewritten, 0, "run again, nothing to do");
 }

@@ -854,7 +854,14 @@ async fn main() {
     let mut results = Vec::new();
     let mut failures = Vec::new();
     let mut first_hashes = Vec::new();
-    for planned in PLAN {
+    // `BENCH_ONLY=get-product,list-products`: only those runs, printed and not written (a quick
+    // check while working on one function).
+    let only = std::env::var("BENCH_ONLY").ok();
+    let chosen = |event: &str| {
+        only.as_deref()
+            .is_none_or(|only| only.split(',').any(|name| name == event))
+    };
+    for planned in PLAN.iter().filter(|planned| chosen(planned.event)) {
         let (function, event_name) = (&planned.function, planned.event);
         let (warm_runs, expected) = (&planned.warm_runs, &planned.status);
         let binary = bin_dir.join(function);
@@ -902,10 +909,13 @@ async fn main() {
                 .map_or(0.0, |m| m.len() as f64 / (1024.0 * 1024.0)),
         };
         eprintln!(
-            "{function}: init {:.1} ms, first {:.1} ms, warm p50 {:.2} ms",
-            result.init.p50, result.first.p50, result.warm.p50
+            "{event_name}: init {:.1} ms, first {:.1} ms, cold {:.1} ms, warm p50 {:.2} ms",
+            result.init.p50, result.first.p50, result.cold.p50, result.warm.p50
         );
         results.push(result);
+    }
+    if only.is_some() {
+        return;
     }
 
     // Timing parity of the two login failures: same work, same answer.

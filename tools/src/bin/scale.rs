@@ -640,7 +640,7 @@ impl Simulation {
         });
         if listing_over {
             println!(
-                "At {} reads a second ({:.0} list pages), the listing partitions do NOT hold: one order's pages read one partition per shard, so their reads pile onto those keys whatever the write rate. Reads at this rate are served from an edge cache in front of the API (list pages answer `Cache-Control: public, max-age=5`); more shards would spread them, but every page then reads every shard.",
+                "At {} reads a second ({:.0} list pages), the listing partitions do NOT hold without an edge cache in front of the API, which this deployment does not have yet: one order's pages all read the same partition of each shard, whatever the write rate. List pages answer `Cache-Control: public, max-age=5`, so a cache that serves most of them takes their reads off these keys; more shards would spread the reads, but every page then reads every shard.",
                 mix.reads,
                 mix.reads as f64 * mix.list_share
             );
