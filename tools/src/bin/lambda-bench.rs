@@ -32,11 +32,14 @@ use tools::bench::plan::{
 };
 use tools::bench::report::{
     render, ForgotTiming, FunctionResult, LimiterCost, MetricsCost, PageCost, PasswordCosts,
-    Report, Setup, StorageFloor, INTERLEAVED_BLOCK,
+    Report, Setup, StorageFloor, CATALOGUE_RUNS, FLOORS, FLOOR_GET_ITEM, FLOOR_QUERY_20,
+    INTERLEAVED_BLOCK,
 };
 use tools::bench::Percentiles;
 
 const COLD_RUNS: usize = 30;
+/// Products seeded beyond those delete-product's runs delete, which get-product reads.
+const KEPT_PRODUCTS: usize = 50;
 /// Back-to-back argon2id verifications timed in the benchmark process.
 const VERIFICATION_RUNS: usize = 100;
 
@@ -214,7 +217,7 @@ async fn seed(state: &AppState) -> Seeded {
         .expect("session");
     let token = issued.token;
     let mut product_ids = Vec::new();
-    for i in 0..(COLD_RUNS + WARM_RUNS + 50) {
+    for i in 0..(COLD_RUNS + WARM_RUNS + KEPT_PRODUCTS) {
         let product = Product {
             id: Id::generate(Clock::System.now()).expect("id"),
             name: ProductName::from_stored(format!("Bench product {i}")),
@@ -258,7 +261,7 @@ const WARM_UP_REQUESTS_PER_ROUND: usize = 5;
 /// login's batched read, a product read and page, and register's two writes.
 async fn warm_up_storage(state: &AppState, seeded: &Seeded) {
     let email = Email::parse("bench@example.com").expect("email");
-    let id = Id::parse(&seeded.product_ids[0]).expect("product id");
+    let id = Id::parse(&seeded.product_ids[COLD_RUNS + WARM_RUNS]).expect("product id");
     let now = Clock::System.now();
     let window = state.config.limits.window;
     for round in 0..STORAGE_WARM_UP_ROUNDS {
@@ -293,22 +296,8 @@ async fn warm_up_storage(state: &AppState, seeded: &Seeded) {
 /// read), and the newest 20 and 100 products of the one listing partition in one Query each (what
 /// the default deployment's pages read), with the read units DynamoDB Local reports for them.
 async fn storage_floor(state: &AppState, seeded: &Seeded) -> StorageFloor {
-    let id = Id::parse(&seeded.product_ids[0]).expect("product id");
-    let query = |limit: i32| {
-        state
-            .dynamo
-            .query()
-            .table_name(state.config.tables.get(shared::tables::TableName::Products))
-            .index_name(BY_SHARD_CREATED)
-            .key_condition_expression("listKey = :partition")
-            .expression_attribute_values(
-                ":partition",
-                aws_sdk_dynamodb::types::AttributeValue::S(list_partition(0)),
-            )
-            .scan_index_forward(false)
-            .limit(limit)
-            .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
-    };
+    let id = Id::parse(&seeded.product_ids[COLD_RUNS + WARM_RUNS]).expect("product id");
+    let query = |limit: i32| floor_query(state, limit);
     let mut get_item = Vec::new();
     let mut queries = [(20, Vec::new(), 0.0), (100, Vec::new(), 0.0)];
     for _ in 0..WARM_RUNS {
@@ -336,6 +325,27 @@ async fn storage_floor(state: &AppState, seeded: &Seeded) -> StorageFloor {
         query_20_units: units_20,
         query_100_units: units_100,
     }
+}
+
+/// The newest `limit` products of the default deployment's one listing partition, in one Query:
+/// what its pages read, asked of DynamoDB Local directly.
+fn floor_query(
+    state: &AppState,
+    limit: i32,
+) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+    state
+        .dynamo
+        .query()
+        .table_name(state.config.tables.get(shared::tables::TableName::Products))
+        .index_name(BY_SHARD_CREATED)
+        .key_condition_expression("listKey = :partition")
+        .expression_attribute_values(
+            ":partition",
+            aws_sdk_dynamodb::types::AttributeValue::S(list_partition(0)),
+        )
+        .scan_index_forward(false)
+        .limit(limit)
+        .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
 }
 
 /// What each list page reads, made through the store as the function makes it: at the default
@@ -375,6 +385,7 @@ async fn page_costs(state: &AppState) -> Vec<PageCost> {
 /// The event for invocation `i` of `function`.
 fn event(function: &str, i: usize, seeded: &Seeded) -> String {
     let product = &seeded.product_ids[i % seeded.product_ids.len()];
+    let kept = &seeded.product_ids[COLD_RUNS + WARM_RUNS + i % KEPT_PRODUCTS];
     let event = match function {
         "health" | "fallback" | "jwks" => Event::load(function),
         "list-sessions" => Event::load("list-sessions").bearer(&seeded.token),
@@ -418,7 +429,9 @@ fn event(function: &str, i: usize, seeded: &Seeded) -> String {
             .bearer(&seeded.token)
             .raw_body(r#"{"name":"Bench"}"#)
             .header("content-type", "application/merge-patch+json"),
-        "get-product" => Event::load("get-product").product_id(product),
+        // A product delete-product's runs never reach, so that get-product finds one whenever it
+        // runs.
+        "get-product" => Event::load("get-product").product_id(kept),
         "create-product" => Event::load("create-product").bearer(&seeded.token),
         // A fresh key each run: the record is started, then completed in the product's own
         // transaction.
@@ -690,6 +703,80 @@ async fn side_by_side(
     (off, on)
 }
 
+/// The catalogue's targets hold pages to get-product and to DynamoDB Local's own reads: each is
+/// timed over the same stretch, in turn, in blocks of 10 (get-product, the default page, the two
+/// pages of 100, then this process's GetItem, Query of 20 and Query of 100), every one started
+/// once its process is idle and [`SIDE_BY_SIDE_PACE`] later, so that a stretch where the machine
+/// is slower weighs on all of them alike.
+async fn catalogue_side_by_side(
+    state: &AppState,
+    seeded: &Seeded,
+    bin_dir: &Path,
+) -> Vec<(&'static str, Vec<Duration>)> {
+    const BLOCK: usize = 10;
+    const WARM_UP_BLOCKS: usize = 5;
+    let functions = [
+        ("get-product", "get-product"),
+        ("list-products", PAGES[0].0),
+        ("list-products", PAGES[1].0),
+        ("list-products", PAGES[2].0),
+    ];
+    let mut processes = Vec::new();
+    for (function, event_name) in functions {
+        let api = RuntimeApi::start().await.expect("runtime API");
+        let child = spawn(&bin_dir.join(function), function, &api, &[]).await;
+        processes.push((function, event_name, api, child));
+    }
+    let id = Id::parse(&seeded.product_ids[COLD_RUNS + WARM_RUNS]).expect("product id");
+    let mut samples: Vec<(&'static str, Vec<Duration>)> = functions
+        .iter()
+        .map(|(_, event_name)| (*event_name, Vec::new()))
+        .chain(FLOORS.iter().map(|name| (*name, Vec::new())))
+        .collect();
+    let mut invocation = 0;
+    for block in 0..WARM_UP_BLOCKS + CATALOGUE_RUNS / BLOCK {
+        let kept = block >= WARM_UP_BLOCKS;
+        for (i, (function, event_name, api, _)) in processes.iter().enumerate() {
+            for _ in 0..BLOCK {
+                api.until_waiting().await;
+                pause(SIDE_BY_SIDE_PACE);
+                let outcome =
+                    invoke_warm(api, function, event(event_name, invocation, seeded)).await;
+                invocation += 1;
+                if kept {
+                    samples[i].1.push(outcome.duration);
+                }
+            }
+        }
+        for (j, floor) in FLOORS.iter().enumerate() {
+            for _ in 0..BLOCK {
+                pause(SIDE_BY_SIDE_PACE);
+                let started = Instant::now();
+                match *floor {
+                    FLOOR_GET_ITEM => {
+                        shared::store::products::find(state.products(), &id)
+                            .await
+                            .expect("product");
+                    }
+                    FLOOR_QUERY_20 => {
+                        floor_query(state, 20).send().await.expect("query");
+                    }
+                    _ => {
+                        floor_query(state, 100).send().await.expect("query");
+                    }
+                }
+                if kept {
+                    samples[functions.len() + j].1.push(started.elapsed());
+                }
+            }
+        }
+    }
+    for (_, _, _, mut child) in processes {
+        let _ = child.kill().await;
+    }
+    samples
+}
+
 /// One request line written, 10,000 times, in blocks of 100 (a single line is too short to
 /// time alone): what the metrics add to every request.
 fn time_request_lines() -> Vec<Duration> {
@@ -955,6 +1042,15 @@ async fn main() {
         floor.get_item.p50, floor.query_20.p50, floor.query_100.p50
     );
     let pages = page_costs(&state).await;
+    let compared: Vec<(&'static str, Percentiles)> =
+        catalogue_side_by_side(&state, &seeded, &bin_dir)
+            .await
+            .into_iter()
+            .map(|(name, samples)| (name, Percentiles::of(&samples)))
+            .collect();
+    for (name, timing) in &compared {
+        eprintln!("side by side: {name} p50 {:.3} ms", timing.p50);
+    }
 
     let setup = Setup {
         written_at: shared::Clock::System.now().to_string(),
@@ -984,6 +1080,7 @@ async fn main() {
         forgot: &forgot,
         floor: &floor,
         pages: &pages,
+        compared: &compared,
         failures: &failures,
     });
     std::fs::write(&output, report).expect("write report");
