@@ -70,3 +70,83 @@ fn every_function_crate_serves_a_route_or_is_a_worker() {
     let functions: BTreeSet<String> = functions().map(Function::name).map(str::to_owned).collect();
     assert_eq!(crates, functions, "functions/ against the manifest");
 }
+
+/// A target its `Cargo.toml` leaves out of `cargo test` (`test = false`: no test harness to
+/// build and link for a binary that holds no test) must hold none: a test written there later
+/// would never run. Follows the target's out-of-line modules.
+#[test]
+fn no_target_left_out_of_cargo_test_holds_a_test() {
+    let mut manifests: Vec<PathBuf> = std::fs::read_dir(root().join("functions"))
+        .expect("functions/")
+        .map(|entry| entry.expect("entry").path().join("Cargo.toml"))
+        .collect();
+    manifests.extend([
+        root().join("tools/Cargo.toml"),
+        root().join("tools/gen/Cargo.toml"),
+    ]);
+    let mut left_out = 0;
+    for manifest in manifests {
+        let text = std::fs::read_to_string(&manifest)
+            .unwrap_or_else(|e| panic!("{}: {e}", manifest.display()));
+        let dir = manifest.parent().expect("crate dir");
+        for target in text.split("\n[").filter(|section| {
+            (section.starts_with("lib]") || section.starts_with("[bin]]"))
+                && section.lines().any(|line| line.trim() == "test = false")
+        }) {
+            let path = target
+                .lines()
+                .find_map(|line| line.trim().strip_prefix("path = "))
+                .unwrap_or_else(|| panic!("{}: a target without a path", manifest.display()))
+                .trim_matches('"');
+            for file in source_files(&dir.join(path)) {
+                let source = std::fs::read_to_string(&file).expect("source");
+                for marker in ["#[test]", "#[tokio::test", "#[cfg(test)]"] {
+                    assert!(
+                        !source.contains(marker),
+                        "{} holds `{marker}` but {} says `test = false`: its tests would never run",
+                        file.display(),
+                        manifest.display()
+                    );
+                }
+            }
+            left_out += 1;
+        }
+    }
+    assert!(left_out > 0, "no target found with `test = false`");
+}
+
+/// A source file and, through its `mod name;` lines, every file of its modules.
+fn source_files(file: &std::path::Path) -> Vec<PathBuf> {
+    let source =
+        std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let stem = file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    let dir = file.parent().expect("source dir");
+    // lib.rs, main.rs and mod.rs keep their modules beside them; other files in a folder of
+    // their own name.
+    let modules = if matches!(stem, "lib" | "main" | "mod") {
+        dir.to_path_buf()
+    } else {
+        dir.join(stem)
+    };
+    let mut files = vec![file.to_path_buf()];
+    for line in source.lines() {
+        let line = line.trim_start().trim_start_matches("pub ");
+        let Some(name) = line
+            .strip_prefix("mod ")
+            .and_then(|rest| rest.strip_suffix(';'))
+        else {
+            continue;
+        };
+        let beside = modules.join(format!("{name}.rs"));
+        let module = if beside.exists() {
+            beside
+        } else {
+            modules.join(name).join("mod.rs")
+        };
+        files.extend(source_files(&module));
+    }
+    files
+}
