@@ -65,6 +65,7 @@ async fn create_returns_201_with_location_and_version_1() {
         Some(format!("\"{id}.1\"").as_str())
     );
     assert_eq!(product["version"], 1);
+    assert_eq!(product["images"], json!([]), "a new product has no images");
     assert_eq!(product["name"], "Desk lamp");
     assert_eq!(product["category"], "lighting");
     assert_eq!(product["createdAt"], app.clock().now().to_string());
@@ -151,7 +152,7 @@ async fn each_invalid_product_field_gets_its_field_error() {
 async fn read_only_fields_are_rejected() {
     let app = TestApp::spawn().await;
     let token = app.user_token("readonly@example.com").await;
-    for field in ["id", "ownerId", "version", "createdAt", "updatedAt"] {
+    for field in ["id", "ownerId", "version", "createdAt", "updatedAt", "images"] {
         let mut body = lamp();
         body[field] = json!("x");
         let response = app.create_product(&token, &body).await;

@@ -153,6 +153,7 @@ async fn a_product_the_earlier_word_index_kept_under_a_shared_key_is_filed_stem_
         created_at: now,
         updated_at: now,
         version: 1,
+        images: shared::domain::image::Images::default(),
     };
     shared::store::products::insert(app.state.products(), &product, app.state.shards())
         .await

@@ -39,6 +39,7 @@ pub async fn handle(
         created_at: now,
         updated_at: now,
         version: 1,
+        images: shared::domain::image::Images::default(),
     };
     let created = created_product(&product)?;
     let user = caller.user();

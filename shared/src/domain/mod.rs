@@ -11,6 +11,7 @@ pub mod email;
 pub mod field;
 pub mod id;
 pub mod idempotency;
+pub mod image;
 pub mod mail;
 pub mod merge_patch;
 pub mod outbox;

@@ -9,6 +9,7 @@ use super::words::{stems, words};
 
 use super::field::Field;
 use super::id::Id;
+use super::image::Images;
 use super::price::Price;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, FieldError};
@@ -241,6 +242,8 @@ pub struct Product {
     pub price: Price,
     pub description: Option<Description>,
     pub category: Option<Category>,
+    /// Shown: the ready ones, in upload order (see [`Images`]).
+    pub images: Images,
     pub owner_id: Id,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -467,6 +470,7 @@ mod tests {
             created_at: now,
             updated_at: now,
             version: 3,
+            images: Images::default(),
         }
     }
 

@@ -81,8 +81,8 @@ pub use super::layout::{
 /// DynamoDB bills a Query by the items' whole size either way; fewer attributes are less to send
 /// and to decode (a page of 100 decodes 101 items). Every name is a placeholder, as some
 /// (`name`) are reserved words.
-const PROJECTION: (&str, [(&str, &str); 12]) = (
-    "#p0, #p1, #p2, #p3, #p4, #p5, #p6, #p7, #p8, #p9, #p10, #p11",
+const PROJECTION: (&str, [(&str, &str); 13]) = (
+    "#p0, #p1, #p2, #p3, #p4, #p5, #p6, #p7, #p8, #p9, #p10, #p11, #p12",
     [
         ("#p0", "id"),
         ("#p1", "ownerId"),
@@ -96,6 +96,7 @@ const PROJECTION: (&str, [(&str, &str); 12]) = (
         ("#p9", "productId"),
         ("#p10", "priceKey"),
         ("#p11", "nameKey"),
+        ("#p12", "images"),
     ],
 );
 
@@ -570,6 +571,7 @@ mod tests {
             created_at: now,
             updated_at: now,
             version: 1,
+            images: crate::domain::image::Images::default(),
         }
     }
 

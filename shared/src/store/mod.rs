@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod client;
 pub mod idempotency;
+mod images;
 pub mod layout;
 pub mod limits;
 pub mod listing;

@@ -7,9 +7,12 @@
 //! write on the condition that its version is still the one read, so they know what they
 //! replace; a write that lost a race reads again.
 
+use std::collections::BTreeMap;
+
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
+use super::images::{self, ImageItem};
 use super::layout::{
     index_keys, owner_partition, search_entries, search_entry_ids, Shards, MAX_SHARDS,
 };
@@ -66,10 +69,20 @@ struct ProductItem {
     /// [`SEARCH_LAYOUT`]); `make migrate` brings older ones to it.
     #[serde(default)]
     search_layout: u8,
+    /// The product's images, pending ones included (see [`images`](super::images)).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    images: BTreeMap<String, ImageItem>,
+    /// Moved on by every change of `images`; absent until the first.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    image_revision: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl ProductItem {
-    fn new(product: &Product, shards: Shards, counted: bool) -> Self {
+    fn new(product: &Product, shards: Shards, counted: bool, image_revision: u64) -> Self {
         // Every field by name: one added to `Product` does not compile here until it is stored.
         let Product {
             id,
@@ -81,6 +94,7 @@ impl ProductItem {
             created_at,
             updated_at,
             version,
+            images,
         } = product;
         let keys = index_keys(product, shards);
         Self {
@@ -100,6 +114,8 @@ impl ProductItem {
             owner_key: keys.owner,
             counted,
             search_layout: SEARCH_LAYOUT,
+            images: images::items_of(images),
+            image_revision,
         }
     }
 }
@@ -125,24 +141,28 @@ impl TryFrom<ProductItem> for Product {
             updated_at: Timestamp::parse_rfc3339(&item.updated_at)
                 .ok_or_else(|| bad("updatedAt"))?,
             version: item.version,
+            images: images::images_of(&item.id, item.images.clone())?,
         })
     }
 }
 
-/// A product as stored: the product, and whether it is in the totals.
+/// A product as stored: the product, whether it is in the totals, and its images' revision.
 #[derive(Debug, Clone)]
 pub struct Stored {
     pub product: Product,
     pub counted: bool,
+    pub image_revision: u64,
 }
 
 fn stored_from_item(item: Item) -> Result<Stored, ApiError> {
     let item: ProductItem =
         serde_dynamo::from_item(item).map_err(|e| corrupt_item("read product", e))?;
     let counted = item.counted;
+    let image_revision = item.image_revision;
     Ok(Stored {
         product: Product::try_from(item)?,
         counted,
+        image_revision,
     })
 }
 
@@ -150,9 +170,14 @@ pub(crate) fn product_from_item(item: Item) -> Result<Product, ApiError> {
     stored_from_item(item).map(|stored| stored.product)
 }
 
-/// The item of a product, with its index keys under `shards`.
-pub fn item_of(product: &Product, shards: Shards, counted: bool) -> Result<Item, ApiError> {
-    serde_dynamo::to_item(ProductItem::new(product, shards, counted))
+/// The item of a product, with its index keys under `shards`, at `image_revision`.
+pub fn item_of(
+    product: &Product,
+    shards: Shards,
+    counted: bool,
+    image_revision: u64,
+) -> Result<Item, ApiError> {
+    serde_dynamo::to_item(ProductItem::new(product, shards, counted, image_revision))
         .map_err(|e| ApiError::unexpected("encode product", e))
 }
 
@@ -238,7 +263,7 @@ pub(crate) fn creation(
     product: &Product,
     shards: Shards,
 ) -> Result<Vec<TransactWriteItem>, ApiError> {
-    let item = item_of(product, shards, true)?;
+    let item = item_of(product, shards, true, 0)?;
     let entries = entry_puts(table, product, &item, shards)?;
     let put = Put::builder()
         .table_name(table.name)
@@ -302,16 +327,23 @@ async fn find_item(table: Products<'_>, id: &str) -> Result<Option<Item>, ApiErr
 }
 
 /// The condition that a product is still as it was read: same version (and so the same
-/// owner), in the totals or not as it was.
+/// owner), in the totals or not as it was, with the same images.
 fn unchanged(stored: &Stored) -> (String, Item) {
     let counted = if stored.counted {
         "attribute_exists(counted)"
     } else {
         "attribute_not_exists(counted)"
     };
+    let mut values = Item::from([(":version".to_owned(), n(stored.product.version))]);
+    let images = if stored.image_revision == 0 {
+        "attribute_not_exists(imageRevision)"
+    } else {
+        values.insert(":imageRevision".to_owned(), n(stored.image_revision));
+        "imageRevision = :imageRevision"
+    };
     (
-        format!("version = :version AND {counted}"),
-        Item::from([(":version".to_owned(), n(stored.product.version))]),
+        format!("version = :version AND {counted} AND {images}"),
+        values,
     )
 }
 
@@ -418,7 +450,7 @@ async fn write_change(
     shards: Shards,
 ) -> Result<bool, ApiError> {
     let (condition, values) = unchanged(stored);
-    let item = item_of(changed, shards, stored.counted)?;
+    let item = item_of(changed, shards, stored.counted, stored.image_revision)?;
     let entries = search_entries(changed, shards);
     let kept: Vec<String> = entries.iter().map(|(id, _)| id.clone()).collect();
     let entries = puts_of_entries(table, changed, &item, entries)?;
@@ -596,7 +628,7 @@ pub async fn relayout(
     shards: Shards,
 ) -> Result<Relayout, ApiError> {
     let stored = stored_from_item(item.clone())?;
-    let current = item_of(&stored.product, shards, true)?;
+    let current = item_of(&stored.product, shards, true, stored.image_revision)?;
     if item == current {
         return Ok(Relayout::Current);
     }

@@ -229,6 +229,7 @@ async fn seed(state: &AppState) -> Seeded {
             created_at: now,
             updated_at: now,
             version: 1,
+            images: shared::domain::image::Images::default(),
         };
         shared::store::products::insert(state.products(), &product, state.shards())
             .await

@@ -325,6 +325,7 @@ impl Simulation {
             created_at: self.now,
             updated_at: self.now,
             version: 1,
+            images: shared::domain::image::Images::default(),
         })
     }
 
