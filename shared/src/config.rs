@@ -57,6 +57,7 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     pub metrics: MetricsConfig,
     pub mail: MailConfig,
+    pub media: MediaConfig,
     pub verified_email: VerifiedEmail,
     /// How many shards the listing indexes are spread over (1–64): `LISTING_SHARDS` if set,
     /// otherwise what `PEAK_CREATES_PER_SECOND` (default 1,000) needs ([`listing_shards_for`]).
@@ -156,6 +157,23 @@ pub struct MailConfig {
     /// `APP_BASE_URL`: the client application, where the links in mails lead.
     pub app_base_url: String,
 }
+
+/// Where product images are kept and served from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaConfig {
+    /// `MEDIA_BUCKET`: the private bucket uploads go to and served images are kept in.
+    pub bucket: String,
+    /// `IMAGES_BASE_URL`: where the bucket's served images are public (deployed: the CDN in
+    /// front of the bucket; locally the gateway `make dev` runs), without a trailing slash.
+    pub images_base_url: String,
+    /// `MAX_IMAGE_BYTES`: the largest upload taken.
+    pub max_image_bytes: u64,
+}
+
+/// The largest upload taken unless `MAX_IMAGE_BYTES` says otherwise: 10 MiB.
+pub const DEFAULT_MAX_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
+/// The most `MAX_IMAGE_BYTES` may say: 100 MiB (the pixel cap bounds a decode's memory).
+pub const MAX_IMAGE_BYTES_LIMIT: u64 = 100 * 1024 * 1024;
 
 /// Product writes by an account whose email is not verified: `REQUIRE_VERIFIED_EMAIL`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -263,33 +281,45 @@ impl Config {
             }
         };
 
-        let peak_creates = match get("PEAK_CREATES_PER_SECOND") {
-            None => DEFAULT_PEAK_CREATES_PER_SECOND,
-            Some(raw) => raw
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|rate| (1..=MAX_PEAK_CREATES_PER_SECOND).contains(rate))
-                .ok_or_else(|| ConfigError::Invalid {
-                    name: "PEAK_CREATES_PER_SECOND",
+        // A whole number from a range, or `None` when unset.
+        fn in_range<T>(
+            get: impl Fn(&str) -> Option<String>,
+            name: &'static str,
+            range: std::ops::RangeInclusive<T>,
+        ) -> Result<Option<T>, ConfigError>
+        where
+            T: std::str::FromStr + PartialOrd + std::fmt::Display,
+        {
+            let Some(raw) = get(name) else {
+                return Ok(None);
+            };
+            match raw.trim().parse::<T>() {
+                Ok(value) if range.contains(&value) => Ok(Some(value)),
+                _ => Err(ConfigError::Invalid {
+                    name,
                     reason: format!(
-                        "expected a whole number from 1 to {MAX_PEAK_CREATES_PER_SECOND}, got {raw:?}"
+                        "expected a whole number from {} to {}, got {raw:?}",
+                        range.start(),
+                        range.end()
                     ),
-                })?,
-        };
-        let listing_shards = match get("LISTING_SHARDS") {
-            None => listing_shards_for(peak_creates),
-            Some(raw) => raw
-                .trim()
-                .parse::<u16>()
-                .ok()
-                .filter(|count| (1..=MAX_LISTING_SHARDS).contains(count))
-                .ok_or_else(|| ConfigError::Invalid {
-                    name: "LISTING_SHARDS",
-                    reason: format!(
-                        "expected a whole number from 1 to {MAX_LISTING_SHARDS}, got {raw:?}"
-                    ),
-                })?,
+                }),
+            }
+        }
+        let peak_creates = in_range(
+            get,
+            "PEAK_CREATES_PER_SECOND",
+            1..=MAX_PEAK_CREATES_PER_SECOND,
+        )?
+        .unwrap_or(DEFAULT_PEAK_CREATES_PER_SECOND);
+        let listing_shards = in_range(get, "LISTING_SHARDS", 1..=MAX_LISTING_SHARDS)?
+            .unwrap_or_else(|| listing_shards_for(peak_creates));
+        let media = MediaConfig {
+            bucket: get("MEDIA_BUCKET").unwrap_or_else(|| "products-media".to_owned()),
+            images_base_url: get("IMAGES_BASE_URL")
+                .map(|url| url.trim().trim_end_matches('/').to_owned())
+                .unwrap_or_else(|| "http://127.0.0.1:9000/media".to_owned()),
+            max_image_bytes: in_range(get, "MAX_IMAGE_BYTES", 1..=MAX_IMAGE_BYTES_LIMIT)?
+                .unwrap_or(DEFAULT_MAX_IMAGE_BYTES),
         };
 
         let rate_defaults = RateLimitConfig::default();
@@ -321,6 +351,7 @@ impl Config {
             rate_limit,
             metrics,
             mail,
+            media,
             verified_email,
             listing_shards,
             signing_key: SecretSource::from_lookup(get, "JWT_SIGNING_KEY")?,

@@ -12,6 +12,7 @@ pub mod error;
 pub mod http;
 pub mod join;
 pub mod mail;
+pub mod media;
 pub mod pagination;
 pub mod secrets;
 pub mod state;

@@ -12,6 +12,7 @@ use crate::clock::{Clock, Timestamp};
 use crate::config::{Config, ConfigError, SecretSource};
 use crate::error::ApiError;
 use crate::mail::{AddressKey, MailSender};
+use crate::media::Media;
 use crate::pagination::CursorKey;
 use crate::store::{
     self, idempotency::Idempotency, limits::Limits, listing::Shards, outbox::Outbox,
@@ -34,6 +35,7 @@ pub struct AppState {
     cursors: Option<CursorKey>,
     mail: Option<MailSender>,
     address_key: Option<AddressKey>,
+    media: Option<Media>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -61,6 +63,8 @@ pub struct Needs {
     pub address_key: bool,
     /// An SES client, to send mail (the mailer only).
     pub mail: bool,
+    /// An S3 client of the media bucket, and the credentials that sign its upload forms.
+    pub media: bool,
 }
 
 impl Needs {
@@ -72,6 +76,7 @@ impl Needs {
         cursor_key: false,
         address_key: false,
         mail: false,
+        media: false,
     };
 
     /// What `self` or `other` needs.
@@ -83,6 +88,7 @@ impl Needs {
             cursor_key: self.cursor_key || other.cursor_key,
             address_key: self.address_key || other.address_key,
             mail: self.mail || other.mail,
+            media: self.media || other.media,
         }
     }
 }
@@ -111,6 +117,7 @@ impl AppState {
             cursors: None,
             address_key: None,
             mail: None,
+            media: None,
         })
     }
 
@@ -155,6 +162,21 @@ impl AppState {
             mail: Some(sender),
             ..self
         }
+    }
+
+    /// State that keeps images in `media`.
+    pub fn with_media(self, media: Media) -> Self {
+        Self {
+            media: Some(media),
+            ..self
+        }
+    }
+
+    /// The media bucket; only the functions of images have it.
+    pub fn media(&self) -> Result<&Media, ApiError> {
+        self.media
+            .as_ref()
+            .ok_or_else(|| ApiError::unexpected("images", "this function keeps no images"))
     }
 
     /// The mail sender; only the mailer's state has one.
@@ -261,6 +283,10 @@ impl AppState {
         if needs.mail {
             let sender = MailSender::from_env(&state.config.mail);
             state = state.with_mail(sender);
+        }
+        if needs.media {
+            let media = Media::from_env(&state.config.media);
+            state = state.with_media(media);
         }
         if let Some(secret) = cursor_key {
             let key = CursorKey::from_secret(secret.expose_secret().trim().as_bytes())

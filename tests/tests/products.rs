@@ -152,7 +152,14 @@ async fn each_invalid_product_field_gets_its_field_error() {
 async fn read_only_fields_are_rejected() {
     let app = TestApp::spawn().await;
     let token = app.user_token("readonly@example.com").await;
-    for field in ["id", "ownerId", "version", "createdAt", "updatedAt", "images"] {
+    for field in [
+        "id",
+        "ownerId",
+        "version",
+        "createdAt",
+        "updatedAt",
+        "images",
+    ] {
         let mut body = lamp();
         body[field] = json!("x");
         let response = app.create_product(&token, &body).await;

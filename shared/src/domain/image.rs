@@ -68,6 +68,70 @@ impl ImageType {
     }
 }
 
+/// How many bytes of a file are read to find its size in pixels: a JPEG's size follows its
+/// metadata segments (a phone's EXIF with its preview is up to 64 KiB each).
+pub const HEADER_BYTES: u64 = 512 * 1024;
+
+/// An image's width and height in pixels, read from the header of a file of type `kind`
+/// (nothing is decoded); `None` when the header does not say.
+pub fn dimensions(kind: ImageType, bytes: &[u8]) -> Option<(u32, u32)> {
+    let be16 = |at: usize| Some(u16::from_be_bytes([*bytes.get(at)?, *bytes.get(at + 1)?]));
+    let le16 = |at: usize| Some(u16::from_le_bytes([*bytes.get(at)?, *bytes.get(at + 1)?]));
+    let le24 = |at: usize| {
+        Some(u32::from_le_bytes([
+            *bytes.get(at)?,
+            *bytes.get(at + 1)?,
+            *bytes.get(at + 2)?,
+            0,
+        ]))
+    };
+    let be32 = |at: usize| Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
+    let size = match kind {
+        // The first chunk is IHDR: width and height, four bytes each.
+        ImageType::Png => {
+            (bytes.get(12..16)? == b"IHDR").then_some(())?;
+            (be32(16)?, be32(20)?)
+        }
+        ImageType::Jpeg => {
+            // Segments until a start of frame (SOF0–SOF15 but DHT, JPG and DAC), which holds the
+            // height, then the width.
+            let mut at = 2;
+            loop {
+                if *bytes.get(at)? != 0xFF {
+                    return None;
+                }
+                let marker = *bytes.get(at + 1)?;
+                match marker {
+                    0xFF => at += 1,
+                    0x01 | 0xD0..=0xD7 => at += 2,
+                    0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
+                        break (u32::from(be16(at + 7)?), u32::from(be16(at + 5)?));
+                    }
+                    0xD9 | 0xDA => return None,
+                    _ => at += 2 + usize::from(be16(at + 2)?),
+                }
+            }
+        }
+        ImageType::Webp => match bytes.get(12..16)? {
+            // Lossy: the key frame's 14-bit sizes after its start code.
+            b"VP8 " => {
+                (bytes.get(23..26)? == [0x9d, 0x01, 0x2a]).then_some(())?;
+                (u32::from(le16(26)? & 0x3fff), u32::from(le16(28)? & 0x3fff))
+            }
+            // Lossless: 14 bits each of width and height, less one, after the signature.
+            b"VP8L" => {
+                (*bytes.get(20)? == 0x2f).then_some(())?;
+                let bits = u32::from_le_bytes(bytes.get(21..25)?.try_into().ok()?);
+                ((bits & 0x3fff) + 1, ((bits >> 14) & 0x3fff) + 1)
+            }
+            // Extended: the canvas, 24 bits each, less one.
+            b"VP8X" => (le24(24)? + 1, le24(27)? + 1),
+            _ => return None,
+        },
+    };
+    (size.0 > 0 && size.1 > 0).then_some(size)
+}
+
 impl fmt::Display for ImageType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -321,6 +385,55 @@ mod tests {
         assert_eq!(ImageType::sniff(b"<html><body>"), None);
         assert_eq!(ImageType::sniff(b"<svg xmlns="), None);
         assert_eq!(ImageType::sniff(b""), None);
+    }
+
+    #[test]
+    fn a_pngs_size_is_read_from_its_header() {
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        png.extend(100_000u32.to_be_bytes());
+        png.extend(100_000u32.to_be_bytes());
+        assert_eq!(dimensions(ImageType::Png, &png), Some((100_000, 100_000)));
+        assert_eq!(dimensions(ImageType::Png, &png[..20]), None, "cut short");
+    }
+
+    #[test]
+    fn a_jpegs_size_is_read_past_its_metadata() {
+        let mut jpeg = vec![0xFF, 0xD8];
+        // An APP1 (EXIF) segment of 100 bytes, then a baseline frame of 640 × 480.
+        jpeg.extend([0xFF, 0xE1, 0, 100]);
+        jpeg.extend([0u8; 98]);
+        jpeg.extend([0xFF, 0xC0, 0, 17, 8, 0x01, 0xE0, 0x02, 0x80, 3]);
+        assert_eq!(dimensions(ImageType::Jpeg, &jpeg), Some((640, 480)));
+        assert_eq!(
+            dimensions(ImageType::Jpeg, &jpeg[..50]),
+            None,
+            "no frame yet"
+        );
+    }
+
+    #[test]
+    fn a_webps_size_is_read_from_each_kind_of_header() {
+        let riff = |chunk: &[u8; 4], body: &[u8]| {
+            let mut file = b"RIFF\0\0\0\0WEBP".to_vec();
+            file.extend(chunk);
+            file.extend([0u8; 4]);
+            file.extend(body);
+            file
+        };
+        let lossy = riff(
+            b"VP8 ",
+            &[0, 0, 0, 0x9d, 0x01, 0x2a, 0x20, 0x03, 0x58, 0x02],
+        );
+        assert_eq!(dimensions(ImageType::Webp, &lossy), Some((800, 600)));
+        let bits: u32 = (800 - 1) | ((600 - 1) << 14);
+        let mut body = vec![0x2f];
+        body.extend(bits.to_le_bytes());
+        assert_eq!(
+            dimensions(ImageType::Webp, &riff(b"VP8L", &body)),
+            Some((800, 600))
+        );
+        let extended = riff(b"VP8X", &[0, 0, 0, 0, 0x1f, 0x03, 0, 0x57, 0x02, 0]);
+        assert_eq!(dimensions(ImageType::Webp, &extended), Some((800, 600)));
     }
 
     #[test]

@@ -16,6 +16,7 @@ use lambda_http::{Body, Request, Response};
 use super::body::ReadBody;
 use crate::auth::jwt::TokenSigner;
 use crate::error::ApiError;
+use crate::media::Media;
 use crate::pagination::CursorKey;
 use crate::state::{AppState, Needs};
 
@@ -58,6 +59,18 @@ impl<'a, A> FromRequestParts<'a, A> for &'a CursorKey {
 
     async fn from_request_parts(state: &'a AppState, _: &Request) -> Result<Self, ApiError> {
         state.cursors()
+    }
+}
+
+/// The media bucket: only a function whose handler takes it has a client of it.
+impl<'a, A> FromRequestParts<'a, A> for &'a Media {
+    const NEEDS: Needs = Needs {
+        media: true,
+        ..Needs::NOTHING
+    };
+
+    async fn from_request_parts(state: &'a AppState, _: &Request) -> Result<Self, ApiError> {
+        state.media()
     }
 }
 

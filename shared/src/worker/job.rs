@@ -8,6 +8,7 @@ use super::JobError;
 use crate::domain::outbox::OutboxEntry;
 use crate::error::ApiError;
 use crate::mail::{AddressKey, MailSender};
+use crate::media::Media;
 use crate::state::{AppState, Needs};
 
 /// A value a worker's handler takes from the function's state.
@@ -33,6 +34,18 @@ impl<'a> FromState<'a> for &'a MailSender {
 
     fn from_state(state: &'a AppState) -> Result<Self, ApiError> {
         state.mail()
+    }
+}
+
+/// The media bucket: only a worker whose handler takes it has a client of it.
+impl<'a> FromState<'a> for &'a Media {
+    const NEEDS: Needs = Needs {
+        media: true,
+        ..Needs::NOTHING
+    };
+
+    fn from_state(state: &'a AppState) -> Result<Self, ApiError> {
+        state.media()
     }
 }
 
