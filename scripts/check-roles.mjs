@@ -6,7 +6,7 @@
 // as SAM translates it, intrinsics resolved) and the calls the recorders in front of the local
 // endpoints wrote (tools/src/bin/aws-recorder.rs), turns each call into the requests IAM
 // authorises for it — one per item of a transaction, one per table of a batch, with the action,
-// the resource and the condition keys DynamoDB, SES and Secrets Manager set — and evaluates each
+// the resource and the condition keys DynamoDB, S3, SES and Secrets Manager set — and evaluates each
 // against the function's policies with @cloud-copilot/iam-simulate. It also checks what IAM
 // cannot: every table and index a call names exists in the template with the keys the call uses.
 //
@@ -289,7 +289,47 @@ function sqsRequests(fn, op, body) {
   return [request('sqs:SendMessage', `arn:aws:sqs:${region}:${account}:${name}`, {})]
 }
 
+// The template's one bucket: locally each test app (and `make dev`) has its own bucket, which
+// stands for it.
+function bucketName() {
+  const buckets = Object.values(deployment.buckets || {})
+  if (buckets.length !== 1) throw new CallError(`is to S3, but the template has ${buckets.length} buckets, not one`)
+  return buckets[0].name
+}
+
+// A path-style S3 request (`/<bucket>[/<key>]?<query>`): the requests IAM authorises for it.
+// An object's reads (GetObject, HeadObject) need s3:GetObject on it, a write s3:PutObject, a
+// deletion s3:DeleteObject (one per key of a DeleteObjects); a listing s3:ListBucket on the
+// bucket, with the prefix as s3:prefix. A form upload (POST to the bucket) is authorised by the
+// role that signed the form: s3:PutObject on the form's key.
+function s3Requests(call) {
+  const [, , ...rest] = call.path.split('/')
+  const key = decodeURIComponent(rest.join('/'))
+  const bucket = bucketName()
+  const object = (name) => request('s3:', `arn:aws:s3:::${bucket}/${name}`, {})
+  const params = new URLSearchParams(call.query || '')
+  const as = (action, req) => ({ ...req, action })
+  if (key) {
+    if (call.method === 'GET' || call.method === 'HEAD') return [as('s3:GetObject', object(key))]
+    if (call.method === 'PUT') return [as('s3:PutObject', object(key))]
+    if (call.method === 'DELETE') return [as('s3:DeleteObject', object(key))]
+  } else if (call.method === 'POST' && params.has('delete')) {
+    const keys = [...call.body.matchAll(/<Key>([^<]*)<\/Key>/g)].map((match) => match[1])
+    if (keys.length === 0) throw new CallError('deletes objects, but names none')
+    return keys.map((name) => as('s3:DeleteObject', object(name)))
+  } else if (call.method === 'GET' && params.get('list-type') === '2') {
+    const prefix = params.get('prefix') || ''
+    return [request('s3:ListBucket', `arn:aws:s3:::${bucket}`, { 's3:prefix': prefix })]
+  } else if (call.method === 'POST') {
+    const field = call.body.match(/name="key"\r\n\r\n([^\r]*)\r\n/)
+    if (!field) throw new CallError('uploads a form without a key field')
+    return [as('s3:PutObject', object(field[1]))]
+  }
+  throw new CallError(`is S3 ${call.method} ${call.path}?${call.query || ''}, which the role check does not know`)
+}
+
 function requestsOf(call) {
+  if (call.service === 's3') return s3Requests(call)
   const body = call.body ? JSON.parse(call.body) : {}
   if (call.service === 'dynamodb') return dynamodbRequests((call.target || '').split('.').pop(), body)
   if (call.service === 'ses') return sesRequests(call, body)

@@ -2,7 +2,8 @@
 # `make dev`: DynamoDB Local (data kept in .dev/dynamodb) and every function behind
 # `cargo lambda watch` at http://127.0.0.1:9000, the API reference at /docs, and the mail inbox
 # (an SES v2 emulator) at http://127.0.0.1:8005, the workers' failure queues (an SQS emulator) at
-# http://127.0.0.1:8006. Ctrl-C stops everything it started.
+# http://127.0.0.1:8006, which is also the S3 emulator holding product images (served at
+# http://127.0.0.1:9000/media/). Ctrl-C stops everything it started.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -25,9 +26,10 @@ fi
 log "building the functions and the API reference"
 build_functions
 build_docs
-log "starting the workers' failure queues (an SQS emulator) on port $QUEUE_PORT"
+log "starting the workers' failure queues and the media bucket (an SQS and S3 emulator) on port $QUEUE_PORT"
 start_queues "$QUEUE_PORT"
 export_local_env "$DYNAMODB_PORT"
+export IMAGES_BASE_URL="${IMAGES_BASE_URL:-http://127.0.0.1:$API_PORT/media}"
 
 log "starting DynamoDB Local on port $DYNAMODB_PORT (data in .dev/dynamodb)"
 start_dynamodb "$DYNAMODB_PORT" "$ROOT/.dev/dynamodb"
@@ -48,5 +50,6 @@ serve_api "$API_PORT" "$LOG_DIR/functions.env" /dev/stdout
 start_poller
 log "ready: curl -i http://127.0.0.1:$API_PORT/api/health; the API reference is at http://127.0.0.1:$API_PORT/docs"
 log "mail the API sends is in the inbox at http://127.0.0.1:$MAIL_PORT (as JSON at /store)"
+log "product images go to the bucket $MEDIA_BUCKET at $AWS_ENDPOINT_URL_S3 and are served at $IMAGES_BASE_URL"
 log "jobs that can never be done wait in the failure queues at $MAILER_FAILURE_QUEUE_URL and $PURGER_FAILURE_QUEUE_URL"
 wait "$WATCH_PID"

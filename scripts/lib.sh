@@ -125,6 +125,10 @@ export_local_env() { # dynamodb_port
   fi
   export MAIL_FROM="${MAIL_FROM:-no-reply@example.com}"
   export APP_BASE_URL="${APP_BASE_URL:-http://localhost:3000}"
+  # Product images: the media bucket in the S3 emulator (AWS_ENDPOINT_URL_S3), made by
+  # create-tables; what it serves is at IMAGES_BASE_URL (the local gateway's /media, set where
+  # the API's port is known).
+  export MEDIA_BUCKET="${MEDIA_BUCKET:-products-media}"
   export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$1"
   # DynamoDB Local wants letters and digits in the key id; these are not credentials.
   export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
@@ -141,8 +145,8 @@ write_env_file() { # path
   # shellcheck disable=SC2086 # the table variables, one word each
   for name in $tables JWT_PUBLIC_KEYS JWT_SIGNING_KEY_FILE JWT_SIGNING_KEY_SECRET_ID CURSOR_KEY_FILE \
     CURSOR_KEY_SECRET_ID ADDRESS_KEY_FILE ADDRESS_KEY_SECRET_ID JWT_ISSUER JWT_AUDIENCE \
-    ALLOWED_ORIGINS AWS_ENDPOINT_URL_DYNAMODB \
-    AWS_ENDPOINT_URL_SECRETSMANAGER AWS_ENDPOINT_URL_SESV2 AWS_ENDPOINT_URL_SQS \
+    ALLOWED_ORIGINS AWS_ENDPOINT_URL_DYNAMODB AWS_ENDPOINT_URL_S3 MEDIA_BUCKET IMAGES_BASE_URL \
+    MAX_IMAGE_BYTES AWS_ENDPOINT_URL_SECRETSMANAGER AWS_ENDPOINT_URL_SESV2 AWS_ENDPOINT_URL_SQS \
     MAILER_FAILURE_QUEUE_URL PURGER_FAILURE_QUEUE_URL AWS_ACCESS_KEY_ID \
     AWS_SECRET_ACCESS_KEY AWS_REGION MAIL_FROM APP_BASE_URL REQUIRE_VERIFIED_EMAIL \
     AUTH_LIMIT_WINDOW_SECONDS LOGIN_FAILURES_PER_EMAIL_AND_IP LOGIN_FAILURES_PER_EMAIL \
@@ -166,7 +170,8 @@ start_mail() {
   export AWS_ENDPOINT_URL_SESV2="http://127.0.0.1:$port"
 }
 
-# start_queues PORT: moto's server on loopback, as SQS: the workers' failure queues.
+# start_queues PORT: moto's server on loopback, as SQS (the workers' failure queues) and as S3
+# (the media bucket product images are uploaded to and served from).
 start_queues() {
   local port=$1
   if port_open "$port"; then
@@ -174,8 +179,9 @@ start_queues() {
     return 1
   fi
   start_group "${LOG_DIR:-$ROOT/.dev}/queues.log" moto_server -H 127.0.0.1 -p "$port"
-  wait_for_port "$port" 60 "the SQS emulator"
+  wait_for_port "$port" 60 "the SQS and S3 emulator"
   export AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$port"
+  export AWS_ENDPOINT_URL_S3="http://127.0.0.1:$port"
 }
 
 # start_poller: what stands in for the workers' event source mappings (tools/src/bin/

@@ -127,6 +127,8 @@ class Resolver:
             return arn_of(name, resource)
         if kind == "AWS::SQS::Queue":
             return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
+        if kind == "AWS::S3::Bucket":
+            return name.lower()
         return name
 
     def get_att(self, name, attribute):
@@ -252,6 +254,12 @@ def main(path):
             "stream": "StreamSpecification" in props,
         }
 
+    buckets = {
+        logical_id: {"name": resolver.ref(logical_id), "arn": arn_of(logical_id, resource)}
+        for logical_id, resource in resources.items()
+        if resource["Type"] == "AWS::S3::Bucket"
+    }
+
     functions = {}
     for logical_id, binary in binaries.items():
         function = resources[logical_id]
@@ -289,6 +297,7 @@ def main(path):
             "region": REGION,
             "parameters": resolver.parameters,
             "tables": tables,
+            "buckets": buckets,
             "functions": functions,
         },
         sys.stdout,

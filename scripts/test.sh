@@ -37,9 +37,11 @@ start_group "$LOG_DIR/moto.log" moto_server -H 127.0.0.1 -p "$MOTO_PORT"
 wait_for_port "$MOTO_PORT" 60 "moto_server"
 start_recorder secretsmanager "http://127.0.0.1:$MOTO_PORT"
 export AWS_ENDPOINT_URL_SECRETSMANAGER="http://127.0.0.1:$RECORDER_PORT"
-# The same server is the workers' failure queues (SQS).
+# The same server is the workers' failure queues (SQS), and the media bucket (S3).
 start_recorder sqs "http://127.0.0.1:$MOTO_PORT"
 export AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$RECORDER_PORT"
+start_recorder s3 "http://127.0.0.1:$MOTO_PORT"
+export AWS_ENDPOINT_URL_S3="http://127.0.0.1:$RECORDER_PORT"
 
 # Mail: the SES v2 emulator, which the tests read mails back from.
 MAIL_PORT=$(free_port)
@@ -76,8 +78,10 @@ log "end-to-end over HTTP through cargo lambda watch"
   export RATE_LIMIT_REQUESTS="${E2E_RATE_LIMIT_REQUESTS:-10000000}"
   build_docs
   export_local_env "$DYNAMODB_PORT"
+  export MEDIA_BUCKET=e2e-media
   target/debug/create-tables
   API_PORT=$(free_port)
+  export IMAGES_BASE_URL="http://127.0.0.1:$API_PORT/media"
   write_env_file "$LOG_DIR/functions.env"
   # No reloads mid-run: the tests and schemathesis write files watch would take for code changes.
   serve_api "$API_PORT" "$LOG_DIR/functions.env" "$LOG_DIR/watch.log" --ignore-changes

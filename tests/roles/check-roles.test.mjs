@@ -114,6 +114,25 @@ test('mail is sent only from the configured identity', () => {
   assert.match(output, /mailer: ses:SendEmail on .*identity\/elsewhere.example is denied/)
 })
 
+test('an object is read, written and deleted only under the prefixes its function is granted', () => {
+  const s3 = (fn, method, path, extra = {}) => ({ service: 's3', function: fn, method, path, query: null, status: 200, body: '', ...extra })
+  assert.equal(check(s3('complete-image', 'HEAD', '/t1-media/uploads/p1/i1')).code, 0)
+  const reads = check(s3('complete-image', 'GET', '/t1-media/images/p1/i1/f/original.jpg'))
+  assert.equal(reads.code, 1, reads.output)
+  assert.match(reads.output, /complete-image: s3:GetObject on arn:aws:s3:::mediabucket\/images\/p1\/i1\/f\/original.jpg is denied/)
+  const keys = '<Delete><Object><Key>uploads/p1/i1</Key></Object><Object><Key>images/p1/i1/f/200.jpg</Key></Object></Delete>'
+  const deletes = check(s3('delete-image', 'POST', '/t1-media', { query: 'delete', body: keys }))
+  assert.equal(deletes.code, 1, deletes.output)
+  assert.match(deletes.output, /delete-image: s3:DeleteObject on arn:aws:s3:::mediabucket\/images\/p1\/i1\/f\/200.jpg is denied/)
+  const listing = check(s3('delete-product', 'GET', '/t1-media', { query: 'list-type=2&prefix=sessions%2F' }))
+  assert.equal(listing.code, 1, listing.output)
+  assert.match(listing.output, /delete-product: s3:ListBucket on arn:aws:s3:::mediabucket is denied/)
+  const form = '------b\r\nContent-Disposition: form-data; name="key"\r\n\r\nimages/p1/i1/f/original.jpg\r\n'
+  const upload = check(s3('create-image-upload', 'POST', '/t1-media', { body: form }))
+  assert.equal(upload.code, 1, upload.output)
+  assert.match(upload.output, /create-image-upload: s3:PutObject on arn:aws:s3:::mediabucket\/images\/p1\/i1\/f\/original.jpg is denied/)
+})
+
 test('a function the template does not have fails the check', () => {
   const { code, output } = check(dynamodb('ghost', 'GetItem', { TableName: 'products', Key: { id: { S: 'p1' } } }))
   assert.equal(code, 1, output)

@@ -107,9 +107,11 @@ fn state_with_keys(config: Config, client: Client, clock: Clock) -> AppState {
     let cursors = CursorKey::from_secret(TEST_CURSOR_KEY).expect("cursor key");
     let address_key = AddressKey::from_secret(TEST_ADDRESS_KEY).expect("address key");
     let mail = shared::mail::MailSender::from_env(&config.mail).with_interceptor(NameCaller);
+    let media = shared::media::Media::from_env(&config.media).with_interceptor(NameCaller);
     let state = AppState::new(config, client, clock)
         .expect("test configuration is valid")
         .with_mail(mail)
+        .with_media(media)
         .with_cursor_key(cursors)
         .with_address_key(address_key)
         .with_log_sink(LogSink::memory());
@@ -246,6 +248,8 @@ impl TestApp {
             let name = format!("{prefix}-{}", table.local_name());
             (table.variable().to_owned(), name)
         }));
+        // Its own media bucket too.
+        env.push(("MEDIA_BUCKET".into(), format!("{prefix}-media")));
         for (name, value) in overrides {
             env.retain(|(existing, _)| existing != name);
             env.push(((*name).to_owned(), (*value).to_owned()));
@@ -261,7 +265,15 @@ impl TestApp {
         app.tables = app.create_tables().await.unwrap_or_else(|e| {
             panic!("cannot create tables in DynamoDB Local at {endpoint} (run `make test`): {e}")
         });
+        crate::media::create_bucket(&app.state.config.media.bucket)
+            .await
+            .unwrap_or_else(|e| panic!("{e} (run `make test`)"));
         app
+    }
+
+    /// The app's media bucket, in the S3 emulator.
+    pub fn media_bucket(&self) -> String {
+        self.state.config.media.bucket.clone()
     }
 
     /// Another app on the same tables and clock, its environment changed by `overrides`: the

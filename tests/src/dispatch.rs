@@ -13,7 +13,7 @@ use shared::state::Needs;
 use shared::worker::job::JobHandler;
 use shared::AppState;
 
-/// The answer of the function that takes `key` (22 routes, and the fallback for any other
+/// The answer of the function that takes `key` (25 routes, and the fallback for any other
 /// key).
 pub async fn dispatch<'a>(
     state: &'a AppState,
@@ -50,6 +50,9 @@ pub async fn dispatch<'a>(
         "resend-verification" => through!(RESEND_VERIFICATION, resend_verification::handle),
         "update-profile" => through!(UPDATE_PROFILE, update_profile::handle),
         "delete-account" => through!(DELETE_ACCOUNT, delete_account::handle),
+        "create-image-upload" => through!(CREATE_IMAGE_UPLOAD, create_image_upload::handle),
+        "complete-image" => through!(COMPLETE_IMAGE, complete_image::handle),
+        "delete-image" => through!(DELETE_IMAGE, delete_image::handle),
         "fallback" => through!(FALLBACK, fallback::handle),
         _ => through!(FALLBACK, fallback::handle),
     }
@@ -91,6 +94,9 @@ pub fn needs_of_handler(function: &str) -> Option<Needs> {
         "resend-verification" => needs!(RESEND_VERIFICATION, resend_verification::handle),
         "update-profile" => needs!(UPDATE_PROFILE, update_profile::handle),
         "delete-account" => needs!(DELETE_ACCOUNT, delete_account::handle),
+        "create-image-upload" => needs!(CREATE_IMAGE_UPLOAD, create_image_upload::handle),
+        "complete-image" => needs!(COMPLETE_IMAGE, complete_image::handle),
+        "delete-image" => needs!(DELETE_IMAGE, delete_image::handle),
         "fallback" => needs!(FALLBACK, fallback::handle),
         "mailer" => job_needs!(MAILER, mailer::handle),
         "purger" => job_needs!(PURGER, purger::handle),

@@ -118,6 +118,26 @@ impl Event {
         event
     }
 
+    /// Points a `/api/products/{id}/images` event at product `product`.
+    pub fn images_of(self, product: &str) -> Self {
+        let mut event = self.path(&format!("/api/products/{product}/images"));
+        event.0["pathParameters"] = json!({ "id": product });
+        event
+    }
+
+    /// Points an image event (`.../images/{imageId}[/complete]`, as the event's route has it) at
+    /// image `image` of product `product`.
+    pub fn image_of(mut self, product: &str, image: &str) -> Self {
+        let complete = self.route_key().ends_with("/complete");
+        let path = format!(
+            "/api/products/{product}/images/{image}{}",
+            if complete { "/complete" } else { "" }
+        );
+        self = self.path(&path);
+        self.0["pathParameters"] = json!({ "id": product, "imageId": image });
+        self
+    }
+
     /// Points a `/api/auth/sessions/{id}` event at another session.
     pub fn session_id(self, id: &str) -> Self {
         let mut event = self.path(&format!("/api/auth/sessions/{id}"));

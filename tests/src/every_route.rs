@@ -45,6 +45,12 @@ pub fn request_to(function: &str, token: &str, product: &str) -> Event {
             .raw_body(r#"{"name":"Someone"}"#)
             .header("content-type", "application/merge-patch+json"),
         "delete-account" => signed_in(event).json_body(&json!({ "password": PASSWORD })),
+        "create-image-upload" => signed_in(event.images_of(product))
+            .json_body(&json!({ "contentType": "image/png", "size": 100 })),
+        // An image the product has not: its check reads the product first.
+        "complete-image" | "delete-image" => {
+            signed_in(event.image_of(product, "01JDQ4ZM2A7C9E1G3J5K7M9P1R"))
+        }
         other => panic!("no request to {other} in tests/src/every_route.rs: write one"),
     }
 }

@@ -13,6 +13,7 @@ pub mod every_route;
 pub mod forward;
 pub mod mails;
 pub mod mapping;
+pub mod media;
 pub mod outbox;
 pub mod runtime_api;
 pub mod ses_refusals;

@@ -266,3 +266,34 @@ pub async fn send_to(url: &str, message: &Value) {
         .await
         .unwrap_or_else(|e| panic!("the SQS emulator takes a message for {url}: {e:?}"));
 }
+
+/// Every job in `app`'s outbox now, each as JSON of its item's text and number attributes.
+pub async fn jobs(app: &crate::app::TestApp) -> Vec<Value> {
+    let table = app
+        .state
+        .config
+        .tables
+        .get(shared::tables::TableName::Outbox);
+    let scan = app
+        .state
+        .dynamo
+        .scan()
+        .table_name(table)
+        .send()
+        .await
+        .expect("scan the outbox");
+    scan.items()
+        .iter()
+        .map(|item| {
+            let fields = item.iter().filter_map(|(name, value)| {
+                let value = match value {
+                    aws_sdk_dynamodb::types::AttributeValue::S(text) => json!(text),
+                    aws_sdk_dynamodb::types::AttributeValue::N(number) => json!(number),
+                    _ => return None,
+                };
+                Some((name.clone(), value))
+            });
+            Value::Object(fields.collect())
+        })
+        .collect()
+}

@@ -688,7 +688,11 @@ async fn with_verified_emails_required_every_product_write_refuses_an_unverified
         .iter()
         .filter(|route| route.path.starts_with("/api/products") && route.method != "GET")
         .collect();
-    assert_eq!(writes.len(), 4, "POST, PUT, PATCH and DELETE");
+    assert_eq!(
+        writes.len(),
+        7,
+        "POST, PUT, PATCH and DELETE of products; an image's upload, completion and deletion"
+    );
 
     for route in writes {
         let mut event = Event::load(route.function)

@@ -55,6 +55,16 @@ async fn every_function_logs_one_emf_line_per_request() {
             .bearer(&token)
             .raw_body(r#"{"price":12}"#)
             .header("content-type", "application/merge-patch+json"),
+        Event::load("create-image-upload")
+            .images_of(&product)
+            .bearer(&token)
+            .json_body(&json!({ "contentType": "image/png", "size": 10 })),
+        Event::load("complete-image")
+            .image_of(&product, &product)
+            .bearer(&token),
+        Event::load("delete-image")
+            .image_of(&product, &product)
+            .bearer(&token),
         Event::load("delete-product")
             .product_id(&product)
             .bearer(&token),

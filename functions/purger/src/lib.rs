@@ -1,5 +1,5 @@
 //! The purger: deletes everything a deleted account leaves — its products (however many, a
-//! page of the owner index at a time), sessions, verification and reset tokens, idempotency
+//! page of the owner index at a time, each after its images' objects), sessions, verification and reset tokens, idempotency
 //! records and counters — so that no stored item holds the account's id or address. Only the
 //! per-address mail counter stays: it holds an HMAC of the address, not the address, and must
 //! outlive the account (API.md, Mail).
@@ -21,6 +21,8 @@ use std::time::Duration;
 
 use shared::domain::outbox::{Job, OutboxEntry};
 use shared::domain::{Email, Id};
+use shared::media::keys::product_prefixes;
+use shared::media::Media;
 use shared::store::{idempotency, limits, products, sessions, tokens, users};
 use shared::worker::JobError;
 use shared::{ApiError, AppState};
@@ -32,7 +34,7 @@ pub const INDEX_CATCH_UP: Duration = Duration::from_secs(2);
 /// Passes a purge makes at most before it is given again by the stream.
 const MAX_PASSES: usize = 3;
 
-pub async fn handle(state: &AppState, entry: OutboxEntry) -> Result<(), JobError> {
+pub async fn handle(state: &AppState, media: &Media, entry: OutboxEntry) -> Result<(), JobError> {
     let Job::Purge { user_id, email } = entry.job else {
         return Ok(());
     };
@@ -46,7 +48,7 @@ pub async fn handle(state: &AppState, entry: OutboxEntry) -> Result<(), JobError
         if pass > 0 {
             shared::tokio::time::sleep(INDEX_CATCH_UP).await;
         }
-        let purged = purge(state, &user_id, &email).await?;
+        let purged = purge(state, media, &user_id, &email).await?;
         total = total.and(purged);
         if purged.is_nothing() && pass > 0 {
             tracing::info!(
@@ -93,9 +95,20 @@ impl Purged {
 }
 
 /// One pass over everything the account can have left.
-async fn purge(state: &AppState, user_id: &Id, email: &Email) -> Result<Purged, ApiError> {
+async fn purge(
+    state: &AppState,
+    media: &Media,
+    user_id: &Id,
+    email: &Email,
+) -> Result<Purged, ApiError> {
+    let objects = |product: Id| async move {
+        for prefix in product_prefixes(&product) {
+            media.delete_under(&prefix).await?;
+        }
+        Ok(())
+    };
     let purged = Purged {
-        products: products::purge_owner(state.products(), user_id).await?,
+        products: products::purge_owner(state.products(), user_id, objects).await?,
         sessions: sessions::purge_user(state.sessions(), user_id).await?,
         tokens: tokens::purge_user(state.tokens(), user_id).await?,
         records: idempotency::purge_user(state.idempotency(), user_id).await?,

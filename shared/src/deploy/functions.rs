@@ -1,8 +1,11 @@
 //! The functions of the API, each declared once with everything it needs (see the module above
 //! for what each part means and what is derived from it).
 
-use super::{grant, Endpoint, Grant, Public, Route, SignedIn, Verified, Worker};
-use crate::domain::outbox::{MAIL_JOB, MAIL_JOBS, PURGE_JOB, PURGE_JOBS};
+use super::{
+    grant, media_grant, Endpoint, Grant, MediaGrant, Public, Route, SignedIn, Verified, Worker,
+};
+use crate::domain::outbox::{IMAGE_JOBS, MAIL_JOB, MAIL_JOBS, PURGE_JOB, PURGE_JOBS};
+use crate::media::keys::{SERVED, UPLOADS};
 use crate::state::Needs;
 use crate::store::idempotency::BY_USER_INDEX as RECORDS_BY_USER;
 use crate::store::limits::{
@@ -179,15 +182,108 @@ pub const UPDATE_PRODUCT: Endpoint<Verified> =
     route!("PUT", "/api/products/{id}", "update-product").grants(PRODUCT_CHANGE);
 pub const PATCH_PRODUCT: Endpoint<Verified> =
     route!("PATCH", "/api/products/{id}", "patch-product").grants(PRODUCT_CHANGE);
-pub const DELETE_PRODUCT: Endpoint<Verified> =
-    route!("DELETE", "/api/products/{id}", "delete-product").grants(&[
-        grant(Products, &[GET], "The product, read before it is deleted."),
-        grant(
-            Products,
-            &[DELETE, UPDATE],
-            "One transaction: the owner's conditional delete, its search entries, its counters.",
-        ),
-    ]);
+pub const DELETE_PRODUCT: Endpoint<Verified> = route!(
+    "DELETE",
+    "/api/products/{id}",
+    "delete-product"
+)
+.grants(&[
+    grant(Products, &[GET], "The product, read before it is deleted."),
+    grant(
+        Products,
+        &[DELETE, UPDATE],
+        "One transaction: the owner's conditional delete, its search entries, its counters.",
+    ),
+])
+.media(PRODUCT_OBJECTS_DELETION);
+/// What deleting a product deletes of its images: every object under its prefixes. (Served
+/// files are made by no function yet: only uploads are there to delete.)
+const PRODUCT_OBJECTS_DELETION: &[MediaGrant] = &[
+    media_grant(
+        &["s3:ListBucket"],
+        &[UPLOADS, SERVED],
+        "Lists a deleted product's uploads and served images.",
+    ),
+    media_grant(&["s3:DeleteObject"], &[UPLOADS], "Deletes them."),
+];
+/// A product whose search entries are still in an earlier layout of the word index (before
+/// `make migrate`) has entries to drop in the transaction of any change of it.
+const FORMER_ENTRIES_DROPPED: Grant = grant(
+    Products,
+    &[DELETE],
+    "In the same transaction: search entries of an earlier layout, dropped.",
+)
+.untested("only a product stored before the current word index, not yet migrated, has any");
+/// What a change of a product's images writes: read, then one transaction with its search
+/// entries (copies of the product, shown images included).
+const IMAGES_CHANGE: &[Grant] = &[
+    grant(
+        Products,
+        &[GET],
+        "The product, read before its images change.",
+    ),
+    grant(
+        Products,
+        &[PUT],
+        "One transaction: the owner's conditional write and its search entries.",
+    ),
+    FORMER_ENTRIES_DROPPED,
+];
+pub const CREATE_IMAGE_UPLOAD: Endpoint<Verified> =
+    route!("POST", "/api/products/{id}/images", "create-image-upload")
+        .grants(IMAGES_CHANGE)
+        .media(&[media_grant(
+            &["s3:PutObject"],
+            &[UPLOADS],
+            "Signs upload forms: the upload a form makes is authorised by this role.",
+        )]);
+pub const COMPLETE_IMAGE: Endpoint<Verified> = route!(
+    "POST",
+    "/api/products/{id}/images/{imageId}/complete",
+    "complete-image"
+)
+.grants(&[
+    grant(
+        Products,
+        &[GET],
+        "The product, read before its image is checked.",
+    ),
+    grant(
+        Products,
+        &[PUT],
+        "One transaction: the owner's conditional write and its search entries.",
+    ),
+    FORMER_ENTRIES_DROPPED,
+    grant(
+        Outbox,
+        &[PUT],
+        "In the same transaction: the job of making what is served; image jobs alone.",
+    )
+    .keys_starting(&[IMAGE_JOBS]),
+])
+.media(&[
+    media_grant(
+        &["s3:GetObject"],
+        &[UPLOADS],
+        "The upload's size and first bytes.",
+    ),
+    media_grant(
+        &["s3:DeleteObject"],
+        &[UPLOADS],
+        "Deletes an upload that is not what was declared.",
+    ),
+]);
+pub const DELETE_IMAGE: Endpoint<Verified> = route!(
+    "DELETE",
+    "/api/products/{id}/images/{imageId}",
+    "delete-image"
+)
+.grants(IMAGES_CHANGE)
+.media(&[media_grant(
+    &["s3:DeleteObject"],
+    &[UPLOADS],
+    "Deletes the image's upload (and, once made, what is served of it).",
+)]);
 pub const FORGOT_PASSWORD: Endpoint<Public> =
     route!("POST", "/api/auth/password/forgot", "forgot-password").grants(&[
         grant(
@@ -312,6 +408,9 @@ pub const ROUTES: &[Route] = &[
     RESEND_VERIFICATION.route,
     UPDATE_PROFILE.route,
     DELETE_ACCOUNT.route,
+    CREATE_IMAGE_UPLOAD.route,
+    COMPLETE_IMAGE.route,
+    DELETE_IMAGE.route,
 ];
 
 const NEEDS_STORAGE: Needs = Needs {
@@ -352,6 +451,7 @@ pub const MAILER: Worker = Worker {
         )
         .keys_starting(&[MAIL_ADDRESS_COUNTERS]),
     ],
+    media: &[],
     sends_mail: true,
     failure_queue_variable: "MAILER_FAILURE_QUEUE_URL",
 };
@@ -361,7 +461,10 @@ pub const MAILER: Worker = Worker {
 pub const PURGER: Worker = Worker {
     function: "purger",
     job: PURGE_JOB,
-    needs: NEEDS_STORAGE,
+    needs: Needs {
+        media: true,
+        ..NEEDS_STORAGE
+    },
     memory_mb: 256,
     timeout_seconds: 300,
     batch_size: 1,
@@ -421,6 +524,7 @@ pub const PURGER: Worker = Worker {
         )
         .attributes(&["email", "id"]),
     ],
+    media: PRODUCT_OBJECTS_DELETION,
     sends_mail: false,
     failure_queue_variable: "PURGER_FAILURE_QUEUE_URL",
 };

@@ -80,6 +80,8 @@ pub struct Route {
     /// What the function itself may do in DynamoDB, besides what every function of its kind
     /// gets (the connection warm-up, the rate limit's counter, the authenticator's read).
     pub grants: &'static [Grant],
+    /// What it may do in the media bucket.
+    pub media: &'static [MediaGrant],
 }
 
 impl Route {
@@ -134,6 +136,7 @@ impl<A: Access> Endpoint<A> {
                 memory_mb: 256,
                 hashing: false,
                 grants: &[],
+                media: &[],
             },
             access: PhantomData,
         }
@@ -182,6 +185,13 @@ impl<A: Access> Endpoint<A> {
         self.route.grants = grants;
         self
     }
+
+    /// It keeps images: a client of the media bucket, and what it may do there.
+    const fn media(mut self, grants: &'static [MediaGrant]) -> Self {
+        self.route.needs.media = true;
+        self.route.media = grants;
+        self
+    }
 }
 
 /// A function fed by the outbox table's stream: the jobs of one kind.
@@ -198,6 +208,8 @@ pub struct Worker {
     pub batch_size: u32,
     /// What it may do in DynamoDB (besides removing the jobs it has done).
     pub grants: &'static [Grant],
+    /// What it may do in the media bucket.
+    pub media: &'static [MediaGrant],
     /// Whether it sends mail through SES (from the configured identity only).
     pub sends_mail: bool,
     /// The environment variable holding the URL of its failure queue.
@@ -231,6 +243,13 @@ impl Function {
         match self {
             Self::Http(route) => route.grants,
             Self::Stream(worker) => worker.grants,
+        }
+    }
+
+    pub const fn media(self) -> &'static [MediaGrant] {
+        match self {
+            Self::Http(route) => route.media,
+            Self::Stream(worker) => worker.media,
         }
     }
 }
@@ -303,6 +322,29 @@ impl Grant {
     pub const fn untested(mut self, reason: &'static str) -> Self {
         self.untested = Some(reason);
         self
+    }
+}
+
+/// S3 actions on the media bucket's objects under some prefixes (`s3:ListBucket`: listing
+/// those prefixes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MediaGrant {
+    pub actions: &'static [&'static str],
+    /// The key prefixes (`media::keys`) the actions are on.
+    pub prefixes: &'static [&'static str],
+    pub why: &'static str,
+}
+
+/// `actions` on the objects under `prefixes`, for the reason `why`.
+pub const fn media_grant(
+    actions: &'static [&'static str],
+    prefixes: &'static [&'static str],
+    why: &'static str,
+) -> MediaGrant {
+    MediaGrant {
+        actions,
+        prefixes,
+        why,
     }
 }
 

@@ -6,8 +6,10 @@ use std::fmt;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+use super::field::Field;
 use super::id::Id;
 use crate::clock::Timestamp;
+use crate::error::{ApiError, FieldError};
 
 /// The most images a product may have, pending ones included.
 pub const MAX_IMAGES: usize = 10;
@@ -66,6 +68,76 @@ impl ImageType {
             None
         }
     }
+}
+
+/// The longest `alt` text, in characters.
+pub const MAX_ALT_CHARS: usize = 500;
+
+request_body!(
+    /// The body of `POST /api/products/{id}/images`, as received.
+    ImageUploadRequest {
+        content_type: "contentType",
+        size: "size",
+        alt: "alt",
+    }
+);
+
+/// An upload a client asks for, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageUpload {
+    pub content_type: ImageType,
+    /// The file's exact size in bytes.
+    pub size: u64,
+    pub alt: Option<String>,
+}
+
+impl ImageUpload {
+    /// `request` checked, with uploads of at most `max_bytes`.
+    pub fn parse(request: &ImageUploadRequest, max_bytes: u64) -> Result<Self, ApiError> {
+        let (content_type, size, alt) = collect_fields!(
+            content_type = request.content_type.required_string().and_then(|text| {
+                ImageType::parse(&text).ok_or_else(|| {
+                    request
+                        .content_type
+                        .error("must be image/jpeg, image/png or image/webp")
+                })
+            }),
+            size = byte_count(&request.size, max_bytes),
+            alt = alt_text(&request.alt),
+        )?;
+        Ok(Self {
+            content_type,
+            size,
+            alt,
+        })
+    }
+}
+
+/// A whole number of bytes from 1 to `max_bytes`.
+fn byte_count(field: &Field, max_bytes: u64) -> Result<u64, FieldError> {
+    let text = field.json().ok_or_else(|| field.error("is required"))?;
+    let size: u64 = text
+        .parse()
+        .map_err(|_| field.error("must be a whole number of bytes"))?;
+    if size == 0 || size > max_bytes {
+        return Err(field.error(format!("must be from 1 to {max_bytes} bytes")));
+    }
+    Ok(size)
+}
+
+/// Optional text of up to [`MAX_ALT_CHARS`] characters, trimmed; empty is none.
+fn alt_text(field: &Field) -> Result<Option<String>, FieldError> {
+    let Some(text) = field.optional_string()? else {
+        return Ok(None);
+    };
+    let text = text.trim();
+    if text.chars().count() > MAX_ALT_CHARS {
+        return Err(field.error(format!("must be at most {MAX_ALT_CHARS} characters")));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(field.error("must not contain control characters"));
+    }
+    Ok((!text.is_empty()).then(|| text.to_owned()))
 }
 
 /// How many bytes of a file are read to find its size in pixels: a JPEG's size follows its
@@ -245,6 +317,13 @@ impl Images {
                 .cloned()
                 .collect(),
         )
+    }
+
+    /// Whether a client sees the same images in both (the ready ones).
+    pub fn shows_the_same(&self, other: &Images) -> bool {
+        self.ready()
+            .map(|(image, _)| image)
+            .eq(other.ready().map(|(image, _)| image))
     }
 
     fn ready(&self) -> impl Iterator<Item = (&ProductImage, &Served)> {

@@ -26,6 +26,9 @@ pub enum Job {
     /// and sessions. The purger first makes sure that account is gone: whoever wrote the job,
     /// it never purges an account that exists.
     Purge { user_id: Id, email: Email },
+    /// What is served of image `image_id` of product `product_id`: made from its checked upload
+    /// by the image worker, which then shows it in the product.
+    Image { product_id: Id, image_id: Id },
 }
 
 impl Job {
@@ -34,6 +37,7 @@ impl Job {
         match self {
             Self::Mail { .. } => MAIL_JOB,
             Self::Purge { .. } => PURGE_JOB,
+            Self::Image { .. } => IMAGE_JOB,
         }
     }
 }
@@ -46,6 +50,10 @@ pub const PURGE_JOB: &str = "purge";
 pub const MAIL_JOBS: &str = "mail#";
 /// What the id of every purge job starts with.
 pub const PURGE_JOBS: &str = "purge#";
+/// The `job` of an image to make.
+pub const IMAGE_JOB: &str = "image";
+/// What the id of every image job starts with.
+pub const IMAGE_JOBS: &str = "image#";
 
 /// A job as the outbox holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]

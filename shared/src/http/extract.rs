@@ -169,3 +169,4 @@ handler!(T1);
 handler!(T1, T2);
 handler!(T1, T2, T3);
 handler!(T1, T2, T3, T4);
+handler!(T1, T2, T3, T4, T5);

@@ -51,3 +51,35 @@ impl<'a, A> FromRequestParts<'a, A> for InPath<SessionId> {
         session_id(req).map(InPath)
     }
 }
+
+/// The `{id}` and `{imageId}` of an image's path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImagePath {
+    pub product: Id,
+    pub image: Id,
+}
+
+/// The 404 of an image the product does not have.
+pub fn image_not_found() -> ApiError {
+    ApiError::NotFound("The product has no image with this id.".to_owned())
+}
+
+/// `{id}` and `{imageId}` as API Gateway passed them, or read from the path itself
+/// (`/api/products/{id}/images/{imageId}[/complete]`).
+fn image_path(req: &Request) -> Result<ImagePath, ApiError> {
+    let parameters = req.path_parameters_ref();
+    let named = |name: &str| parameters.and_then(|params| params.first(name));
+    let segments: Vec<&str> = req.uri().path().split('/').collect();
+    let product = named("id").or_else(|| segments.get(3).copied());
+    let image = named("imageId").or_else(|| segments.get(5).copied());
+    Ok(ImagePath {
+        product: product.and_then(Id::parse).ok_or_else(product_not_found)?,
+        image: image.and_then(Id::parse).ok_or_else(image_not_found)?,
+    })
+}
+
+impl<'a, A> FromRequestParts<'a, A> for InPath<ImagePath> {
+    async fn from_request_parts(_: &'a AppState, req: &Request) -> Result<Self, ApiError> {
+        image_path(req).map(InPath)
+    }
+}

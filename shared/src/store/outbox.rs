@@ -8,7 +8,7 @@ use super::values::{n, number_of, s, text_of};
 use super::{corrupt_item, kind, storage_error, Item, Table};
 use crate::clock::Timestamp;
 use crate::domain::mail::MailKind;
-use crate::domain::outbox::{Job, OutboxEntry, MAIL_JOB, PURGE_JOB};
+use crate::domain::outbox::{Job, OutboxEntry, IMAGE_JOB, MAIL_JOB, PURGE_JOB};
 use crate::domain::{Email, Id};
 use crate::error::ApiError;
 
@@ -37,6 +37,13 @@ pub fn item_of(entry: &OutboxEntry) -> Item {
         Job::Purge { user_id, email } => {
             item.insert("userId".to_owned(), s(user_id.to_string()));
             item.insert("email".to_owned(), s(email.to_string()));
+        }
+        Job::Image {
+            product_id,
+            image_id,
+        } => {
+            item.insert("productId".to_owned(), s(product_id.to_string()));
+            item.insert("imageId".to_owned(), s(image_id.to_string()));
         }
     }
     item
@@ -75,6 +82,14 @@ pub fn entry_of(item: &Item) -> Result<OutboxEntry, ApiError> {
             email: text_of(item, "email")
                 .and_then(|email| Email::parse(email).ok())
                 .ok_or_else(|| bad("email"))?,
+        },
+        Some(IMAGE_JOB) => Job::Image {
+            product_id: text_of(item, "productId")
+                .and_then(Id::parse)
+                .ok_or_else(|| bad("productId"))?,
+            image_id: text_of(item, "imageId")
+                .and_then(Id::parse)
+                .ok_or_else(|| bad("imageId"))?,
         },
         _ => return Err(bad("job")),
     };

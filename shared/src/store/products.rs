@@ -16,11 +16,14 @@ use super::images::{self, ImageItem};
 use super::layout::{
     index_keys, owner_partition, search_entries, search_entry_ids, Shards, MAX_SHARDS,
 };
+use super::outbox::{self, Outbox};
 use super::totals::{self, counter_id, counters_of};
 use super::values::{n, s, text_of};
 use super::{corrupt_item, storage_error, transact, Item, Transaction, RETRY_AFTER_SECONDS};
 use crate::clock::Timestamp;
 use crate::domain::catalogue::MAX_STEMS;
+use crate::domain::image::Images;
+use crate::domain::outbox::OutboxEntry;
 use crate::domain::{
     Category, Description, Expected, Id, Price, Product, ProductInput, ProductName, WriteRefused,
 };
@@ -407,7 +410,15 @@ pub async fn change(
                 version: old.version + 1,
                 ..old.clone()
             };
-            let written = write_change(table, &stored, &changed, shards).await?;
+            let written = write_change(
+                table,
+                &stored,
+                &changed,
+                shards,
+                stored.image_revision,
+                vec![],
+            )
+            .await?;
             Ok(written.then_some(changed))
         },
     )
@@ -448,9 +459,11 @@ async fn write_change(
     stored: &Stored,
     changed: &Product,
     shards: Shards,
+    image_revision: u64,
+    also: Vec<TransactWriteItem>,
 ) -> Result<bool, ApiError> {
     let (condition, values) = unchanged(stored);
-    let item = item_of(changed, shards, stored.counted, stored.image_revision)?;
+    let item = item_of(changed, shards, stored.counted, image_revision)?;
     let entries = search_entries(changed, shards);
     let kept: Vec<String> = entries.iter().map(|(id, _)| id.clone()).collect();
     let entries = puts_of_entries(table, changed, &item, entries)?;
@@ -462,6 +475,7 @@ async fn write_change(
         .build()
         .map_err(|e| ApiError::unexpected("build product change", e))?;
     let mut items = vec![TransactWriteItem::builder().put(put).build()];
+    items.extend(also);
     let dropped = search_entry_ids(&stored.product)
         .into_iter()
         .filter(|id| !kept.contains(id));
@@ -483,6 +497,65 @@ async fn write_change(
         transact(table.client, "change product", items).await?,
         Transaction::Written
     ))
+}
+
+/// What a change of a product's images does, with `T` for its caller.
+pub enum ImagesEdit<'a, T> {
+    /// Writes `images` (and `job`, in the same transaction), then answers `T`.
+    Write {
+        images: Images,
+        job: Option<(Outbox<'a>, OutboxEntry)>,
+        answer: T,
+    },
+    /// Writes nothing (what was asked is already so), and answers `T`.
+    Nothing(T),
+}
+
+/// Changes the images of product `id` as `edit` says, given the product as stored now, if
+/// `owner` owns it (`None`: whoever does, for the image worker). Moves the images' revision on;
+/// where what a client sees of them changes (an image ready, a ready one deleted) the product's
+/// version and `updatedAt` too. Conditional on the product as read, like every change of it.
+pub async fn change_images<'a, T>(
+    table: Products<'_>,
+    id: &Id,
+    owner: Option<&Id>,
+    shards: Shards,
+    now: Timestamp,
+    edit: impl Fn(&Product) -> Result<ImagesEdit<'a, T>, ApiError>,
+) -> Result<T, ApiError> {
+    let edit = &edit;
+    let not_found = || Err(WriteRefused::NotFound.into());
+    while_unchanged(table, id, "change images", not_found, |stored| async move {
+        if owner.is_some_and(|owner| owner != &stored.product.owner_id) {
+            return Err(WriteRefused::NotOwner.into());
+        }
+        let (images, job, answer) = match edit(&stored.product)? {
+            ImagesEdit::Nothing(answer) => return Ok(Some(answer)),
+            ImagesEdit::Write {
+                images,
+                job,
+                answer,
+            } => (images, job, answer),
+        };
+        let old = &stored.product;
+        let shown = !images.shows_the_same(&old.images);
+        let changed = Product {
+            images,
+            version: old.version + u64::from(shown),
+            updated_at: if shown { now } else { old.updated_at },
+            ..old.clone()
+        };
+        let also = match &job {
+            Some((outbox, entry)) => vec![TransactWriteItem::builder()
+                .put(outbox::put(*outbox, entry)?)
+                .build()],
+            None => vec![],
+        };
+        let revision = stored.image_revision + 1;
+        let written = write_change(table, &stored, &changed, shards, revision, also).await?;
+        Ok(written.then_some(answer))
+    })
+    .await
 }
 
 /// Replaces a product's writable fields with `input` (see [`change`]).
@@ -554,7 +627,19 @@ async fn remove(table: Products<'_>, stored: &Stored) -> Result<bool, ApiError> 
 /// a time, each with its counts; returns how many it deleted. It reads every shard the index can
 /// have (`MAX_SHARDS`), not only the configured count's: a product written under another count
 /// and not migrated yet is found too. Run again, it finds what is left.
-pub async fn purge_owner(table: Products<'_>, owner: &Id) -> Result<usize, ApiError> {
+///
+/// `first` runs for each product before it is deleted (what the product keeps elsewhere goes
+/// first: a failure leaves the product to be found again).
+pub async fn purge_owner<F, Fut>(
+    table: Products<'_>,
+    owner: &Id,
+    first: F,
+) -> Result<usize, ApiError>
+where
+    F: Fn(Id) -> Fut,
+    Fut: std::future::Future<Output = Result<(), ApiError>>,
+{
+    let first = &first;
     let mut deleted = 0;
     for shard in 0..MAX_SHARDS {
         let mut start: Option<Item> = None;
@@ -578,7 +663,11 @@ pub async fn purge_owner(table: Products<'_>, owner: &Id) -> Result<usize, ApiEr
                 .filter_map(|item| text_of(item, "id").and_then(Id::parse))
                 .collect();
             for group in ids.chunks(10) {
-                for removed in join_all(group.iter().map(|id| purge_one(table, id))).await {
+                let removals = group.iter().map(|id| async move {
+                    first(id.clone()).await?;
+                    purge_one(table, id).await
+                });
+                for removed in join_all(removals).await {
                     deleted += usize::from(removed?);
                 }
             }

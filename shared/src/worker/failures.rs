@@ -104,15 +104,26 @@ pub fn message_of(failure: &FinalFailure<'_>) -> serde_json::Value {
             Job::Purge { user_id, .. } => {
                 (Some(entry.id.as_str()), "purge", Some(user_id.to_string()))
             }
+            Job::Image { .. } => (Some(entry.id.as_str()), "image", None),
         },
         None => (failure.unread_id, "unreadable", None),
     };
-    json!({
+    let mut message = json!({
         "worker": failure.worker,
         "job": job,
         "kind": kind,
         "userId": user_id,
         "sequenceNumber": failure.sequence_number,
         "reason": failure.reason,
-    })
+    });
+    // An image that can never be made: which one, so an operator can find its upload.
+    if let Some(Job::Image {
+        product_id,
+        image_id,
+    }) = failure.entry.map(|entry| &entry.job)
+    {
+        message["productId"] = json!(product_id);
+        message["imageId"] = json!(image_id);
+    }
+    message
 }

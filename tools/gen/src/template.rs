@@ -1,7 +1,7 @@
 //! Each function's part of `template.yaml`: its resource with a least-privilege policy built
 //! from what its route declares, and its three alarms (errors, throttles, p99 latency).
 
-use shared::deploy::{http_functions, Grant, Route, Worker, WORKERS};
+use shared::deploy::{http_functions, Grant, MediaGrant, Route, Worker, WORKERS};
 use shared::store::limits::REQUEST_COUNTERS;
 use shared::tables::TableName;
 
@@ -119,6 +119,57 @@ fn statement_of(grant: &Grant) -> Statement {
     }
 }
 
+/// The statements of a function's grants in the media bucket: object actions on the objects
+/// under their prefixes, `s3:ListBucket` on the bucket for those prefixes only.
+fn media_statements(grants: &[MediaGrant]) -> Vec<Statement> {
+    grants
+        .iter()
+        .map(|grant| {
+            let listing = grant.actions == ["s3:ListBucket"];
+            let (resources, condition) = if listing {
+                (
+                    vec!["!GetAtt MediaBucket.Arn".to_owned()],
+                    vec![
+                        "Condition:".to_owned(),
+                        "  StringLike:".to_owned(),
+                        format!(
+                            "    s3:prefix: [{}]",
+                            quoted(grant.prefixes.iter().map(|prefix| format!("{prefix}*")))
+                        ),
+                    ],
+                )
+            } else {
+                (
+                    grant
+                        .prefixes
+                        .iter()
+                        .map(|prefix| {
+                            format!(
+                                "!Sub \"arn:${{AWS::Partition}}:s3:::${{MediaBucket}}/{prefix}*\""
+                            )
+                        })
+                        .collect(),
+                    Vec::new(),
+                )
+            };
+            Statement {
+                why: grant.why.to_owned(),
+                actions: grant.actions.iter().map(|a| (*a).to_owned()).collect(),
+                resources,
+                condition,
+                untested: None,
+            }
+        })
+        .collect()
+}
+
+/// What a function that keeps images is told of the media bucket.
+const MEDIA_VARIABLES: [&str; 3] = [
+    "MEDIA_BUCKET: !Ref MediaBucket",
+    "IMAGES_BASE_URL: !Sub \"https://${MediaDistribution.DomainName}\"",
+    "MAX_IMAGE_BYTES: !Ref MaxImageBytes",
+];
+
 /// Every statement of a route's policy: what its kind of function gets, then its own grants,
 /// then the secrets it reads.
 fn statements(route: &Route) -> Vec<Statement> {
@@ -156,6 +207,7 @@ fn statements(route: &Route) -> Vec<Statement> {
         });
     }
     statements.extend(route.grants.iter().map(statement_of));
+    statements.extend(media_statements(route.media));
     for (needed, secret, what) in [
         (
             route.needs.signing_key,
@@ -200,6 +252,9 @@ fn function(route: &Route, out: &mut String) {
     }
     if route.needs.cursor_key {
         variables.push("CURSOR_KEY_SECRET_ID: !Ref CursorKeySecret");
+    }
+    if route.needs.media {
+        variables.extend(MEDIA_VARIABLES);
     }
     if !variables.is_empty() {
         out.push_str("      Environment:\n        Variables:\n");
@@ -322,6 +377,11 @@ fn worker(worker: &Worker, out: &mut String) {
     if worker.needs.address_key {
         out.push_str("          ADDRESS_KEY_SECRET_ID: !Ref AddressKeySecret\n");
     }
+    if worker.needs.media {
+        for variable in MEDIA_VARIABLES {
+            out.push_str(&format!("          {variable}\n"));
+        }
+    }
     let mut statements = Vec::new();
     if worker.needs.storage {
         statements.push(Statement {
@@ -333,6 +393,7 @@ fn worker(worker: &Worker, out: &mut String) {
         });
     }
     statements.extend(worker.grants.iter().map(statement_of));
+    statements.extend(media_statements(worker.media));
     statements.push(Statement {
         why: "Removes the outbox jobs it has done.".to_owned(),
         actions: vec!["dynamodb:DeleteItem".to_owned()],

@@ -10,7 +10,7 @@
 //! recorded with `"function": null`: the check counts it, and holds no role to it.
 //!
 //! Usage: `aws-recorder LISTEN_PORT UPSTREAM_URL SERVICE LOG_FILE` (`SERVICE`: `dynamodb`,
-//! `ses`, `secretsmanager`).
+//! `ses`, `secretsmanager`, `sqs`, `s3`).
 
 use std::convert::Infallible;
 use std::io::Write;
@@ -56,14 +56,34 @@ impl Recorder {
             "target": parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()),
             "method": parts.method.as_str(),
             "path": parts.uri.path(),
+            "query": parts.uri.query(),
             "status": status,
-            "body": String::from_utf8_lossy(body),
+            "body": String::from_utf8_lossy(self.what_iam_reads(&parts.method, parts.uri.query(), body)),
         });
         let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
         // A line a reader can trust whole: written and flushed under the lock.
         let written = writeln!(log, "{line}").and_then(|()| log.flush());
         if let Err(error) = written {
             eprintln!("aws-recorder: cannot write the call log: {error}");
+        }
+    }
+
+    /// The part of a request's body IAM's decision rests on. S3 authorises an object's reads and
+    /// writes on its key, in the path, whatever the body: of an S3 call, only a DeleteObjects
+    /// (its keys) and a form upload (its fields, before the file) are kept.
+    fn what_iam_reads<'b>(
+        &self,
+        method: &hyper::Method,
+        query: Option<&str>,
+        body: &'b [u8],
+    ) -> &'b [u8] {
+        const FORM_FIELDS: usize = 16 * 1024;
+        if self.service != "s3" || query == Some("delete") {
+            body
+        } else if method == hyper::Method::POST {
+            &body[..body.len().min(FORM_FIELDS)]
+        } else {
+            &[]
         }
     }
 

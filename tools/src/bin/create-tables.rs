@@ -1,7 +1,8 @@
 //! Creates the tables of `template.yaml` in the DynamoDB that `AWS_ENDPOINT_URL_DYNAMODB` names,
 //! under the names the functions read (`PRODUCTS_TABLE`, ...). Safe to run again: existing tables
 //! are kept, with their data, and given the indexes and stream the template has now (an index
-//! it no longer has as it is, dropped). `make dev` runs it before serving.
+//! it no longer has as it is, dropped). `make dev` runs it before serving. With an S3 emulator
+//! (`AWS_ENDPOINT_URL_S3`), it makes the media bucket (`MEDIA_BUCKET`) there too.
 
 use api_tests::tables::{self, Ttl};
 
@@ -24,6 +25,16 @@ async fn main() {
         Err(error) => {
             eprintln!("create-tables: {error:?}");
             std::process::exit(1);
+        }
+    }
+    if std::env::var_os("AWS_ENDPOINT_URL_S3").is_some() {
+        let bucket = &config.media.bucket;
+        match api_tests::media::create_bucket(bucket).await {
+            Ok(()) => println!("bucket ready: {bucket}"),
+            Err(error) => {
+                eprintln!("create-tables: {error}");
+                std::process::exit(1);
+            }
         }
     }
 }

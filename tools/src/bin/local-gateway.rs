@@ -20,6 +20,12 @@
 //! serves that page at `/docs`: read anew on every request, so `make docs` while `make dev` runs
 //! shows at the next reload. `/docs` is not an API path; deployed, the reference is a file.
 //!
+//! With `AWS_ENDPOINT_URL_S3` and `MEDIA_BUCKET` set, it also stands in for the CDN in front of
+//! the media bucket: `GET /media/<key>` serves the served image `<key>` (under `images/` only,
+//! as the deployed bucket policy lets the CDN read nothing else) from the S3 emulator, with its
+//! own Content-Type and Cache-Control and the CDN's `X-Content-Type-Options: nosniff`.
+//! `IMAGES_BASE_URL` points there locally.
+//!
 //! Usage: `local-gateway LISTEN_ADDR UPSTREAM_ADDR [DOCS_FILE]`, e.g.
 //! `127.0.0.1:9000 127.0.0.1:9001 target/docs/index.html`.
 
@@ -81,14 +87,22 @@ fn is_docs_path(path: &str) -> bool {
     matches!(path, "/docs" | "/docs/")
 }
 
+/// 405 for anything but a read (the page and the images are only read).
+fn refused_unless_read(method: &Method) -> Option<Response<Full<Bytes>>> {
+    if method == Method::GET || method == Method::HEAD {
+        return None;
+    }
+    let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+    Some(response)
+}
+
 /// The API reference page, or why there is none.
 async fn docs(method: &Method, file: &Path) -> Response<Full<Bytes>> {
-    if method != Method::GET && method != Method::HEAD {
-        let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
-        response
-            .headers_mut()
-            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return response;
+    if let Some(refused) = refused_unless_read(method) {
+        return refused;
     }
     let Ok(page) = tokio::fs::read(file).await else {
         return plain(
@@ -111,16 +125,73 @@ async fn docs(method: &Method, file: &Path) -> Response<Full<Bytes>> {
     response
 }
 
+/// Where the CDN's paths start, locally.
+const MEDIA_PATH: &str = "/media/";
+
+/// A served image from the bucket at `media` (`http://host:port/bucket`), as the CDN answers.
+async fn media_file(
+    upstream: Upstream,
+    media: &str,
+    method: &Method,
+    key: &str,
+) -> Response<Full<Bytes>> {
+    if let Some(refused) = refused_unless_read(method) {
+        return refused;
+    }
+    if !key.starts_with("images/") || key.contains("..") {
+        return plain(StatusCode::FORBIDDEN, "Forbidden");
+    }
+    let Ok(uri) = Uri::try_from(format!("{media}/{key}")) else {
+        return plain(StatusCode::BAD_REQUEST, "Bad Request");
+    };
+    let mut request = Request::new(Full::new(Bytes::new()));
+    *request.method_mut() = method.clone();
+    *request.uri_mut() = uri;
+    let Ok(response) = upstream.request(request).await else {
+        return plain(StatusCode::BAD_GATEWAY, "Bad Gateway");
+    };
+    let (parts, body) = response.into_parts();
+    let Ok(body) = body.collect().await else {
+        return plain(StatusCode::BAD_GATEWAY, "Bad Gateway");
+    };
+    if !parts.status.is_success() {
+        return plain(StatusCode::NOT_FOUND, "Not Found");
+    }
+    let mut served = Response::new(Full::new(body.to_bytes()));
+    for name in [
+        CONTENT_TYPE,
+        CACHE_CONTROL,
+        hyper::header::ETAG,
+        hyper::header::LAST_MODIFIED,
+    ] {
+        if let Some(value) = parts.headers.get(&name) {
+            served.headers_mut().insert(name, value.clone());
+        }
+    }
+    served.headers_mut().insert(
+        hyper::header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    served
+}
+
 async fn forward(
     upstream: Upstream,
     upstream_addr: SocketAddr,
     docs_file: Arc<Option<PathBuf>>,
+    media: Arc<Option<String>>,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     if let Some(file) = docs_file.as_ref() {
         if is_docs_path(request.uri().path()) {
             return Ok(docs(request.method(), file).await);
         }
+    }
+    if let (Some(media), Some(key)) = (
+        media.as_ref(),
+        request.uri().path().strip_prefix(MEDIA_PATH),
+    ) {
+        return Ok(media_file(upstream, media, request.method(), key).await);
     }
     let (mut parts, body) = request.into_parts();
     let body = match Limited::new(body, MAX_PAYLOAD).collect().await {
@@ -176,6 +247,12 @@ async fn main() {
         std::process::exit(2);
     };
     let docs_file = Arc::new(args.next().map(PathBuf::from));
+    let var = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    let media = Arc::new(
+        var("AWS_ENDPOINT_URL_S3")
+            .zip(var("MEDIA_BUCKET"))
+            .map(|(endpoint, bucket)| format!("{}/{bucket}", endpoint.trim_end_matches('/'))),
+    );
     let (listen, upstream_addr): (SocketAddr, SocketAddr) =
         match (listen.parse(), upstream_addr.parse()) {
             (Ok(listen), Ok(upstream)) => (listen, upstream),
@@ -198,12 +275,14 @@ async fn main() {
         };
         let upstream = upstream.clone();
         let docs_file = Arc::clone(&docs_file);
+        let media = Arc::clone(&media);
         tokio::spawn(async move {
             let service = service_fn(move |request| {
                 forward(
                     upstream.clone(),
                     upstream_addr,
                     Arc::clone(&docs_file),
+                    Arc::clone(&media),
                     request,
                 )
             });
