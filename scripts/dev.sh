@@ -51,5 +51,5 @@ start_poller
 log "ready: curl -i http://127.0.0.1:$API_PORT/api/health; the API reference is at http://127.0.0.1:$API_PORT/docs"
 log "mail the API sends is in the inbox at http://127.0.0.1:$MAIL_PORT (as JSON at /store)"
 log "product images go to the bucket $MEDIA_BUCKET at $AWS_ENDPOINT_URL_S3 and are served at $IMAGES_BASE_URL"
-log "jobs that can never be done wait in the failure queues at $MAILER_FAILURE_QUEUE_URL and $PURGER_FAILURE_QUEUE_URL"
+log "jobs that can never be done wait in the failure queues at $MAILER_FAILURE_QUEUE_URL, $PURGER_FAILURE_QUEUE_URL and $IMAGER_FAILURE_QUEUE_URL"
 wait "$WATCH_PID"

@@ -3,12 +3,14 @@
 // opened), the requests the page tried to make anywhere but its own origin and how each ended,
 // and any script error. tests/tests/docs_page.rs holds that against the route table.
 //
-// Usage: node tests/browser/docs-page.cjs URL   (CHROMIUM overrides /usr/bin/chromium)
+// Usage: node tests/browser/docs-page.cjs URL [OPERATIONS]   (CHROMIUM overrides /usr/bin/chromium)
+// With OPERATIONS, it waits (up to 30 s) until the page lists that many: the renderer draws its
+// tags' lists one after another, and a busy machine may still be drawing the last ones.
 'use strict';
 
 const { chromium } = require('playwright-core');
 
-async function main(url) {
+async function main(url, expected) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
@@ -34,11 +36,18 @@ async function main(url) {
     const response = await page.goto(url, { waitUntil: 'load' });
     const operation = '[data-component-name="Tag/Tag"]';
     await page.waitForSelector(operation, { timeout: 30000 });
-    // A tag's list shows its first operations and a "Show N more" button for the rest.
-    for (const more of await page.getByText(/^Show \d+ more/).all()) {
-      await more.click();
+    // A tag's list shows its first operations and a "Show N more" button for the rest: opened,
+    // as they are drawn, until the page lists what is expected (or has stopped drawing).
+    const deadline = Date.now() + 30000;
+    for (;;) {
+      for (const more of await page.getByText(/^Show \d+ more/).all()) {
+        await more.click();
+      }
+      const listed = await page.$$eval(operation, (methods) => methods.length);
+      const opened = await page.evaluate(() => !/Show \d+ more/.test(document.body.innerText));
+      if ((opened && listed >= expected) || Date.now() > deadline) break;
+      await page.waitForTimeout(200);
     }
-    await page.waitForFunction(() => !/Show \d+ more/.test(document.body.innerText));
     const operations = await page.$$eval(operation, (methods) => methods.map((method) => {
       const row = method.parentElement;
       return {
@@ -71,7 +80,7 @@ async function main(url) {
   }
 }
 
-main(process.argv[2]).then(
+main(process.argv[2], Number(process.argv[3] || 0)).then(
   (result) => console.log(JSON.stringify(result)),
   (error) => { console.error(error); process.exit(1); },
 );

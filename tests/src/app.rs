@@ -376,6 +376,16 @@ impl TestApp {
                             )
                             .await
                         }
+                        "imager" => {
+                            shared::worker::handle_event(
+                                &self.state,
+                                failures,
+                                worker,
+                                batch,
+                                imager::handle,
+                            )
+                            .await
+                        }
                         other => panic!("no worker {other}"),
                     }
                 })
@@ -444,7 +454,23 @@ impl TestApp {
         &self,
     ) -> Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>> {
         let names = &self.state.config.tables;
-        tables::create_all(&self.state.dynamo, Ttl::Disabled, |definition| {
+        // Set-up, not a function's call: a DynamoDB Local just started, on a busy machine, may
+        // take longer over its first tables than a function's time budget allows a call.
+        let setup = self
+            .state
+            .dynamo
+            .config()
+            .to_builder()
+            .timeout_config(
+                aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+                    .operation_timeout(std::time::Duration::from_secs(60))
+                    .operation_attempt_timeout(std::time::Duration::from_secs(30))
+                    .connect_timeout(std::time::Duration::from_secs(5))
+                    .build(),
+            )
+            .build();
+        let setup = Client::from_conf(setup);
+        tables::create_all(&setup, Ttl::Disabled, |definition| {
             let variable = definition.env_var.as_str();
             names
                 .by_variable(variable)

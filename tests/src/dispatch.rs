@@ -100,6 +100,7 @@ pub fn needs_of_handler(function: &str) -> Option<Needs> {
         "fallback" => needs!(FALLBACK, fallback::handle),
         "mailer" => job_needs!(MAILER, mailer::handle),
         "purger" => job_needs!(PURGER, purger::handle),
+        "imager" => job_needs!(IMAGER, imager::handle),
         _ => None,
     }
 }

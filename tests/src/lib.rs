@@ -11,6 +11,7 @@ pub mod emf;
 pub mod events;
 pub mod every_route;
 pub mod forward;
+pub mod images;
 pub mod mails;
 pub mod mapping;
 pub mod media;

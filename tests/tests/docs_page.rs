@@ -35,11 +35,14 @@ struct Offsite {
     outcome: String,
 }
 
-fn load(url: &str) -> Page {
+/// The page at `url` as Chromium shows it, once it lists `operations` operations (or has stopped
+/// drawing: see the script).
+fn load(url: &str, operations: usize) -> Page {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/browser/docs-page.cjs");
     let output = Command::new("node")
         .arg(script)
         .arg(url)
+        .arg(operations.to_string())
         .output()
         .expect("node runs");
     assert!(
@@ -54,7 +57,7 @@ fn load(url: &str) -> Page {
 #[ignore = "needs the served stack and Chromium: run through make test"]
 fn the_api_reference_lists_every_route_and_fetches_nothing_offsite() {
     let base = std::env::var("E2E_BASE_URL").expect("E2E_BASE_URL: run through make test");
-    let page = load(&format!("{base}/docs"));
+    let page = load(&format!("{base}/docs"), ROUTES.len());
 
     assert_eq!(page.status, 200);
     assert!(page.content_type.starts_with("text/html"), "{page:?}");

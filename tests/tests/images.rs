@@ -4,6 +4,7 @@
 
 use api_tests::app::TestApp;
 use api_tests::events::Event;
+use api_tests::images;
 use api_tests::media::{keys_under, upload};
 use base64::Engine;
 use serde_json::{json, Value};
@@ -423,4 +424,219 @@ async fn deleting_the_account_deletes_every_object_of_its_products_images() {
 
     assert!(keys_under(&bucket, "uploads/").await.is_empty());
     assert!(keys_under(&bucket, "images/").await.is_empty());
+}
+
+/// The key of a served file, from its URL (`IMAGES_BASE_URL/<key>`).
+fn key_of(app: &TestApp, url: &Value) -> String {
+    let base = format!("{}/", app.state.config.media.images_base_url);
+    url.as_str()
+        .and_then(|url| url.strip_prefix(&base))
+        .unwrap_or_else(|| panic!("{url} is not under {base}"))
+        .to_owned()
+}
+
+/// Uploads `file` as a new image of `content_type`, completes it and lets the worker run.
+async fn uploaded(app: &TestApp, owner: &Owner, content_type: &str, file: &[u8]) -> String {
+    let (image, form) = pending(app, owner, content_type, file.len()).await;
+    assert_eq!(upload(&form, file, "create-image-upload"), 204);
+    let completed = complete(app, owner, &image).await;
+    assert_eq!(completed.status, 202, "{:?}", completed.json());
+    app.deliver_outbox().await;
+    image
+}
+
+#[tokio::test]
+async fn a_phone_photo_is_served_upright_without_its_metadata_with_both_thumbnails() {
+    let app = TestApp::spawn().await;
+    let bucket = app.media_bucket();
+    let owner = owner_with_product(&app, "photo@example.com").await;
+    let photo = images::phone_photo(2400, 1800);
+    assert!(
+        images::has_metadata(&photo),
+        "the photo carries EXIF and GPS"
+    );
+    let before = app.get_product(&owner.product).await;
+
+    let image = uploaded(&app, &owner, "image/jpeg", &photo).await;
+
+    let after = app.get_product(&owner.product).await;
+    let product = &after.json()["data"];
+    assert_eq!(product["version"], 2, "{product}");
+    assert_ne!(after.header("etag"), before.header("etag"));
+    let shown = &product["images"][0];
+    assert_eq!(shown["id"], image.as_str());
+    assert_eq!(shown["contentType"], "image/jpeg");
+    // Its EXIF said to turn it a quarter: served upright.
+    assert_eq!(
+        (shown["width"].clone(), shown["height"].clone()),
+        (json!(1800), json!(2400))
+    );
+    for (url, size) in [
+        (&shown["url"], (1800, 2400)),
+        (&shown["thumbnails"]["800"], (600, 800)),
+        (&shown["thumbnails"]["200"], (150, 200)),
+    ] {
+        let key = key_of(&app, url);
+        let (bytes, content_type) = api_tests::media::object(&bucket, &key).await;
+        assert_eq!(content_type.as_deref(), Some("image/jpeg"), "{key}");
+        let (format, width, height) = images::served(&bytes);
+        assert_eq!(
+            (format, width, height),
+            (image::ImageFormat::Jpeg, size.0, size.1),
+            "{key}"
+        );
+        assert!(
+            !images::has_metadata(&bytes),
+            "{key} carries no EXIF, no GPS"
+        );
+    }
+    assert!(
+        keys_under(&bucket, &format!("uploads/{}/", owner.product))
+            .await
+            .is_empty(),
+        "the upload is gone once made"
+    );
+    // Listed the same.
+    let listed = app.list_products("").await.json();
+    assert_eq!(listed["data"][0]["images"], product["images"]);
+}
+
+#[tokio::test]
+async fn pngs_and_webps_stay_what_they_are_and_are_never_enlarged() {
+    let app = TestApp::spawn().await;
+    let bucket = app.media_bucket();
+    let owner = owner_with_product(&app, "formats@example.com").await;
+    for (content_type, format) in [
+        ("image/png", image::ImageFormat::Png),
+        ("image/webp", image::ImageFormat::WebP),
+    ] {
+        uploaded(
+            &app,
+            &owner,
+            content_type,
+            &images::picture(300, 120, format),
+        )
+        .await;
+        // Upload order is by when each upload was asked for.
+        app.clock().advance(std::time::Duration::from_millis(1));
+    }
+
+    let product = app.get_product(&owner.product).await.json();
+    let shown = product["data"]["images"]
+        .as_array()
+        .expect("images")
+        .clone();
+    assert_eq!(shown.len(), 2, "{product}");
+    for (image, format) in shown
+        .iter()
+        .zip([image::ImageFormat::Png, image::ImageFormat::WebP])
+    {
+        for (url, size) in [
+            (&image["url"], (300, 120)),
+            (&image["thumbnails"]["800"], (300, 120)),
+            (&image["thumbnails"]["200"], (200, 80)),
+        ] {
+            let (bytes, _) = api_tests::media::object(&bucket, &key_of(&app, url)).await;
+            assert_eq!(images::served(&bytes), (format, size.0, size.1), "{url}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_upload_that_cannot_be_decoded_is_dropped_and_kept_for_an_operator() {
+    let app = TestApp::spawn().await;
+    let bucket = app.media_bucket();
+    let owner = owner_with_product(&app, "broken@example.com").await;
+    // A PNG's header, then nothing a decoder can read.
+    let broken = png(640, 480, 4096);
+    let (image, form) = pending(&app, &owner, "image/png", broken.len()).await;
+    assert_eq!(upload(&form, &broken, "create-image-upload"), 204);
+    assert_eq!(complete(&app, &owner, &image).await.status, 202);
+
+    app.deliver_outbox().await;
+
+    let parked = app.failed_jobs("imager").await;
+    assert_eq!(parked.len(), 1, "{parked:?}");
+    assert_eq!(parked[0]["imageId"], image.as_str());
+    assert_eq!(parked[0]["productId"], owner.product.as_str());
+    let product = app.get_product(&owner.product).await.json();
+    assert_eq!(product["data"]["images"], json!([]));
+    assert_eq!(complete(&app, &owner, &image).await.status, 404, "dropped");
+    assert!(keys_under(&bucket, "images/").await.is_empty());
+    assert_eq!(
+        keys_under(&bucket, "uploads/").await.len(),
+        1,
+        "the upload stays for its day, to be looked at"
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_ready_image_its_product_or_its_account_deletes_every_served_file() {
+    let app = TestApp::spawn().await;
+    let bucket = app.media_bucket();
+    let owner = owner_with_product(&app, "served@example.com").await;
+    let picture = images::picture(64, 64, image::ImageFormat::Png);
+    let first = uploaded(&app, &owner, "image/png", &picture).await;
+    uploaded(&app, &owner, "image/png", &picture).await;
+    assert_eq!(keys_under(&bucket, "images/").await.len(), 6);
+    let version = app.get_product(&owner.product).await.json()["data"]["version"].clone();
+
+    assert_eq!(
+        delete_image(&app, &owner.token, &owner.product, &first).await,
+        204
+    );
+
+    assert_eq!(keys_under(&bucket, "images/").await.len(), 3);
+    let product = app.get_product(&owner.product).await.json();
+    assert_eq!(product["data"]["images"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        product["data"]["version"],
+        json!(version.as_u64().expect("version") + 1)
+    );
+
+    let second = Owner {
+        token: owner.token.clone(),
+        product: app.new_product_id(&owner.token).await,
+    };
+    uploaded(&app, &second, "image/png", &picture).await;
+    let event = Event::load("delete-product")
+        .product_id(&owner.product)
+        .bearer(&owner.token);
+    assert_eq!(app.invoke(&event).await.status, 204);
+    assert_eq!(
+        keys_under(&bucket, "images/").await.len(),
+        3,
+        "the other product's"
+    );
+
+    let deletion = Event::load("delete-account")
+        .bearer(&owner.token)
+        .json_body(&json!({ "password": "correct horse battery" }));
+    assert_eq!(app.invoke(&deletion).await.status, 204);
+    app.deliver_outbox().await;
+    assert!(keys_under(&bucket, "images/").await.is_empty());
+    assert!(keys_under(&bucket, "uploads/").await.is_empty());
+}
+
+#[tokio::test]
+async fn an_image_deleted_while_it_is_made_gets_no_files() {
+    let app = TestApp::spawn().await;
+    let bucket = app.media_bucket();
+    let owner = owner_with_product(&app, "meanwhile@example.com").await;
+    let picture = images::picture(64, 64, image::ImageFormat::Png);
+    let (image, form) = pending(&app, &owner, "image/png", picture.len()).await;
+    assert_eq!(upload(&form, &picture, "create-image-upload"), 204);
+    assert_eq!(complete(&app, &owner, &image).await.status, 202);
+    assert_eq!(
+        delete_image(&app, &owner.token, &owner.product, &image).await,
+        204
+    );
+
+    app.deliver_outbox().await;
+
+    assert!(keys_under(&bucket, "images/").await.is_empty());
+    assert_eq!(
+        app.get_product(&owner.product).await.json()["data"]["images"],
+        json!([])
+    );
 }

@@ -4,7 +4,7 @@
 use super::{
     grant, media_grant, Endpoint, Grant, MediaGrant, Public, Route, SignedIn, Verified, Worker,
 };
-use crate::domain::outbox::{IMAGE_JOBS, MAIL_JOB, MAIL_JOBS, PURGE_JOB, PURGE_JOBS};
+use crate::domain::outbox::{IMAGE_JOB, IMAGE_JOBS, MAIL_JOB, MAIL_JOBS, PURGE_JOB, PURGE_JOBS};
 use crate::media::keys::{SERVED, UPLOADS};
 use crate::state::Needs;
 use crate::store::idempotency::BY_USER_INDEX as RECORDS_BY_USER;
@@ -196,15 +196,14 @@ pub const DELETE_PRODUCT: Endpoint<Verified> = route!(
     ),
 ])
 .media(PRODUCT_OBJECTS_DELETION);
-/// What deleting a product deletes of its images: every object under its prefixes. (Served
-/// files are made by no function yet: only uploads are there to delete.)
+/// What deleting a product deletes of its images: every object under its prefixes.
 const PRODUCT_OBJECTS_DELETION: &[MediaGrant] = &[
     media_grant(
         &["s3:ListBucket"],
         &[UPLOADS, SERVED],
         "Lists a deleted product's uploads and served images.",
     ),
-    media_grant(&["s3:DeleteObject"], &[UPLOADS], "Deletes them."),
+    media_grant(&["s3:DeleteObject"], &[UPLOADS, SERVED], "Deletes them."),
 ];
 /// A product whose search entries are still in an earlier layout of the word index (before
 /// `make migrate`) has entries to drop in the transaction of any change of it.
@@ -281,8 +280,8 @@ pub const DELETE_IMAGE: Endpoint<Verified> = route!(
 .grants(IMAGES_CHANGE)
 .media(&[media_grant(
     &["s3:DeleteObject"],
-    &[UPLOADS],
-    "Deletes the image's upload (and, once made, what is served of it).",
+    &[UPLOADS, SERVED],
+    "Deletes the image's upload and what is served of it.",
 )]);
 pub const FORGOT_PASSWORD: Endpoint<Public> =
     route!("POST", "/api/auth/password/forgot", "forgot-password").grants(&[
@@ -529,5 +528,50 @@ pub const PURGER: Worker = Worker {
     failure_queue_variable: "PURGER_FAILURE_QUEUE_URL",
 };
 
+/// Makes what is served of a checked upload — the original re-encoded without its metadata and
+/// two thumbnails — and shows the image in its product.
+///
+/// 2 GB: decoding is bounded by the pixel cap (40 megapixels, refused past it before any
+/// allocation); such an image takes 160 MB in 8-bit RGBA, 320 MB in 16-bit, and its decode, its
+/// upright copy and its encoder's copy take about three times that at once: 1 GB at worst. The
+/// rest is headroom, and past 1,769 MB Lambda gives more than one vCPU to the encoders.
+pub const IMAGER: Worker = Worker {
+    function: "imager",
+    job: IMAGE_JOB,
+    needs: Needs {
+        media: true,
+        ..NEEDS_STORAGE
+    },
+    memory_mb: 2048,
+    timeout_seconds: 120,
+    batch_size: 1,
+    grants: &[
+        grant(
+            Products,
+            &[GET],
+            "The product, read before its image is made.",
+        ),
+        grant(
+            Products,
+            &[PUT],
+            "One transaction: the product with its image ready, and its search entries.",
+        ),
+        FORMER_ENTRIES_DROPPED,
+    ],
+    media: &[
+        media_grant(&["s3:GetObject"], &[UPLOADS], "The checked upload."),
+        media_grant(&["s3:PutObject"], &[SERVED], "The files it serves."),
+        media_grant(&["s3:DeleteObject"], &[UPLOADS], "The upload, once made."),
+        media_grant(
+            &["s3:DeleteObject"],
+            &[SERVED],
+            "The files it made for an image deleted while it made them.",
+        )
+        .untested("only an image deleted between the worker's read and its write reaches it"),
+    ],
+    sends_mail: false,
+    failure_queue_variable: "IMAGER_FAILURE_QUEUE_URL",
+};
+
 /// Every worker.
-pub const WORKERS: &[Worker] = &[MAILER, PURGER];
+pub const WORKERS: &[Worker] = &[MAILER, PURGER, IMAGER];

@@ -333,6 +333,8 @@ pub struct MediaGrant {
     /// The key prefixes (`media::keys`) the actions are on.
     pub prefixes: &'static [&'static str],
     pub why: &'static str,
+    /// Why it is kept although no test makes the calls it allows (see [`Grant::untested`]).
+    pub untested: Option<&'static str>,
 }
 
 /// `actions` on the objects under `prefixes`, for the reason `why`.
@@ -345,6 +347,15 @@ pub const fn media_grant(
         actions,
         prefixes,
         why,
+        untested: None,
+    }
+}
+
+impl MediaGrant {
+    /// Kept though no test makes its calls, for `reason`.
+    pub const fn untested(mut self, reason: &'static str) -> Self {
+        self.untested = Some(reason);
+        self
     }
 }
 

@@ -157,7 +157,7 @@ fn media_statements(grants: &[MediaGrant]) -> Vec<Statement> {
                 actions: grant.actions.iter().map(|a| (*a).to_owned()).collect(),
                 resources,
                 condition,
-                untested: None,
+                untested: grant.untested.map(str::to_owned),
             }
         })
         .collect()

@@ -128,44 +128,51 @@ async fn docs(method: &Method, file: &Path) -> Response<Full<Bytes>> {
 /// Where the CDN's paths start, locally.
 const MEDIA_PATH: &str = "/media/";
 
-/// A served image from the bucket at `media` (`http://host:port/bucket`), as the CDN answers.
-async fn media_file(
-    upstream: Upstream,
-    media: &str,
-    method: &Method,
-    key: &str,
-) -> Response<Full<Bytes>> {
+/// The media bucket, read as the CDN reads it: with access of its own (the bucket is private).
+struct MediaOrigin {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+/// A served image from the bucket, as the CDN answers.
+async fn media_file(media: &MediaOrigin, method: &Method, key: &str) -> Response<Full<Bytes>> {
     if let Some(refused) = refused_unless_read(method) {
         return refused;
     }
     if !key.starts_with("images/") || key.contains("..") {
         return plain(StatusCode::FORBIDDEN, "Forbidden");
     }
-    let Ok(uri) = Uri::try_from(format!("{media}/{key}")) else {
-        return plain(StatusCode::BAD_REQUEST, "Bad Request");
+    let object = media
+        .client
+        .get_object()
+        .bucket(&media.bucket)
+        .key(key)
+        .send()
+        .await;
+    let object = match object {
+        Ok(object) => object,
+        Err(error) if error.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
+            return plain(StatusCode::NOT_FOUND, "Not Found")
+        }
+        Err(_) => return plain(StatusCode::BAD_GATEWAY, "Bad Gateway"),
     };
-    let mut request = Request::new(Full::new(Bytes::new()));
-    *request.method_mut() = method.clone();
-    *request.uri_mut() = uri;
-    let Ok(response) = upstream.request(request).await else {
+    let headers = [
+        (CONTENT_TYPE, object.content_type.clone()),
+        (CACHE_CONTROL, object.cache_control.clone()),
+        (hyper::header::ETAG, object.e_tag.clone()),
+    ];
+    let Ok(body) = object.body.collect().await else {
         return plain(StatusCode::BAD_GATEWAY, "Bad Gateway");
     };
-    let (parts, body) = response.into_parts();
-    let Ok(body) = body.collect().await else {
-        return plain(StatusCode::BAD_GATEWAY, "Bad Gateway");
+    let body = if method == Method::HEAD {
+        Bytes::new()
+    } else {
+        body.into_bytes()
     };
-    if !parts.status.is_success() {
-        return plain(StatusCode::NOT_FOUND, "Not Found");
-    }
-    let mut served = Response::new(Full::new(body.to_bytes()));
-    for name in [
-        CONTENT_TYPE,
-        CACHE_CONTROL,
-        hyper::header::ETAG,
-        hyper::header::LAST_MODIFIED,
-    ] {
-        if let Some(value) = parts.headers.get(&name) {
-            served.headers_mut().insert(name, value.clone());
+    let mut served = Response::new(Full::new(body));
+    for (name, value) in headers {
+        if let Some(value) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            served.headers_mut().insert(name, value);
         }
     }
     served.headers_mut().insert(
@@ -179,7 +186,7 @@ async fn forward(
     upstream: Upstream,
     upstream_addr: SocketAddr,
     docs_file: Arc<Option<PathBuf>>,
-    media: Arc<Option<String>>,
+    media: Arc<Option<MediaOrigin>>,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     if let Some(file) = docs_file.as_ref() {
@@ -191,7 +198,7 @@ async fn forward(
         media.as_ref(),
         request.uri().path().strip_prefix(MEDIA_PATH),
     ) {
-        return Ok(media_file(upstream, media, request.method(), key).await);
+        return Ok(media_file(media, request.method(), key).await);
     }
     let (mut parts, body) = request.into_parts();
     let body = match Limited::new(body, MAX_PAYLOAD).collect().await {
@@ -250,8 +257,11 @@ async fn main() {
     let var = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
     let media = Arc::new(
         var("AWS_ENDPOINT_URL_S3")
-            .zip(var("MEDIA_BUCKET"))
-            .map(|(endpoint, bucket)| format!("{}/{bucket}", endpoint.trim_end_matches('/'))),
+            .and(var("MEDIA_BUCKET"))
+            .map(|bucket| MediaOrigin {
+                client: api_tests::media::client(),
+                bucket,
+            }),
     );
     let (listen, upstream_addr): (SocketAddr, SocketAddr) =
         match (listen.parse(), upstream_addr.parse()) {
