@@ -1,5 +1,6 @@
-//! `DELETE /api/products/{id}`: removes a product; owner only, `If-Match` honoured. Then its
-//! images' objects go: every upload and every served file under the product's prefixes.
+//! `DELETE /api/products/{id}`: removes a product; owner only, `If-Match` honoured. Then, if it
+//! ever had an image, its images' objects go: every upload and every served file under the
+//! product's prefixes (a product that never had one has none, and costs no S3 call).
 
 use shared::domain::Id;
 use shared::http::path::InPath;
@@ -19,9 +20,11 @@ pub async fn handle(
     req: Request,
 ) -> Result<Response<Body>, ApiError> {
     let expected = if_match(&req, &id)?;
-    products::delete(state.products(), &id, caller.user_id(), &expected).await?;
-    for prefix in product_prefixes(&id) {
-        media.delete_under(&prefix).await?;
+    let deleted = products::delete(state.products(), &id, caller.user_id(), &expected).await?;
+    if deleted.had_images {
+        for prefix in product_prefixes(&id) {
+            media.delete_under(&prefix).await?;
+        }
     }
     Ok(no_content())
 }

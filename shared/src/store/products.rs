@@ -581,7 +581,7 @@ pub async fn delete(
     id: &Id,
     owner: &Id,
     expected: &Expected,
-) -> Result<(), ApiError> {
+) -> Result<Deleted, ApiError> {
     let not_found = || Err(WriteRefused::NotFound.into());
     while_unchanged(
         table,
@@ -592,10 +592,21 @@ pub async fn delete(
             if let Some(refused) = refusal(&stored, owner, expected) {
                 return Err(refused.into());
             }
-            Ok(remove(table, &stored).await?.then_some(()))
+            let deleted = Deleted {
+                had_images: stored.image_revision > 0,
+            };
+            Ok(remove(table, &stored).await?.then_some(deleted))
         },
     )
     .await
+}
+
+/// What a deleted product leaves to be deleted elsewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deleted {
+    /// Whether an image was ever added to it (its map's revision moved on): only then can the
+    /// media bucket hold objects under its prefixes, which are issued with the image.
+    pub had_images: bool,
 }
 
 /// Deletes `stored` if it is unchanged since read, and takes it out of the totals it counts in;
