@@ -270,7 +270,12 @@ function secretsRequests(fn, op, body) {
   if (op !== 'GetSecretValue') throw new CallError(`is Secrets Manager ${op}, which no function makes`)
   // A function reads the secret its environment names (`<NAME>_SECRET_ID`): deployed, that
   // is the template's value; locally, the tests' own secret stands in for it.
-  const named = Object.entries(deployment.functions[fn].environment).filter(([variable]) => variable.endsWith('_SECRET_ID'))
+  // Beside its own secret, an HTTP function reads the front door's: the tests name theirs
+  // `origin-verify-...`.
+  const frontDoor = (body.SecretId || '').includes('origin-verify')
+  const named = Object.entries(deployment.functions[fn].environment)
+    .filter(([variable]) => variable.endsWith('_SECRET_ID'))
+    .filter(([variable]) => (variable === 'ORIGIN_VERIFY_SECRET_ID') === frontDoor)
   if (named.length !== 1) {
     throw new CallError(`reads secret ${body.SecretId}, but its template environment names ${named.length} secrets`)
   }
@@ -289,12 +294,14 @@ function sqsRequests(fn, op, body) {
   return [request('sqs:SendMessage', `arn:aws:sqs:${region}:${account}:${name}`, {})]
 }
 
-// The template's one bucket: locally each test app (and `make dev`) has its own bucket, which
-// stands for it.
-function bucketName() {
-  const buckets = Object.values(deployment.buckets || {})
-  if (buckets.length !== 1) throw new CallError(`is to S3, but the template has ${buckets.length} buckets, not one`)
-  return buckets[0].name
+// The bucket a function's template environment names (MEDIA_BUCKET): locally each test app (and
+// `make dev`) has its own bucket, which stands for it.
+function bucketName(fn) {
+  const named = (deployment.functions[fn] || { environment: {} }).environment.MEDIA_BUCKET
+  if (!named) throw new CallError('is to S3, but its template environment names no MEDIA_BUCKET')
+  const bucket = Object.values(deployment.buckets || {}).find((b) => b.name === named)
+  if (!bucket) throw new CallError(`is to S3, but the template has no bucket ${named}`)
+  return bucket.name
 }
 
 // A path-style S3 request (`/<bucket>[/<key>]?<query>`): the requests IAM authorises for it.
@@ -305,7 +312,7 @@ function bucketName() {
 function s3Requests(call) {
   const [, , ...rest] = call.path.split('/')
   const key = decodeURIComponent(rest.join('/'))
-  const bucket = bucketName()
+  const bucket = bucketName(call.function)
   const object = (name) => request('s3:', `arn:aws:s3:::${bucket}/${name}`, {})
   const params = new URLSearchParams(call.query || '')
   const as = (action, req) => ({ ...req, action })

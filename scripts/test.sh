@@ -56,6 +56,9 @@ cargo test --workspace --locked
 log "login's signing key from Secrets Manager, through the real login binary"
 cargo test --locked -p api-tests --test secrets_manager -- --ignored
 
+log "the front door, on and off, through every HTTP function binary"
+cargo test --locked -p api-tests --test front_door -- --ignored
+
 # The DynamoDB-backed tests again with the test clock far from today: a test that leans on the
 # calendar date, or on DynamoDB Local's wall-clock TTL sweeper, fails here on any day.
 for start in 2001-01-01T00:00:00.000Z 2101-01-01T00:00:00.000Z; do

@@ -69,6 +69,10 @@ pub struct Config {
     /// Where the mailer's key of the per-address mail cap comes from (`ADDRESS_KEY_SECRET_ID`
     /// or `_FILE`).
     pub address_key: Option<SecretSource>,
+    /// Behind the front door, where the origin header's secret comes from
+    /// (`ORIGIN_VERIFY_SECRET_ID` or `_FILE`; `front_door`); unset, no check (locally, or
+    /// with an edge of the deployment's own).
+    pub origin_verify: Option<SecretSource>,
 }
 
 /// The keys tokens are verified with and the claims they must carry. Nothing here is secret.
@@ -357,6 +361,7 @@ impl Config {
             signing_key: SecretSource::from_lookup(get, "JWT_SIGNING_KEY")?,
             cursor_key: SecretSource::from_lookup(get, "CURSOR_KEY")?,
             address_key: SecretSource::from_lookup(get, "ADDRESS_KEY")?,
+            origin_verify: SecretSource::from_lookup(get, "ORIGIN_VERIFY")?,
         })
     }
 

@@ -9,6 +9,7 @@ pub mod deadline;
 pub mod deploy;
 pub mod domain;
 pub mod error;
+pub mod front_door;
 pub mod http;
 pub mod join;
 pub mod mail;

@@ -11,6 +11,7 @@ use crate::auth::keys::SigningKey;
 use crate::clock::{Clock, Timestamp};
 use crate::config::{Config, ConfigError, SecretSource};
 use crate::error::ApiError;
+use crate::front_door::FrontDoor;
 use crate::mail::{AddressKey, MailSender};
 use crate::media::Media;
 use crate::pagination::CursorKey;
@@ -36,6 +37,7 @@ pub struct AppState {
     mail: Option<MailSender>,
     address_key: Option<AddressKey>,
     media: Option<Media>,
+    front_door: Option<FrontDoor>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -118,6 +120,7 @@ impl AppState {
             address_key: None,
             mail: None,
             media: None,
+            front_door: None,
         })
     }
 
@@ -233,6 +236,19 @@ impl AppState {
             .ok_or_else(|| ApiError::unexpected("sign token", "this function holds no signing key"))
     }
 
+    /// Behind the front door: only what came through it is answered.
+    pub fn with_front_door(self, door: FrontDoor) -> Self {
+        Self {
+            front_door: Some(door),
+            ..self
+        }
+    }
+
+    /// The front door's check, when the function is deployed behind one.
+    pub fn front_door(&self) -> Option<&FrontDoor> {
+        self.front_door.as_ref()
+    }
+
     /// The page cursor key; only list-products' state has one.
     pub fn cursors(&self) -> Result<&CursorKey, ApiError> {
         self.cursors
@@ -254,7 +270,7 @@ impl AppState {
         } else {
             1
         };
-        let ((), signing_key, cursor_key, address_key) = tokio::join!(
+        let ((), signing_key, cursor_key, address_key, front_door) = tokio::join!(
             async {
                 if needs.storage {
                     store::client::open_connections(&dynamo, connections).await;
@@ -271,6 +287,16 @@ impl AppState {
                 config.address_key.as_ref(),
                 "ADDRESS_KEY"
             ),
+            async {
+                match config.origin_verify.clone() {
+                    Some(source) => Some(
+                        FrontDoor::load(source)
+                            .await
+                            .unwrap_or_else(|error| exit_with(&error)),
+                    ),
+                    None => None,
+                }
+            },
         );
         let mut state =
             Self::new(config, dynamo, Clock::System).unwrap_or_else(|error| exit_with(&error));
@@ -287,6 +313,9 @@ impl AppState {
         if needs.media {
             let media = Media::from_env(&state.config.media);
             state = state.with_media(media);
+        }
+        if let Some(door) = front_door {
+            state = state.with_front_door(door);
         }
         if let Some(secret) = cursor_key {
             let key = CursorKey::from_secret(secret.expose_secret().trim().as_bytes())

@@ -271,6 +271,12 @@ impl TestApp {
         app
     }
 
+    /// The environment the app's functions are configured from (a binary run as Lambda runs it
+    /// takes the same).
+    pub fn env(&self) -> &[(String, String)] {
+        &self.env
+    }
+
     /// The app's media bucket, in the S3 emulator.
     pub fn media_bucket(&self) -> String {
         self.state.config.media.bucket.clone()

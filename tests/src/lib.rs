@@ -17,6 +17,7 @@ pub mod mapping;
 pub mod media;
 pub mod outbox;
 pub mod runtime_api;
+pub mod secrets;
 pub mod ses_refusals;
 pub mod tables;
 

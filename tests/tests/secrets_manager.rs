@@ -7,41 +7,16 @@ use std::time::Duration;
 
 use api_tests::app::{endpoint, public_key, signing_key_pem};
 use api_tests::runtime_api::{built_binary, RuntimeApi};
+use api_tests::secrets::{emulator, put_secret, unique_name};
 use api_tests::{Event, TestApp};
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 use shared::auth::keys::SigningKey;
 use shared::config::SecretSource;
-use shared::secrets::client_from_env;
 use shared::tables::TableName;
 use tokio::process::Command;
 
 const PASSWORD: &str = "correct horse battery";
-
-fn emulator() -> String {
-    std::env::var("AWS_ENDPOINT_URL_SECRETSMANAGER").expect(
-        "AWS_ENDPOINT_URL_SECRETSMANAGER names the Secrets Manager emulator: run through make test",
-    )
-}
-
-/// A secret name no other test uses.
-fn unique_name(label: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("products-api/{label}-{}-{nanos}", std::process::id())
-}
-
-async fn put_secret(name: &str, value: &str) {
-    client_from_env()
-        .create_secret()
-        .name(name)
-        .secret_string(value)
-        .send()
-        .await
-        .expect("the emulator stores the secret");
-}
 
 /// The function `binary` as Lambda runs it, with the environment every deployed function has
 /// and `env` on top; its standard error piped.

@@ -1,5 +1,6 @@
 //! template.yaml grants secrets by least privilege: no function's environment holds a secret,
-//! only login may read the signing key, only list-products the cursor key.
+//! only login may read the signing key, only list-products the cursor key, every HTTP function
+//! the front door's origin secret.
 
 use serde_yaml::Value;
 
@@ -14,6 +15,20 @@ fn reference(value: &Value) -> Option<&str> {
     match value {
         Value::Tagged(tagged) if tagged.tag == "Ref" => tagged.value.as_str(),
         _ => None,
+    }
+}
+
+/// `!Ref X`, or `!If [Condition, !Ref X, !Ref AWS::NoValue]` (X when the condition holds, nothing
+/// otherwise), as `Some("X")`.
+fn reference_if_any(value: &Value) -> Option<&str> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "If" => {
+            let otherwise = reference(&tagged.value[2]);
+            (otherwise == Some("AWS::NoValue"))
+                .then(|| reference(&tagged.value[1]))
+                .flatten()
+        }
+        other => reference(other),
     }
 }
 
@@ -135,7 +150,7 @@ fn no_function_environment_holds_a_secret() {
             assert_ne!(variable, "JWT_SECRET", "{}", function.name);
             if variable.ends_with("_SECRET_ID") {
                 assert!(
-                    reference(value).is_some(),
+                    reference_if_any(value).is_some(),
                     "{}: {variable} names a secret by reference only",
                     function.name
                 );
@@ -152,7 +167,10 @@ fn each_secret_is_read_by_the_one_function_that_needs_it() {
             if action.starts_with("secretsmanager:") {
                 assert_eq!(action, "secretsmanager:GetSecretValue", "{}", function.name);
                 let target = reference(target).unwrap_or("a secret not named by !Ref");
-                readers.push((function.name.clone(), target.to_owned()));
+                // The front door's secret is every HTTP function's (below).
+                if target != "OriginVerifySecret" {
+                    readers.push((function.name.clone(), target.to_owned()));
+                }
             }
         }
     }
@@ -175,6 +193,22 @@ fn each_secret_is_read_by_the_one_function_that_needs_it() {
             .any(|(name, value)| name == variable && reference(value) == Some(secret))
     };
     for function in functions() {
+        // Behind the front door, every HTTP function checks the origin secret; no worker does.
+        let http = route_of_binary(&function.binary).is_some();
+        let front_door = function.environment.iter().any(|(name, value)| {
+            name == "ORIGIN_VERIFY_SECRET_ID"
+                && reference_if_any(value) == Some("OriginVerifySecret")
+        });
+        let reads_front_door = function.grants.iter().any(|(action, target)| {
+            action == "secretsmanager:GetSecretValue"
+                && reference(target) == Some("OriginVerifySecret")
+        });
+        assert_eq!(
+            (front_door, reads_front_door),
+            (http, http),
+            "{}",
+            function.name
+        );
         assert_eq!(
             names_secret(
                 &function,

@@ -21,7 +21,15 @@ pub const MAX_LIMIT: usize = 100;
 pub const MAX_PAGE_DEPTH: usize = 1_000;
 
 /// Lists change often: shared caches may keep a page only briefly.
-const CACHE_CONTROL: &str = "public, max-age=5";
+pub const CACHE_CONTROL: &str = "public, max-age=5";
+
+/// Every query parameter a page reads. The front door's cache keys pages on exactly these
+/// (template.yaml's `CataloguePagesCachePolicy`, held to this list by a test): a parameter read
+/// but not in the key would serve one page for another. In a debug build, reading one that is
+/// not listed here panics, so the tests find it.
+pub const QUERY_PARAMETERS: [&str; 9] = [
+    "category", "cursor", "include", "limit", "maxPrice", "minPrice", "page", "q", "sort",
+];
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -177,7 +185,13 @@ pub async fn handle(
     req: Request,
 ) -> Result<Response<Body>, ApiError> {
     let shards = state.shards();
-    let param = |name| query_param(&req, name);
+    let param = |name: &str| {
+        debug_assert!(
+            QUERY_PARAMETERS.contains(&name),
+            "{name} is read but not in QUERY_PARAMETERS (and so not in the cache key)"
+        );
+        query_param(&req, name)
+    };
     let (limit, sort, category, min, max, search, with_total, page) = collect_fields!(
         limit = parse_limit(param("limit")),
         sort = parse_sort(param("sort")),

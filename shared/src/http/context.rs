@@ -22,8 +22,17 @@ pub fn request_id(req: &Request) -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-/// The client's address as API Gateway saw it.
+/// The viewer's address the front door passed on with a request that came through it
+/// (`front_door`), which stands for the client in place of the CDN's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewerAddress(pub String);
+
+/// The client's address: behind the front door, the viewer's as the CDN saw it; otherwise as
+/// API Gateway saw it. Never a header a client can set.
 pub fn source_ip(req: &Request) -> Option<String> {
+    if let Some(ViewerAddress(ip)) = req.extensions().get::<ViewerAddress>() {
+        return Some(ip.clone());
+    }
     match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(context)) => context.http.source_ip.clone(),
         _ => None,

@@ -34,6 +34,38 @@ pub fn apply_standard_headers(headers: &mut HeaderMap, request_id: &str) {
     headers.remove("x-powered-by");
 }
 
+/// Whether a request carries credentials: an `Authorization` header or the token cookie.
+pub fn carries_credentials(headers: &HeaderMap) -> bool {
+    let cookie = format!("{}=", crate::http::credentials::TOKEN_COOKIE);
+    headers.contains_key("authorization")
+        || headers
+            .get_all("cookie")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .any(|value| {
+                value
+                    .split(';')
+                    .any(|pair| pair.trim().starts_with(&cookie))
+            })
+}
+
+/// A response to a request with credentials is never stored by a shared cache: a `public`
+/// `Cache-Control` becomes `private` (the front door's cache keys on credentials, and then
+/// stores nothing for them).
+pub fn keep_private(headers: &mut HeaderMap) {
+    let Some(public) = headers
+        .get("cache-control")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("public"))
+        .map(|rest| format!("private{rest}"))
+    else {
+        return;
+    };
+    if let Ok(value) = HeaderValue::from_str(&public) {
+        headers.insert(HeaderName::from_static("cache-control"), value);
+    }
+}
+
 /// Appends to `Vary` without duplicating a value already there.
 pub fn add_vary(headers: &mut HeaderMap, value: &str) {
     let current = headers
@@ -78,5 +110,48 @@ mod tests {
         assert!(headers.get("server").is_none());
         assert_eq!(headers["x-request-id"], "req-1");
         assert_eq!(headers["x-frame-options"], "DENY");
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| {
+                (
+                    HeaderName::from_static(name),
+                    HeaderValue::from_static(value),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_token_cookie_or_an_authorization_header_are_credentials_other_cookies_not() {
+        assert!(carries_credentials(&headers(&[(
+            "authorization",
+            "Bearer x"
+        )])));
+        assert!(carries_credentials(&headers(&[(
+            "cookie",
+            "a=1; __Host-token=x"
+        )])));
+        assert!(!carries_credentials(&headers(&[("cookie", "theme=dark")])));
+        assert!(!carries_credentials(&headers(&[])));
+    }
+
+    #[test]
+    fn a_public_response_becomes_private_and_others_stay_as_they_are() {
+        let mut public = headers(&[("cache-control", "public, max-age=5")]);
+        keep_private(&mut public);
+        assert_eq!(public["cache-control"], "private, max-age=5");
+        for kept in ["no-store", "no-cache", "private, max-age=5"] {
+            let mut other = headers(&[("cache-control", kept)]);
+            keep_private(&mut other);
+            assert_eq!(other["cache-control"], kept);
+        }
     }
 }

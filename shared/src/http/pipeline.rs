@@ -16,8 +16,8 @@ use super::after_response::{run_later, AfterResponse, AfterResponseLayer, Deferr
 use super::event::{self, RejectedEvent};
 use super::extract::Handler;
 use super::layers::{
-    Arrival, BoxFuture, Deadline, HandlerService, Headers, Preflight, Problems, RateLimit,
-    RequestLog, Wrap,
+    Arrival, BoxFuture, Deadline, FrontDoorCheck, HandlerService, Headers, Preflight, Problems,
+    RateLimit, RequestLog, Wrap,
 };
 use super::problem;
 use crate::deploy::{Access, Endpoint, Route};
@@ -51,6 +51,7 @@ where
     ServiceBuilder::new()
         .layer(Wrap::new(RequestLog { state, route }))
         .layer(Wrap::new(Headers { state }))
+        .layer(Wrap::new(FrontDoorCheck { state }))
         .layer(Wrap::new(Preflight { state }))
         .layer(Wrap::new(RateLimit { state, route }))
         .layer(Wrap::new(Problems))

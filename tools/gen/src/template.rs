@@ -166,14 +166,24 @@ fn media_statements(grants: &[MediaGrant]) -> Vec<Statement> {
 /// What a function that keeps images is told of the media bucket.
 const MEDIA_VARIABLES: [&str; 3] = [
     "MEDIA_BUCKET: !Ref MediaBucket",
-    "IMAGES_BASE_URL: !Sub \"https://${MediaDistribution.DomainName}\"",
+    "IMAGES_BASE_URL: !If [HasCustomDomain, !Sub \"https://${DomainName}\", !Sub \"https://${Distribution.DomainName}\"]",
     "MAX_IMAGE_BYTES: !Ref MaxImageBytes",
 ];
+
+/// What every HTTP function is told of the front door: the secret's name when it is on.
+const FRONT_DOOR_VARIABLE: &str =
+    "ORIGIN_VERIFY_SECRET_ID: !If [HasFrontDoor, !Ref OriginVerifySecret, !Ref AWS::NoValue]";
 
 /// Every statement of a route's policy: what its kind of function gets, then its own grants,
 /// then the secrets it reads.
 fn statements(route: &Route) -> Vec<Statement> {
-    let mut statements = Vec::new();
+    let mut statements = vec![Statement {
+        why: "The front door's origin secret, read at cold start and again when a request presents a value it does not know (a rotation); HTTP functions only.".to_owned(),
+        actions: vec!["secretsmanager:GetSecretValue".to_owned()],
+        resources: vec!["!Ref OriginVerifySecret".to_owned()],
+        condition: Vec::new(),
+        untested: None,
+    }];
     if route.needs.storage {
         statements.push(Statement {
             why: "The init-time connection warm-up (shared/src/store/client.rs).".to_owned(),
@@ -246,7 +256,7 @@ fn function(route: &Route, out: &mut String) {
     if route.memory_mb != DEFAULT_MEMORY_MB {
         out.push_str(&format!("      MemorySize: {}\n", route.memory_mb));
     }
-    let mut variables = Vec::new();
+    let mut variables = vec![FRONT_DOOR_VARIABLE];
     if route.needs.signing_key {
         variables.push("JWT_SIGNING_KEY_SECRET_ID: !Ref SigningKeySecretArn");
     }

@@ -35,6 +35,7 @@ const WRITE_UNITS_PER_PARTITION: f64 = 1_000.0;
 const READ_UNITS_PER_PARTITION: f64 = 3_000.0;
 
 /// What one simulated second holds, and the shape of the catalogue it runs on.
+#[derive(Debug, Clone)]
 struct Mix {
     /// The deployment's declared peak create rate (`PeakCreatesPerSecond`): the listing shards
     /// follow from it as the functions work them out, unless `--shards` says otherwise.
@@ -51,6 +52,8 @@ struct Mix {
     limit: usize,
     /// Zipf exponent of product popularity: how strongly gets favour the best sellers.
     popularity: f64,
+    /// The share of catalogue pages the front door's cache answers (0 without it).
+    hit_ratio: f64,
     seed: u64,
 }
 
@@ -69,6 +72,7 @@ impl Default for Mix {
             item_bytes: 600,
             limit: 20,
             popularity: 0.8,
+            hit_ratio: 0.9,
             seed: 20_261_202,
         }
     }
@@ -76,7 +80,8 @@ impl Default for Mix {
 
 const USAGE: &str =
     "usage: scale [--rate N] [--creates N] [--updates N] [--reads N] [--list-share F] \
-[--clients N] [--products N] [--shards N] [--item-bytes N] [--limit N] [--popularity F] [--seed N]";
+[--clients N] [--products N] [--shards N] [--item-bytes N] [--limit N] [--popularity F] [--hit-ratio F] \
+[--seed N]";
 
 impl Mix {
     fn from_args() -> Result<Self, String> {
@@ -98,6 +103,7 @@ impl Mix {
                 "--item-bytes" => mix.item_bytes = value.parse().map_err(|_| bad())?,
                 "--limit" => mix.limit = value.parse().map_err(|_| bad())?,
                 "--popularity" => mix.popularity = value.parse().map_err(|_| bad())?,
+                "--hit-ratio" => mix.hit_ratio = value.parse().map_err(|_| bad())?,
                 "--seed" => mix.seed = value.parse().map_err(|_| bad())?,
                 _ => return Err(USAGE.to_owned()),
             }
@@ -110,6 +116,9 @@ impl Mix {
         }
         if !(0.0..=1.0).contains(&mix.list_share) {
             return Err("--list-share is a share: 0 to 1".to_owned());
+        }
+        if !(0.0..=1.0).contains(&mix.hit_ratio) {
+            return Err("--hit-ratio is a share: 0 to 1".to_owned());
         }
         Ok(mix)
     }
@@ -641,7 +650,7 @@ impl Simulation {
         });
         if listing_over {
             println!(
-                "At {} reads a second ({:.0} list pages), the listing partitions do NOT hold without an edge cache in front of the API, which this deployment does not have yet: one order's pages all read the same partition of each shard, whatever the write rate. List pages answer `Cache-Control: public, max-age=5`, so a cache that serves most of them takes their reads off these keys; more shards would spread the reads, but every page then reads every shard.",
+                "At {} reads a second ({:.0} list pages) reaching the functions, the listing partitions do NOT hold: one order's pages all read the same partition of each shard, whatever the write rate. List pages answer `Cache-Control: public, max-age=5`, and the front door's cache (FrontDoor, on by default) answers most of them at the edge: see what is left of them behind it. More shards would spread the reads, but every page then reads every shard.",
                 mix.reads,
                 mix.reads as f64 * mix.list_share
             );
@@ -658,6 +667,43 @@ fn shorten(key: &str) -> String {
     }
 }
 
+/// The same second behind the front door's cache: what of it reaches the functions and the
+/// tables when the edge answers `hit_ratio` of the catalogue pages (a product, `no-cache`, and
+/// anything personal are never answered there).
+fn behind_the_edge(mix: &Mix) -> Result<(), String> {
+    let lists = (mix.reads as f64 * mix.list_share).round();
+    let missed = (lists * (1.0 - mix.hit_ratio)).round();
+    let gets = mix.reads as f64 - lists;
+    let reaching = gets + missed;
+    println!(
+        "\n--- Behind the front door's cache, {:.0} % of catalogue pages answered at the edge ---",
+        mix.hit_ratio * 100.0
+    );
+    println!(
+        "Of {} reads a second, {:.0} reach the functions and the tables: {:.0} gets (never cached) and {:.0} of {:.0} list pages; {:.0} pages are answered at the edge.\n",
+        mix.reads,
+        reaching,
+        gets,
+        missed,
+        lists,
+        lists - missed
+    );
+    let behind = Mix {
+        reads: reaching as usize,
+        list_share: if reaching > 0.0 {
+            missed / reaching
+        } else {
+            0.0
+        },
+        hit_ratio: 0.0,
+        ..mix.clone()
+    };
+    let mut simulation = Simulation::new(behind)?;
+    simulation.run()?;
+    simulation.report();
+    Ok(())
+}
+
 fn main() {
     let mix = match Mix::from_args() {
         Ok(mix) => mix,
@@ -666,9 +712,13 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let outcome = Simulation::new(mix).and_then(|mut simulation| {
+    let outcome = Simulation::new(mix.clone()).and_then(|mut simulation| {
         simulation.run()?;
-        Ok(simulation.report())
+        simulation.report();
+        if mix.hit_ratio > 0.0 && mix.list_share > 0.0 {
+            behind_the_edge(&mix)?;
+        }
+        Ok(())
     });
     // The report says which keys hold; it is not a check that fails.
     match outcome {

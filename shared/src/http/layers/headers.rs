@@ -1,5 +1,6 @@
 //! What every response carries, whatever answered it: the standard headers (`X-Request-Id`,
-//! security headers), CORS for an allowed origin, and compression when the client takes it.
+//! security headers), CORS for an allowed origin, compression when the client takes it, and no
+//! `public` caching of a response to a request with credentials.
 
 use std::convert::Infallible;
 
@@ -11,7 +12,7 @@ use super::{arrival, BoxFuture, Middleware};
 use crate::http::compression;
 use crate::http::context::RequestContextExt;
 use crate::http::cors;
-use crate::http::headers::{add_vary, apply_standard_headers};
+use crate::http::headers::{add_vary, apply_standard_headers, carries_credentials, keep_private};
 use crate::state::AppState;
 
 /// Finishes every response's headers and body encoding.
@@ -34,8 +35,12 @@ impl<'a> Middleware<'a> for Headers<'a> {
             let request_id = arrival(&req).request_id;
             let origin = req.header_str("origin").map(str::to_owned);
             let accept_encoding = req.header_str("accept-encoding").map(str::to_owned);
+            let credentials = carries_credentials(req.headers());
             let mut response = inner.oneshot(req).await?;
             apply_standard_headers(response.headers_mut(), &request_id);
+            if credentials {
+                keep_private(response.headers_mut());
+            }
             cors::apply_cors(response.headers_mut(), &state.config, origin.as_deref());
             compress(&mut response, accept_encoding.as_deref());
             Ok(response)

@@ -3,17 +3,20 @@
 //!
 //! 1. [`RequestLog`]: the request's arrival, and its one log line once it is answered;
 //! 2. [`Headers`]: the standard headers, CORS and compression on every response;
-//! 3. [`Preflight`]: `OPTIONS` answered from the routes, never counted;
-//! 4. [`RateLimit`]: the client's budget, its headers, and a read counted after the response;
-//! 5. [`Problems`]: an error rendered as a problem response;
-//! 6. [`Deadline`]: the handler's storage calls within the request's deadline;
-//! 7. [`HandlerService`]: the handler, with the parameters it takes.
+//! 3. [`FrontDoorCheck`]: behind the front door, only what came through it, and its viewer's
+//!    address as the client;
+//! 4. [`Preflight`]: `OPTIONS` answered from the routes, never counted;
+//! 5. [`RateLimit`]: the client's budget, its headers, and a read counted after the response;
+//! 6. [`Problems`]: an error rendered as a problem response;
+//! 7. [`Deadline`]: the handler's storage calls within the request's deadline;
+//! 8. [`HandlerService`]: the handler, with the parameters it takes.
 //!
 //! Each is a [`Middleware`]: what it does around the services inside it, made a tower layer by
 //! [`Wrap`], so each can be tested alone around any service. What the outer ones learn that the
 //! inner ones need (the arrival) travels in the request's extensions.
 
 mod deadline;
+mod front_door;
 mod handler;
 mod headers;
 mod preflight;
@@ -31,6 +34,7 @@ use lambda_http::tower::{Layer, Service};
 use lambda_http::{Body, Request, RequestExt, Response};
 
 pub use deadline::{by_deadline, Deadline};
+pub use front_door::FrontDoorCheck;
 pub use handler::HandlerService;
 pub use headers::Headers;
 pub use preflight::Preflight;
