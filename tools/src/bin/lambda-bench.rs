@@ -28,12 +28,13 @@ use shared::store::Table;
 use shared::{AppState, Clock, Config};
 use tokio::process::Command;
 use tools::bench::plan::{
-    PAGES, PLAN, SLOW_WARM_RUNS, SPREAD_PAGES, SPREAD_PRODUCTS_TABLE, SPREAD_RATE, WARM_RUNS,
+    COMPLETE_WARM_RUNS, IMAGER_COLD_RUNS, IMAGER_WARM_RUNS, PAGES, PLAN, SLOW_WARM_RUNS,
+    SPREAD_PAGES, SPREAD_PRODUCTS_TABLE, SPREAD_RATE, WARM_RUNS,
 };
 use tools::bench::report::{
-    render, ForgotTiming, FunctionResult, LimiterCost, MetricsCost, PageCost, PasswordCosts,
-    Report, Setup, StorageFloor, CATALOGUE_RUNS, FLOORS, FLOOR_GET_ITEM, FLOOR_QUERY_20,
-    INTERLEAVED_BLOCK,
+    render, ForgotTiming, FunctionResult, ImagerTiming, LimiterCost, MetricsCost, PageCost,
+    PasswordCosts, Report, Setup, StorageFloor, CATALOGUE_RUNS, FLOORS, FLOOR_GET_ITEM,
+    FLOOR_QUERY_20, INTERLEAVED_BLOCK,
 };
 use tools::bench::Percentiles;
 
@@ -47,6 +48,17 @@ const MEMORY_MB: &str = "1024";
 /// The account the login benchmark logs in to.
 const LOGIN_EMAIL: &str = "bench-login@example.com";
 const PASSWORD: &str = "correct horse battery";
+/// The media bucket the image functions use, in the S3 emulator `make bench` starts.
+const MEDIA_BUCKET: &str = "bench-media";
+/// The size of the photo the image runs upload.
+const PHOTO_SIZE: (u32, u32) = (2400, 1800);
+
+/// The photo every image run uploads: a phone's JPEG of [`PHOTO_SIZE`] with EXIF orientation and
+/// GPS, about 2 MB, as the tests generate it.
+fn photo() -> &'static [u8] {
+    static PHOTO: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    PHOTO.get_or_init(|| api_tests::images::phone_photo(PHOTO_SIZE.0, PHOTO_SIZE.1))
+}
 
 /// The bench run's own key files, as `make dev` makes them: a signing key and a cursor key.
 struct BenchKeys {
@@ -103,6 +115,16 @@ fn env_for_functions() -> Vec<(String, String)> {
         ("LOGIN_FAILURES_PER_IP", "1000000".to_owned()),
         ("REGISTRATIONS_PER_IP", "1000000".to_owned()),
         ("AWS_ENDPOINT_URL_DYNAMODB", endpoint()),
+        ("AWS_ENDPOINT_URL_S3", api_tests::media::endpoint()),
+        ("MEDIA_BUCKET", MEDIA_BUCKET.to_owned()),
+        // moto serves SQS on the same port; the image worker parks nothing in the bench.
+        (
+            "IMAGER_FAILURE_QUEUE_URL",
+            format!(
+                "{}/123456789012/ImagerFailedJobsQueue",
+                api_tests::media::endpoint()
+            ),
+        ),
         ("AWS_ACCESS_KEY_ID", "bench".to_owned()),
         ("AWS_SECRET_ACCESS_KEY", "bench".to_owned()),
         ("AWS_REGION", "us-east-1".to_owned()),
@@ -143,6 +165,9 @@ async fn seed_state() -> AppState {
         .create(&state.dynamo, SPREAD_PRODUCTS_TABLE, Ttl::Enabled)
         .await
         .expect("the spread products table");
+    api_tests::media::create_bucket(MEDIA_BUCKET)
+        .await
+        .expect("the media bucket");
     state
 }
 
@@ -156,6 +181,15 @@ struct Seeded {
     token: String,
     password_hash: String,
     product_ids: Vec<String>,
+    /// The images create-image-upload's runs made whose photo was then uploaded, which
+    /// complete-image's runs complete, one each.
+    uploads: std::sync::OnceLock<Vec<Upload>>,
+}
+
+/// An uploaded image, not yet completed.
+struct Upload {
+    product: String,
+    image: String,
 }
 
 async fn seed(state: &AppState) -> Seeded {
@@ -244,6 +278,7 @@ async fn seed(state: &AppState) -> Seeded {
         token,
         password_hash,
         product_ids,
+        uploads: std::sync::OnceLock::new(),
     }
 }
 
@@ -455,6 +490,20 @@ fn event(function: &str, i: usize, seeded: &Seeded) -> String {
         "update-product" => Event::load("update-product")
             .product_id(&seeded.product_ids[0])
             .bearer(&seeded.token),
+        // A pending image on a product of its own (a product takes ten).
+        "create-image-upload" => Event::load("create-image-upload")
+            .images_of(product)
+            .bearer(&seeded.token)
+            .json_body(&json!({ "contentType": "image/jpeg", "size": photo().len() })),
+        "complete-image" => {
+            let uploads = seeded.uploads.get().expect(
+                "complete-image runs after create-image-upload, whose uploads it completes",
+            );
+            let upload = &uploads[i % uploads.len()];
+            Event::load("complete-image")
+                .image_of(&upload.product, &upload.image)
+                .bearer(&seeded.token)
+        }
         "delete-product" => {
             // Each deletion needs a product of its own; the list is long enough for every run.
             Event::load("delete-product")
@@ -473,7 +522,7 @@ fn status_of(body: &str) -> u16 {
         .unwrap_or(0) as u16
 }
 
-fn peak_rss_kib(pid: u32) -> Option<u64> {
+fn peak_rss_kib_of(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
@@ -493,6 +542,8 @@ struct Measured {
     first_hashes: Vec<Duration>,
     peak_rss_kib: u64,
     statuses: Vec<u16>,
+    /// Every answer, in order.
+    bodies: Vec<String>,
 }
 
 /// Where a function's log lines go: `$BENCH_LOG_DIR/<function>.log` when set, else nowhere.
@@ -523,7 +574,6 @@ async fn spawn(
     command
         .env_clear()
         .envs(env_for_functions())
-        .envs(overrides.iter().copied())
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
         .env("AWS_LAMBDA_FUNCTION_NAME", function)
@@ -531,6 +581,7 @@ async fn spawn(
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
         .env("AWS_LAMBDA_LOG_GROUP_NAME", "bench")
+        .envs(overrides.iter().copied())
         .stdout(function_log(function))
         .stderr(Stdio::null())
         .kill_on_drop(true);
@@ -554,6 +605,7 @@ async fn measure(
         first_hashes: Vec::new(),
         peak_rss_kib: 0,
         statuses: Vec::new(),
+        bodies: Vec::new(),
     };
     let mut invocation = 0;
     for _ in 0..COLD_RUNS {
@@ -574,6 +626,7 @@ async fn measure(
         measured.init.push(first_poll - started);
         measured.first.push(outcome.duration);
         measured.statuses.push(status_of(&outcome.body));
+        measured.bodies.push(outcome.body);
         let _ = child.kill().await;
     }
 
@@ -589,10 +642,121 @@ async fn measure(
         invocation += 1;
         measured.statuses.push(status_of(&outcome.body));
         measured.warm.push(outcome.duration);
+        measured.bodies.push(outcome.body);
     }
-    measured.peak_rss_kib = child.id().and_then(peak_rss_kib).unwrap_or(0);
+    measured.peak_rss_kib = child.id().and_then(peak_rss_kib_of).unwrap_or(0);
     let _ = child.kill().await;
     measured
+}
+
+/// Sends the photo with the upload forms of create-image-upload's first answers, as a client
+/// sends it (multipart/form-data to the bucket's URL), for complete-image's runs to complete.
+fn send_uploads(seeded: &Seeded, bodies: &[String]) {
+    let uploads = bodies
+        .iter()
+        .take(COLD_RUNS + COMPLETE_WARM_RUNS)
+        .map(|answer| {
+            let answer: serde_json::Value = serde_json::from_str(answer).expect("an answer");
+            let body: serde_json::Value =
+                serde_json::from_str(answer["body"].as_str().expect("a body")).expect("JSON");
+            let data = &body["data"];
+            let form = &data["upload"];
+            let status = api_tests::media::upload(form, photo(), "create-image-upload");
+            assert_eq!(status, 204, "the upload of {data}");
+            // `uploads/<product>/<image>`
+            let key = form["fields"]["key"].as_str().expect("the upload's key");
+            let product = key.split('/').nth(1).expect("the product in the key");
+            Upload {
+                product: product.to_owned(),
+                image: data["id"].as_str().expect("the image's id").to_owned(),
+            }
+        })
+        .collect();
+    assert!(seeded.uploads.set(uploads).is_ok(), "uploads sent once");
+}
+
+/// The image worker on the jobs complete-image's runs wrote, handed over from the outbox's
+/// stream one record per invocation, as its mapping does: the first job of
+/// [`IMAGER_COLD_RUNS`] fresh processes, then [`IMAGER_WARM_RUNS`] jobs in one process; each
+/// must be done (no failure reported).
+async fn imager_timing(state: &AppState, bin_dir: &Path) -> ImagerTiming {
+    let worker = shared::deploy::WORKERS
+        .iter()
+        .find(|worker| worker.function == "imager")
+        .expect("the image worker");
+    let memory: &'static str = Box::leak(worker.memory_mb.to_string().into_boxed_str());
+    let overrides: Overrides = Box::leak(Box::new([("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory)]));
+    let jobs = image_jobs(state, IMAGER_COLD_RUNS + IMAGER_WARM_RUNS).await;
+    let binary = bin_dir.join(worker.function);
+    let batch = |record: &serde_json::Value| json!({ "Records": [record] }).to_string();
+    let done = |outcome: &api_tests::runtime_api::Outcome| {
+        let answer: serde_json::Value = serde_json::from_str(&outcome.body).expect("an answer");
+        assert_eq!(
+            answer["batchItemFailures"],
+            json!([]),
+            "the image worker did its job"
+        );
+    };
+    let (mut init, mut first, mut warm, mut peak_rss_kib) = (Vec::new(), Vec::new(), Vec::new(), 0);
+    let (cold_jobs, warm_jobs) = jobs.split_at(IMAGER_COLD_RUNS);
+    for job in cold_jobs {
+        let api = RuntimeApi::start().await.expect("runtime API");
+        let started = Instant::now();
+        let mut child = spawn(&binary, worker.function, &api, overrides).await;
+        let outcome = api
+            .invoke(batch(job))
+            .await
+            .expect("the image worker answers its first job");
+        init.push(api.first_poll().expect("the worker polled") - started);
+        first.push(outcome.duration);
+        done(&outcome);
+        peak_rss_kib = peak_rss_kib.max(child.id().and_then(peak_rss_kib_of).unwrap_or(0));
+        let _ = child.kill().await;
+    }
+    let api = RuntimeApi::start().await.expect("runtime API");
+    let mut child = spawn(&binary, worker.function, &api, overrides).await;
+    for job in warm_jobs {
+        let outcome = invoke_warm(&api, worker.function, batch(job)).await;
+        done(&outcome);
+        warm.push(outcome.duration);
+    }
+    peak_rss_kib = peak_rss_kib.max(child.id().and_then(peak_rss_kib_of).unwrap_or(0));
+    let _ = child.kill().await;
+    ImagerTiming {
+        photo_bytes: photo().len(),
+        photo_size: PHOTO_SIZE,
+        memory_mb: worker.memory_mb,
+        init: Percentiles::of(&init),
+        first: Percentiles::of(&first),
+        warm: Percentiles::of(&warm),
+        cold_runs: init.len(),
+        warm_runs: warm.len(),
+        peak_rss_mib: peak_rss_kib as f64 / 1024.0,
+    }
+}
+
+/// The first `count` image jobs of the outbox's stream, as its records.
+async fn image_jobs(state: &AppState, count: usize) -> Vec<serde_json::Value> {
+    use api_tests::outbox::{streams_client, StreamReader};
+    let outbox = state.config.tables.get(shared::tables::TableName::Outbox);
+    let mut stream = StreamReader::of_table(&state.dynamo, streams_client(&endpoint()), outbox)
+        .await
+        .expect("the outbox's stream");
+    let mut jobs = Vec::new();
+    for _ in 0..100 {
+        let records = stream.read().await.expect("the outbox's records");
+        jobs.extend(records.into_iter().filter(|record| {
+            record["eventName"] == "INSERT" && record["dynamodb"]["NewImage"]["job"]["S"] == "image"
+        }));
+        if jobs.len() >= count {
+            jobs.truncate(count);
+            return jobs;
+        }
+    }
+    panic!(
+        "{} image jobs in the outbox's stream, not {count}",
+        jobs.len()
+    );
 }
 
 /// Hands `event` to a warm `function`, which must answer it without an error.
@@ -945,10 +1109,15 @@ async fn main() {
     // `BENCH_ONLY=get-product,list-products`: only those runs, printed and not written (a quick
     // check while working on one function).
     let only = std::env::var("BENCH_ONLY").ok();
+    // complete-image completes what create-image-upload's runs made: it brings them along.
     let chosen = |event: &str| {
-        only.as_deref()
-            .is_none_or(|only| only.split(',').any(|name| name == event))
+        only.as_deref().is_none_or(|only| {
+            only.split(',').any(|name| {
+                name == event || (name == "complete-image" && event == "create-image-upload")
+            })
+        })
     };
+    let mut imager = None;
     for planned in PLAN.iter().filter(|planned| chosen(planned.event)) {
         let (function, event_name) = (&planned.function, planned.event);
         let (warm_runs, expected) = (&planned.warm_runs, &planned.status);
@@ -984,6 +1153,13 @@ async fn main() {
             })
             .collect();
         first_hashes.extend_from_slice(&measured.first_hashes);
+        match *function {
+            "create-image-upload" => send_uploads(&seeded, &measured.bodies),
+            // The worker makes what is served of the uploads just completed, before
+            // delete-product's runs delete their products.
+            "complete-image" => imager = Some(imager_timing(&state, &bin_dir).await),
+            _ => {}
+        }
         let result = FunctionResult {
             name: planned.event,
             init: Percentiles::of(&measured.init),
@@ -1001,6 +1177,16 @@ async fn main() {
             result.init.p50, result.first.p50, result.cold.p50, result.warm.p50
         );
         results.push(result);
+    }
+    if let Some(imager) = &imager {
+        eprintln!(
+            "imager: cold {:.0} ms (init {:.1} + first job {:.0}), warm p50 {:.0} ms, peak RSS {:.0} MiB",
+            imager.init.p50 + imager.first.p50,
+            imager.init.p50,
+            imager.first.p50,
+            imager.warm.p50,
+            imager.peak_rss_mib
+        );
     }
     if only.is_some() {
         return;
@@ -1082,6 +1268,7 @@ async fn main() {
         floor: &floor,
         pages: &pages,
         compared: &compared,
+        imager: imager.as_ref(),
         failures: &failures,
     });
     std::fs::write(&output, report).expect("write report");
