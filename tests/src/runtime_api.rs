@@ -40,6 +40,26 @@ pub fn built_binary(name: &str) -> std::path::PathBuf {
     profile_dir.join(name)
 }
 
+/// The function binary `function` as Lambda runs it: a clean environment holding what Lambda
+/// sets (its Runtime API at `runtime`, the function's name and `memory_mb`), the tests'
+/// credentials and region; the caller adds the function's own settings.
+pub fn lambda_process(function: &str, runtime: &str, memory_mb: u32) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(built_binary(function));
+    command
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", runtime)
+        .env("AWS_LAMBDA_FUNCTION_NAME", function)
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory_mb.to_string())
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "test")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .kill_on_drop(true);
+    command
+}
+
 /// What the function answered, and how long after the event was handed over.
 #[derive(Debug)]
 pub struct Outcome {

@@ -10,12 +10,12 @@ use std::process::Stdio;
 use api_tests::app::{endpoint, signing_key_pem, TestApp, TEST_CURSOR_KEY};
 use api_tests::dynamodb_proxy::{self, CounterWrites};
 use api_tests::events::Event;
-use api_tests::runtime_api::{built_binary, RuntimeApi};
+use api_tests::runtime_api::{lambda_process, RuntimeApi};
 use api_tests::secrets::{emulator, put_secret, put_value, unique_name};
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 use shared::deploy::http_functions;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 /// The refusal's detail.
 const REFUSED: &str = "this API is reached through its front door only";
@@ -51,27 +51,16 @@ fn start(
     env: &[(&str, &str)],
 ) -> Child {
     let (signing, cursor) = key_files();
-    Command::new(built_binary(function))
-        .env_clear()
+    lambda_process(function, &runtime.addr.to_string(), 256)
         .envs(app.env().iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .env("JWT_SIGNING_KEY_FILE", signing)
         .env("CURSOR_KEY_FILE", cursor)
-        .env("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", function)
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "test")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
         .env("AWS_ENDPOINT_URL_DYNAMODB", storage)
         .env("AWS_ENDPOINT_URL_SECRETSMANAGER", emulator())
         .env("AWS_ENDPOINT_URL_S3", api_tests::media::endpoint())
         .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
-        .kill_on_drop(true)
         .spawn()
         .expect("the function starts")
 }

@@ -6,12 +6,11 @@ use std::collections::BTreeSet;
 use std::process::Stdio;
 
 use api_tests::emf::check_request_line;
-use api_tests::runtime_api::{built_binary, RuntimeApi};
+use api_tests::runtime_api::{lambda_process, RuntimeApi};
 use api_tests::{Event, TestApp};
 use serde_json::{json, Value};
 use shared::deploy::{FALLBACK, ROUTES};
 use tokio::io::AsyncBufReadExt;
-use tokio::process::Command;
 
 const NAMESPACE: &str = "ProductsApi";
 
@@ -166,25 +165,14 @@ async fn a_process_counts_its_cold_start_once_and_every_line_carries_its_trace()
     let runtime = RuntimeApi::start().await.expect("runtime API");
     // Storage that refuses connections: the limiter cannot count, and logs a warning.
     let closed = api_tests::dynamodb_local::free_port();
-    let mut process = Command::new(built_binary("jwks"))
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "jwks")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "test")
+    let mut process = lambda_process("jwks", &runtime.addr.to_string(), 128)
         .env("JWT_PUBLIC_KEYS", api_tests::app::public_key())
         .env(
             "AWS_ENDPOINT_URL_DYNAMODB",
             format!("http://127.0.0.1:{closed}"),
         )
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
-        .kill_on_drop(true)
         .spawn()
         .expect("jwks starts");
     let stdout = process.stdout.take().expect("stdout");

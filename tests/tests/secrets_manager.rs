@@ -6,7 +6,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use api_tests::app::{endpoint, public_key, signing_key_pem};
-use api_tests::runtime_api::{built_binary, RuntimeApi};
+use api_tests::runtime_api::{lambda_process, RuntimeApi};
 use api_tests::secrets::{emulator, put_secret, unique_name};
 use api_tests::{Event, TestApp};
 use secrecy::ExposeSecret;
@@ -21,24 +21,13 @@ const PASSWORD: &str = "correct horse battery";
 /// The function `binary` as Lambda runs it, with the environment every deployed function has
 /// and `env` on top; its standard error piped.
 fn function_process(binary: &str, runtime: &str, env: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(built_binary(binary));
+    let mut command = lambda_process(binary, runtime, 1024);
     command
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", runtime)
-        .env("AWS_LAMBDA_FUNCTION_NAME", binary)
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "test")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
         .env("AWS_ENDPOINT_URL_DYNAMODB", endpoint())
         .env("AWS_ENDPOINT_URL_SECRETSMANAGER", emulator())
         .envs(env.iter().copied())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+        .stderr(Stdio::piped());
     command
 }
 
