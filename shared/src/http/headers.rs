@@ -36,17 +36,17 @@ pub fn apply_standard_headers(headers: &mut HeaderMap, request_id: &str) {
 
 /// Whether a request carries credentials: an `Authorization` header or the token cookie.
 pub fn carries_credentials(headers: &HeaderMap) -> bool {
-    let cookie = format!("{}=", crate::http::credentials::TOKEN_COOKIE);
+    let token = |pair: &str| {
+        pair.trim()
+            .strip_prefix(crate::http::credentials::TOKEN_COOKIE)
+            .is_some_and(|rest| rest.starts_with('='))
+    };
     headers.contains_key("authorization")
         || headers
             .get_all("cookie")
             .iter()
             .filter_map(|value| value.to_str().ok())
-            .any(|value| {
-                value
-                    .split(';')
-                    .any(|pair| pair.trim().starts_with(&cookie))
-            })
+            .any(|value| value.split(';').any(token))
 }
 
 /// A response to a request with credentials is never stored by a shared cache: a `public`
